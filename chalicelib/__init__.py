@@ -1,0 +1,1 @@
+"""mastra-admin control plane: everything `chalice package` ships besides app.py."""

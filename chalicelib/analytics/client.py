@@ -1,0 +1,45 @@
+"""The one ClickHouse client of a process: a ClickHouse server over HTTP, or chDB in-process.
+
+chDB lets only one OS process open a data directory, so in the local stack only the supervisor
+(which also serves the API) opens it; every other process reaches analytics through the API.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+from chalicelib.errors import Unavailable
+from chalicelib.settings import get_settings
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def get_client() -> Any:
+    import clickhouse_connect  # lazy: heavy, and only analytics routes need it
+
+    settings = get_settings()
+    try:
+        if settings.clickhouse_interface == "chdb":
+            if not settings.clickhouse_path:
+                raise Unavailable("MA_CLICKHOUSE_PATH is not set", code="clickhouse_unconfigured")
+            return clickhouse_connect.get_client(interface="chdb", path=settings.clickhouse_path)
+        if not settings.clickhouse_url:
+            raise Unavailable("MA_CLICKHOUSE_URL is not set", code="clickhouse_unconfigured")
+        return clickhouse_connect.get_client(dsn=settings.clickhouse_url)
+    except Unavailable:
+        raise
+    except Exception as e:  # driver errors vary by interface; all mean "not reachable now"
+        raise Unavailable("ClickHouse is unavailable", code="clickhouse_unavailable") from e
+
+
+def ping() -> None:
+    """Run a trivial query; raises Unavailable when the engine cannot answer."""
+    try:
+        with _lock:  # the chDB session is not safe for concurrent queries from server threads
+            get_client().query("SELECT 1")
+    except Unavailable:
+        raise
+    except Exception as e:
+        raise Unavailable("ClickHouse is unavailable", code="clickhouse_unavailable") from e

@@ -1,0 +1,100 @@
+"""The OpenAPI 3.1 document, generated from the route registry and the same pydantic models."""
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.api.routing import ROUTES, RouteSpec
+from chalicelib.ids import PREFIXES
+from chalicelib.models import api
+
+ERROR_TEXT = {
+    400: "Malformed request (bad JSON, id, cursor or parameter)",
+    401: "Missing or invalid credentials",
+    403: "Your role lacks the permission",
+    404: "No such resource, or not yours to see",
+    409: "Conflicts with the current state",
+    413: "Body too large",
+    422: "The body does not match the schema",
+    503: "A dependency is unavailable; retry",
+}
+PATH_PARAMS = {
+    "teamId": {"type": "string", "pattern": f"^{PREFIXES['team']}[0-9a-z]{{26}}$"},
+    "projectId": {"type": "string", "pattern": f"^{PREFIXES['project']}[0-9a-z]{{26}}$"},
+    "deploymentId": {"type": "string", "pattern": f"^{PREFIXES['deployment']}[0-9a-z]{{26}}$"},
+    "keyId": {"type": "string", "pattern": f"^{PREFIXES['apikey']}[0-9a-z]{{26}}$"},
+    "userId": {"type": "string", "pattern": r"^[A-Za-z0-9._:@|+-]{1,128}$"},
+    "name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"},
+}
+PAGE_PARAMS = [
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 2048},
+     "description": "The nextCursor of the previous page"},
+]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _operation(spec: RouteSpec, refs: dict[tuple[Any, str], dict]) -> dict[str, Any]:
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": PATH_PARAMS[name]}
+        for name in re.findall(r"{(\w+)}", spec.path)
+    ]
+    if spec.paginated:
+        params += PAGE_PARAMS
+    responses: dict[str, Any] = {}
+    if spec.response is not None:
+        responses[str(spec.status)] = {
+            "description": "OK", "content": {"application/json": {"schema": refs[(spec.response, "serialization")]}},
+        }
+    else:
+        responses[str(spec.status)] = {"description": "Done"}
+    codes = {400, 503} | ({401, 403, 404, 409} if not spec.public else set()) | set(spec.errors)
+    if spec.body is not None:
+        codes |= {413, 422}
+    for code in sorted(codes):
+        responses[str(code)] = {"description": ERROR_TEXT[code], "content": {"application/json": {"schema": _ref("Error")}}}
+    op: dict[str, Any] = {
+        "operationId": spec.handler,
+        "summary": spec.summary,
+        "parameters": params,
+        "responses": responses,
+        "security": [] if spec.public else [{"bearer": []}],
+    }
+    if spec.permission:
+        op["x-permission"] = spec.permission
+    if spec.body is not None:
+        op["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
+        }
+    return op
+
+
+@functools.lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    models = {(s.body, "validation") for s in ROUTES if s.body} | {
+        (s.response, "serialization") for s in ROUTES if s.response
+    }
+    models.add((api.Error, "serialization"))
+    refs, schema = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])),
+                                      ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in ROUTES:
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "mastra-admin", "version": "0.1.0",
+                 "description": "Control plane for fleets of Mastra agent servers."},
+        "paths": paths,
+        "components": {
+            "schemas": schema.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "An API key (ma_…) or a JWT"}},
+        },
+    }

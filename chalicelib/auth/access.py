@@ -1,0 +1,88 @@
+"""Who is calling (authentication) and may they do this here (authorization).
+
+A route declares one permission; its service calls `Access.require(team_id)` once it knows which
+team owns the resource. Not a member (or a key scoped elsewhere) -> 404, so nothing leaks;
+a member whose role lacks the permission -> 403.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from chalicelib.auth import tokens
+from chalicelib.auth.rbac import Role, allows
+from chalicelib.errors import Forbidden, NotFound, Unauthorized
+from chalicelib.settings import Settings
+
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    key_id: str | None = None
+    scope_team_id: str | None = None  # keys minted for someone else act only in this team
+
+
+def authenticate(authorization: str | None, settings: Settings) -> Principal:
+    if not authorization:
+        raise Unauthorized("Missing Authorization header", code="missing_credentials")
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Use 'Authorization: Bearer <token>'", code="invalid_credentials")
+    if token.startswith(tokens.API_KEY_PREFIX):
+        return _authenticate_api_key(token)
+    return Principal(user_id=tokens.verify_jwt(token, settings))
+
+
+def _authenticate_api_key(token: str) -> Principal:
+    from chalicelib.db import api_keys
+
+    key_id = tokens.parse_api_key(token)
+    key = api_keys.find(key_id)
+    if key is None or key.revoked_at is not None or not tokens.hashes_match(token, key.token_hash):
+        raise Unauthorized("Invalid or revoked API key", code="invalid_token")
+    api_keys.touch(key, LAST_USED_GRANULARITY)
+    return Principal(user_id=key.user_id, key_id=key.key_id, scope_team_id=key.scope_team_id)
+
+
+@dataclass
+class Access:
+    """The caller plus the permission its route declared."""
+
+    principal: Principal
+    permission: str | None
+    checked: bool = field(default=False)
+
+    @property
+    def user_id(self) -> str:
+        return self.principal.user_id
+
+    def role_in(self, team_id: str) -> Role | None:
+        from chalicelib.db import teams
+
+        if self.principal.scope_team_id and self.principal.scope_team_id != team_id:
+            return None
+        member = teams.find_member(team_id, self.user_id)
+        return Role(member.role) if member else None
+
+    def require(self, team_id: str, permission: str | None = None, *, resource: str = "resource") -> Role:
+        """The caller's role in the team, if it holds the permission; else 404 or 403."""
+        permission = permission or self.permission
+        assert permission, "a route must declare its permission"
+        role = self.role_in(team_id)
+        if role is None:
+            raise NotFound(f"No such {resource}")
+        self.checked = True
+        if not allows(role, permission):
+            raise Forbidden(f"Your role '{role.value}' lacks the permission '{permission}'")
+        return role
+
+    def allowed(self, team_id: str, permission: str) -> bool:
+        role = self.role_in(team_id)
+        return role is not None and allows(role, permission)
+
+    def mark_checked(self) -> None:
+        """For routes scoped to the caller alone (list my teams, create a team)."""
+        self.checked = True

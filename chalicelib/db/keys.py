@@ -1,0 +1,94 @@
+"""Every DynamoDB key of the single table is built here, never inline.
+
+Table: PK/SK, GSI1 (GSI1PK/GSI1SK), TTL on `expiresAt`.
+"""
+from __future__ import annotations
+
+META = "#META"
+
+
+def team(team_id: str) -> str:
+    return f"TEAM#{team_id}"
+
+
+def member_sk(user_id: str) -> str:
+    return f"MEMBER#{user_id}"
+
+
+MEMBER_PREFIX = "MEMBER#"
+
+
+def user(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def api_key(key_id: str) -> str:
+    return f"APIKEY#{key_id}"
+
+
+def team_api_keys(team_id: str) -> str:
+    return f"TEAM#{team_id}#APIKEYS"
+
+
+def project(project_id: str) -> str:
+    return f"PROJECT#{project_id}"
+
+
+def team_projects(team_id: str) -> str:
+    return f"TEAM#{team_id}#PROJECTS"
+
+
+def env_sk(name: str) -> str:
+    return f"ENV#{name}"
+
+
+ENV_PREFIX = "ENV#"
+
+
+def deployment(deployment_id: str) -> str:
+    return f"DEPLOYMENT#{deployment_id}"
+
+
+def project_deployments(project_id: str) -> str:
+    return f"PROJECT#{project_id}#DEPLOYMENTS"
+
+
+def deployment_slot_sk(kind: str, branch: str) -> str:
+    """One production and one staging deployment per project; one preview per branch."""
+    return f"SLOT#{kind}#{branch if kind == 'preview' else ''}"
+
+
+def slug(value: str) -> str:
+    return f"SLUG#{value}"
+
+
+def build(build_id: str) -> str:
+    return f"BUILD#{build_id}"
+
+
+def deployment_builds(deployment_id: str) -> str:
+    return f"DEPLOYMENT#{deployment_id}#BUILDS"
+
+
+def server(server_id: str) -> str:
+    return f"SERVER#{server_id}"
+
+
+def deployment_servers(deployment_id: str) -> str:
+    return f"DEPLOYMENT#{deployment_id}#SERVERS"
+
+
+def connection(connection_id: str) -> str:
+    return f"CONN#{connection_id}"
+
+
+def channel(name: str) -> str:
+    return f"CHANNEL#{name}"
+
+
+def webhook_delivery(delivery_id: str) -> str:
+    return f"WEBHOOK#{delivery_id}"
+
+
+def sorted_by_time(created_iso: str, item_id: str) -> str:
+    return f"{created_iso}#{item_id}"

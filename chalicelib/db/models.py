@@ -1,0 +1,214 @@
+"""PynamoDB models of the single table. One base owns the keys, the discriminator and GSI1.
+
+Every entity states its key shape; keys come from chalicelib.db.keys. Lists stored in items may be
+absent or empty on old items: readers use the `*_or_empty` helpers, never the raw attribute.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def map_or_empty(value: object) -> dict:
+    """A raw map attribute as a dict, whether loaded (MapAttribute), just assigned (dict) or absent."""
+    if isinstance(value, MapAttribute):
+        return value.as_dict()
+    return dict(value) if isinstance(value, dict) else {}
+
+
+class GSI1(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class BaseItem(Model):
+    class Meta:
+        _settings = get_settings()
+        table_name = _settings.table_name
+        region = _settings.region
+        host = _settings.aws_endpoint_url or None
+        connect_timeout_seconds = 5
+        read_timeout_seconds = 20
+        max_retry_attempts = 3
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    kind = DiscriminatorAttribute(attr_name="kind")
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    created_at = UTCDateTimeAttribute(default=utcnow, attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(default=utcnow, attr_name="updatedAt")
+    gsi1 = GSI1()
+
+
+class VersionedItem(BaseItem):
+    """Items that two writers can race on carry a version: every save is conditional on it."""
+
+    version = VersionAttribute(attr_name="version")
+
+
+class Team(VersionedItem, discriminator="Team"):
+    """PK=TEAM#{teamId} SK=#META"""
+
+    team_id = UnicodeAttribute(attr_name="teamId")
+    name = UnicodeAttribute()
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    # Kept in step with owner memberships inside the same transaction, so the last owner
+    # cannot be removed or demoted even by two owners racing.
+    owner_count = NumberAttribute(default=1, attr_name="ownerCount")
+
+
+class Member(VersionedItem, discriminator="Member"):
+    """PK=TEAM#{teamId} SK=MEMBER#{userId}; GSI1: USER#{userId} / TEAM#{teamId} (a user's teams)."""
+
+    team_id = UnicodeAttribute(attr_name="teamId")
+    team_name = UnicodeAttribute(attr_name="teamName")
+    user_id = UnicodeAttribute(attr_name="userId")
+    role = UnicodeAttribute()
+    machine = NumberAttribute(default=0)  # 1 for a named machine user
+
+
+class ApiKey(BaseItem, discriminator="ApiKey"):
+    """PK=APIKEY#{keyId} SK=#META; GSI1: TEAM#{teamId}#APIKEYS / {createdAt}#{keyId}.
+
+    Only the SHA-256 of the token is stored. `scope_team_id` is set when the key was minted for
+    someone else (or a machine user): such a key acts only inside that team.
+    """
+
+    key_id = UnicodeAttribute(attr_name="keyId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    name = UnicodeAttribute()
+    token_hash = UnicodeAttribute(attr_name="tokenHash")
+    token_hint = UnicodeAttribute(attr_name="tokenHint")
+    scope_team_id = UnicodeAttribute(null=True, attr_name="scopeTeamId")
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    last_used_at = UTCDateTimeAttribute(null=True, attr_name="lastUsedAt")
+    revoked_at = UTCDateTimeAttribute(null=True, attr_name="revokedAt")
+
+
+class Project(VersionedItem, discriminator="Project"):
+    """PK=PROJECT#{projectId} SK=#META; GSI1: TEAM#{teamId}#PROJECTS / {createdAt}#{projectId}."""
+
+    project_id = UnicodeAttribute(attr_name="projectId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    source = MapAttribute(attr_name="source")
+    default_branch = UnicodeAttribute(attr_name="defaultBranch")
+
+
+class EnvVar(VersionedItem, discriminator="EnvVar"):
+    """PK=PROJECT#{projectId} SK=ENV#{name}. The value is an envelope-encrypted blob."""
+
+    project_id = UnicodeAttribute(attr_name="projectId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    name = UnicodeAttribute()
+    ciphertext = UnicodeAttribute()
+
+
+class Deployment(VersionedItem, discriminator="Deployment"):
+    """PK=DEPLOYMENT#{deploymentId} SK=#META; GSI1: PROJECT#{projectId}#DEPLOYMENTS / {createdAt}#{id}.
+
+    `env_overrides` maps a name to an envelope-encrypted value; it may be absent on old items.
+    """
+
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+    project_id = UnicodeAttribute(attr_name="projectId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    type = UnicodeAttribute(attr_name="type")
+    branch = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    status = UnicodeAttribute(default="pending")
+    current_build_id = UnicodeAttribute(null=True, attr_name="currentBuildId")
+    server_id = UnicodeAttribute(null=True, attr_name="serverId")
+    public_url = UnicodeAttribute(null=True, attr_name="publicUrl")
+    env_overrides = MapAttribute(null=True, attr_name="envOverrides")
+
+    def env_overrides_or_empty(self) -> dict[str, str]:
+        return {k: v for k, v in map_or_empty(self.env_overrides).items() if isinstance(v, str)}
+
+
+class Claim(BaseItem, discriminator="Claim"):
+    """A uniqueness guard written in the same transaction as its owner.
+
+    PK=SLUG#{slug} SK=#META (a deployment slug), or PK=PROJECT#{id} SK=SLOT#{type}#{branch}.
+    """
+
+    owner_id = UnicodeAttribute(attr_name="ownerId")
+
+
+class Build(VersionedItem, discriminator="Build"):
+    """PK=BUILD#{buildId} SK=#META; GSI1: DEPLOYMENT#{id}#BUILDS / {createdAt}#{buildId}."""
+
+    build_id = UnicodeAttribute(attr_name="buildId")
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+    project_id = UnicodeAttribute(attr_name="projectId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    trigger = UnicodeAttribute(default="manual")
+    commit = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="queued")
+    started_at = UTCDateTimeAttribute(null=True, attr_name="startedAt")
+    finished_at = UTCDateTimeAttribute(null=True, attr_name="finishedAt")
+    lease_expires_at = UTCDateTimeAttribute(null=True, attr_name="leaseExpiresAt")
+    log_key = UnicodeAttribute(null=True, attr_name="logKey")
+    artifact_key = UnicodeAttribute(null=True, attr_name="artifactKey")
+    reason = UnicodeAttribute(null=True)
+
+
+class Server(VersionedItem, discriminator="Server"):
+    """PK=SERVER#{serverId} SK=#META; GSI1: DEPLOYMENT#{id}#SERVERS / {createdAt}#{serverId}."""
+
+    server_id = UnicodeAttribute(attr_name="serverId")
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+    build_id = UnicodeAttribute(attr_name="buildId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    host = UnicodeAttribute(null=True)
+    port = NumberAttribute(null=True)
+    task_arn = UnicodeAttribute(null=True, attr_name="taskArn")
+    pid = NumberAttribute(null=True)
+    health = UnicodeAttribute(default="unknown")
+    last_check_at = UTCDateTimeAttribute(null=True, attr_name="lastCheckAt")
+
+
+class Connection(BaseItem, discriminator="Connection"):
+    """PK=CONN#{connectionId} SK=#META; expires with API Gateway's 2 h connection limit."""
+
+    connection_id = UnicodeAttribute(attr_name="connectionId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    expires_at = NumberAttribute(attr_name="expiresAt")
+
+
+class Subscription(BaseItem, discriminator="Subscription"):
+    """PK=CHANNEL#{channel} SK=CONN#{connectionId}; GSI1: CONN#{connectionId} / CHANNEL#{channel}."""
+
+    channel = UnicodeAttribute()
+    connection_id = UnicodeAttribute(attr_name="connectionId")
+    expires_at = NumberAttribute(attr_name="expiresAt")
+
+
+class WebhookDelivery(BaseItem, discriminator="WebhookDelivery"):
+    """PK=WEBHOOK#{deliveryId} SK=#META; kept for dedupe until its TTL."""
+
+    delivery_id = UnicodeAttribute(attr_name="deliveryId")
+    expires_at = NumberAttribute(attr_name="expiresAt")

@@ -1,0 +1,190 @@
+"""The local stack: one foreground process that runs the whole control plane with no AWS account.
+
+    python -m chalicelib.local.supervisor        (what `make up` runs)
+
+It starts moto server (a child process whose state persists under $MA_HOME/moto), creates the
+resources of infra/resources.yaml there, opens the embedded ClickHouse (chDB) at
+$MA_HOME/clickhouse — only this process may open it, so it also serves the API that reads it —
+creates the first team and owner key on first start, and serves the Chalice app with Chalice's
+own routing. Ctrl-C (or SIGTERM) stops everything cleanly.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    home: Path
+    host: str
+    api_port: int
+    ws_port: int
+    router_port: int
+    moto_port: int
+
+    @classmethod
+    def from_env(cls) -> "LocalConfig":
+        home = Path(os.environ.get("MA_HOME", ".mastra-admin")).expanduser().resolve()
+        return cls(
+            home=home,
+            host=os.environ.get("MA_HOST", "127.0.0.1"),
+            api_port=int(os.environ.get("MA_API_PORT", "8000")),
+            ws_port=int(os.environ.get("MA_WS_PORT", "8001")),
+            router_port=int(os.environ.get("MA_ROUTER_PORT", "3100")),
+            moto_port=int(os.environ.get("MA_MOTO_PORT", "4566")),
+        )
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+
+def configure_environment(cfg: LocalConfig) -> None:
+    """Settings are read from the environment once; set them before anything imports them."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"]
+    os.environ["MA_STAGE"] = "local"
+    os.environ["MA_AWS_ENDPOINT_URL"] = cfg.moto_url
+    os.environ["MA_CLICKHOUSE_INTERFACE"] = "chdb"
+    os.environ["MA_CLICKHOUSE_PATH"] = str(cfg.home / "clickhouse")
+    os.environ.setdefault("MA_PUBLIC_DOMAIN", f"localhost:{cfg.router_port}")
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "mastra-admin")
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+OWNER_USER = "local-owner"
+
+
+def bootstrap_owner(cfg: LocalConfig) -> str | None:
+    """On first start: a first team and an owner key, printed once and kept at $MA_HOME/owner-key (0600).
+
+    Returns the new token, or None when a valid key is already on file.
+    """
+    from chalicelib.auth import tokens
+    from chalicelib.db import api_keys
+    from chalicelib.services import api_keys as key_service
+    from chalicelib.services import teams
+
+    key_file = cfg.home / "owner-key"
+    if key_file.exists():
+        token = key_file.read_text().strip()
+        try:
+            key = api_keys.find(tokens.parse_api_key(token))
+        except Exception:
+            key = None
+        if key is not None and key.revoked_at is None:
+            return None
+    team = teams.bootstrap_team("default", OWNER_USER)
+    token = key_service.issue_owner_key(team.team_id, OWNER_USER, "owner (local bootstrap)")
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    os.chmod(key_file, 0o600)
+    return token
+
+
+def serve_api(cfg: LocalConfig):
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    sys.path.insert(0, str(ROOT))
+    from app import app
+
+    config = Config.create(
+        chalice_stage="local", app_name="mastra-admin", project_dir=str(ROOT),
+        config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()),
+    )
+    return create_local_server(app, config, cfg.host, cfg.api_port)
+
+
+def main() -> int:
+    cfg = LocalConfig.from_env()
+    for name, port in (("API", cfg.api_port), ("moto", cfg.moto_port)):
+        if not _port_free(cfg.host if name == "API" else "127.0.0.1", port):
+            print(f"error: port {port} for the {name} is in use (set MA_{name.upper()}_PORT)", file=sys.stderr)
+            return 2
+    cfg.home.mkdir(parents=True, exist_ok=True)
+    configure_environment(cfg)
+
+    from chalicelib.local import processes
+
+    log = open(cfg.home / "moto.log", "a")
+    moto = processes.start_python_module(
+        "chalicelib.local.moto_launcher",
+        ["--host", "127.0.0.1", "--port", str(cfg.moto_port), "--state-dir", str(cfg.home / "moto")],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, log=log,
+    )
+    stopping = threading.Event()
+    server = None
+
+    def shutdown(signum, _frame):
+        stopping.set()
+        if server is not None:
+            threading.Thread(target=server.shutdown, daemon=True).start()
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    try:
+        processes.wait_for_line(moto, "moto ready", timeout=120)
+        from chalicelib.local.provision import provision
+        from chalicelib.settings import get_settings
+
+        settings = get_settings()
+        provision(cfg.moto_url, settings.region, settings.stage)
+        from chalicelib.analytics.client import ping
+
+        ping()  # opens chDB now: this process owns the directory
+        token = bootstrap_owner(cfg)
+        server = serve_api(cfg)
+        from chalicelib.services import health
+
+        report = health.check()
+        print(f"mastra-admin is up: API {cfg.api_url}  (state in {cfg.home})", flush=True)
+        print("health: " + ", ".join(f"{k}={v.status}" for k, v in report.components.items()), flush=True)
+        if token:
+            print(f"first team 'default' created; owner API key (shown once, saved to {cfg.home / 'owner-key'}):")
+            print(f"  {token}", flush=True)
+        else:
+            print(f"owner API key: {cfg.home / 'owner-key'}", flush=True)
+        print(f"try: curl -H \"Authorization: Bearer $(cat {cfg.home / 'owner-key'})\" {cfg.api_url}/teams", flush=True)
+        print(f"mastra-admin ready api={cfg.api_url}", flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.server.server_close()
+        processes.stop(moto)
+        log.close()
+    print("mastra-admin stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

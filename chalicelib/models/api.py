@@ -1,0 +1,201 @@
+"""Pydantic schemas of the REST API: request bodies (strict) and responses (camelCase)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Generic, Literal, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from chalicelib.auth.rbac import Role
+
+T = TypeVar("T")
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:@|+-]{1,128}$")]
+MachineName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+# Git-ref-like: slash-separated components that each start with a letter or digit.
+Branch = Annotated[
+    str, StringConstraints(max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+]
+Repo = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")]
+SecretValue = Annotated[str, StringConstraints(max_length=32 * 1024)]
+
+MASK = "********"
+
+
+class Request(BaseModel):
+    """Bodies reject unknown fields: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class TeamCreate(Request):
+    name: Name
+
+
+class MemberCreate(Request):
+    user_id: UserId
+    role: Role = Role.developer
+
+
+class MemberUpdate(Request):
+    role: Role
+
+
+class ApiKeyCreate(Request):
+    name: Name
+    user_id: UserId | None = Field(default=None, description="Mint the key for this member (owner/admin only)")
+    machine_user: MachineName | None = Field(
+        default=None, description="Mint the key for a named machine user, made a member with `role`"
+    )
+    role: Role = Field(default=Role.developer, description="Role of a new machine user")
+
+
+class GithubSource(Request):
+    type: Literal["github"]
+    repo: Repo
+    branch: Branch = "main"
+
+
+class LocalSource(Request):
+    type: Literal["local"]
+    path: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+Source = Annotated[Union[GithubSource, LocalSource], Field(discriminator="type")]
+
+
+class ProjectCreate(Request):
+    name: Name
+    source: Source
+    default_branch: Branch | None = None
+
+
+class ProjectUpdate(Request):
+    name: Name | None = None
+    source: Source | None = None
+    default_branch: Branch | None = None
+
+
+class EnvVarSet(Request):
+    value: SecretValue
+
+
+class DeploymentCreate(Request):
+    type: Literal["production", "staging", "preview"]
+    branch: Branch | None = Field(default=None, description="Defaults to the project's default branch")
+
+
+class DeploymentUpdate(Request):
+    env_overrides: dict[EnvName, SecretValue | None] | None = Field(
+        default=None, max_length=200, description="Set a value, or null to remove the override"
+    )
+    branch: Branch | None = None
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class Page(Response, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class Team(Response):
+    id: str
+    name: str
+    role: Role | None = Field(default=None, description="The caller's role in the team")
+    created_at: datetime
+
+
+class Member(Response):
+    team_id: str
+    user_id: str
+    role: Role
+    machine: bool
+    created_at: datetime
+
+
+class ApiKey(Response):
+    id: str
+    name: str
+    team_id: str
+    user_id: str
+    scope_team_id: str | None
+    hint: str = Field(description="The last four characters of the token")
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKey):
+    secret: str = Field(description="The token. Shown once; only its hash is stored")
+
+
+class ProjectOut(Response):
+    id: str
+    team_id: str
+    name: str
+    slug: str
+    source: dict
+    default_branch: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class EnvVarOut(Response):
+    name: str
+    value: str = Field(description="Always masked")
+    updated_at: datetime
+
+
+class MaskedVar(Response):
+    name: str
+    value: str
+
+
+class DeploymentOut(Response):
+    id: str
+    project_id: str
+    team_id: str
+    type: Literal["production", "staging", "preview"]
+    branch: str
+    slug: str
+    status: Literal["pending", "building", "deploying", "running", "stopped", "failed"]
+    current_build_id: str | None
+    server_id: str | None
+    public_url: str | None
+    env_overrides: list[MaskedVar]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ComponentHealth(Response):
+    status: Literal["up", "down"]
+    latency_ms: float
+    error: str | None = None
+
+
+class Health(Response):
+    status: Literal["ok", "degraded"]
+    components: dict[str, ComponentHealth]
+
+
+class ErrorBody(Response):
+    code: str
+    message: str
+    details: object | None = None
+
+
+class Error(Response):
+    error: ErrorBody

@@ -1,0 +1,87 @@
+"""API keys: minted once, stored as a hash, listed without secrets, revoked for good."""
+from __future__ import annotations
+
+from chalicelib.auth import tokens
+from chalicelib.auth.access import Access
+from chalicelib.auth.rbac import RANK, Role
+from chalicelib.db import api_keys as store
+from chalicelib.db import keys
+from chalicelib.db import teams as team_store
+from chalicelib.db.models import ApiKey, utcnow
+from chalicelib.errors import Forbidden, Invalid, NotFound
+from chalicelib.ids import check_id
+from chalicelib.models import api
+from chalicelib.services import views
+
+MANAGE = "apikey:manage"
+
+
+def create_key(access: Access, team_id: str, body: api.ApiKeyCreate) -> api.ApiKeyCreated:
+    check_id("team", team_id)
+    role = access.require(team_id, resource="team")
+    if body.user_id and body.machine_user:
+        raise Invalid("Give either userId or machineUser, not both", code="ambiguous_owner")
+    owner, scope = access.user_id, None
+    if body.machine_user or (body.user_id and body.user_id != access.user_id):
+        access.require(team_id, MANAGE, resource="team")
+        scope = team_id  # a key minted for someone else acts only in this team
+        owner = _machine_member(team_id, body, role) if body.machine_user else _existing_member(team_id, body.user_id)
+    minted = tokens.mint_api_key()
+    item = ApiKey(
+        keys.api_key(minted.key_id), keys.META,
+        gsi1pk=keys.team_api_keys(team_id), gsi1sk=keys.sorted_by_time(utcnow().isoformat(), minted.key_id),
+        key_id=minted.key_id, team_id=team_id, user_id=owner, name=body.name,
+        token_hash=minted.token_hash, token_hint=minted.hint, scope_team_id=scope, created_by=access.user_id,
+    )
+    store.create(item)
+    return api.ApiKeyCreated(**views.api_key(item).model_dump(), secret=minted.token)
+
+
+def issue_owner_key(team_id: str, user_id: str, name: str) -> str:
+    """The local stack's first owner key; returns the token, which is never stored."""
+    minted = tokens.mint_api_key()
+    store.create(ApiKey(
+        keys.api_key(minted.key_id), keys.META,
+        gsi1pk=keys.team_api_keys(team_id), gsi1sk=keys.sorted_by_time(utcnow().isoformat(), minted.key_id),
+        key_id=minted.key_id, team_id=team_id, user_id=user_id, name=name,
+        token_hash=minted.token_hash, token_hint=minted.hint, created_by=user_id,
+    ))
+    return minted.token
+
+
+def _existing_member(team_id: str, user_id: str) -> str:
+    if team_store.find_member(team_id, user_id) is None:
+        raise NotFound("No such member in this team", code="member_not_found")
+    return user_id
+
+
+def _machine_member(team_id: str, body: api.ApiKeyCreate, granter: Role) -> str:
+    user_id = f"machine:{body.machine_user}"
+    member = team_store.find_member(team_id, user_id)
+    if member is None:
+        if RANK[body.role] > RANK[granter]:
+            raise Forbidden(f"A {granter.value} cannot grant the role '{body.role.value}'", code="role_too_high")
+        team = team_store.require_team(team_id)
+        team_store.add_member(team, team_store.new_member(team, user_id, body.role.value, machine=True))
+    return user_id
+
+
+def list_keys(access: Access, team_id: str, limit: int, cursor: str | None) -> api.Page[api.ApiKey]:
+    """Owners and admins see every key of the team; others see their own."""
+    check_id("team", team_id)
+    access.require(team_id, resource="team")
+    sees_all = access.allowed(team_id, MANAGE)
+    page = store.list_for_team(team_id, limit, cursor)
+    items = [views.api_key(k) for k in page.items if sees_all or k.user_id == access.user_id]
+    return api.Page[api.ApiKey](items=items, next_cursor=page.next_cursor)
+
+
+def revoke_key(access: Access, key_id: str) -> None:
+    check_id("apikey", key_id)
+    key = store.find(key_id)
+    if key is None:
+        raise NotFound("No such API key")
+    access.require(key.team_id, resource="API key")
+    if key.user_id != access.user_id and not access.allowed(key.team_id, MANAGE):
+        raise Forbidden("Only owners and admins revoke other members' keys")
+    store.revoke(key)

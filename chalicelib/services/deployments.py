@@ -1,0 +1,108 @@
+"""Deployments: production, staging and preview environments of a project."""
+from __future__ import annotations
+
+from chalicelib import secrets_box
+from chalicelib.auth.access import Access
+from chalicelib.db import deployments as store
+from chalicelib.db import keys
+from chalicelib.db.models import Deployment, Project, utcnow
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.ids import check_id, new_id
+from chalicelib.models import api
+from chalicelib.services import views
+from chalicelib.services.projects import require_project
+from chalicelib.services.slugs import slugify, with_suffix
+from chalicelib.settings import get_settings
+
+SLUG_ATTEMPTS = 5
+
+
+def _base_slug(project: Project, kind: str, branch: str) -> str:
+    if kind == "production":
+        return slugify(project.slug)
+    if kind == "staging":
+        return slugify(project.slug, "staging")
+    return slugify(project.slug, branch)
+
+
+def public_url(slug: str) -> str:
+    return f"http://{slug}.{get_settings().public_domain}"
+
+
+def _override_context(deployment: Deployment, name: str) -> dict[str, str]:
+    return {"teamId": deployment.team_id, "deploymentId": deployment.deployment_id, "name": name}
+
+
+def create_deployment(access: Access, project_id: str, body: api.DeploymentCreate) -> api.DeploymentOut:
+    project = require_project(access, project_id)
+    branch = body.branch or project.default_branch
+    slug = _base_slug(project, body.type, branch)
+    for _ in range(SLUG_ATTEMPTS):
+        deployment_id = new_id("deployment")
+        now = utcnow()
+        deployment = Deployment(
+            keys.deployment(deployment_id), keys.META,
+            gsi1pk=keys.project_deployments(project.project_id),
+            gsi1sk=keys.sorted_by_time(now.isoformat(), deployment_id),
+            deployment_id=deployment_id, project_id=project.project_id, team_id=project.team_id,
+            type=body.type, branch=branch, slug=slug, status="pending", public_url=public_url(slug),
+            env_overrides={}, created_at=now, updated_at=now,
+        )
+        try:
+            store.create(deployment)
+            return views.deployment(deployment)
+        except Conflict as e:
+            if e.code != "slug_taken":
+                raise
+            slug = with_suffix(_base_slug(project, body.type, branch))
+    raise Conflict("Could not find a free slug; try again", code="slug_taken")
+
+
+def require_deployment(access: Access, deployment_id: str) -> Deployment:
+    check_id("deployment", deployment_id)
+    deployment = store.find(deployment_id)
+    if deployment is None:
+        raise NotFound("No such deployment")
+    access.require(deployment.team_id, resource="deployment")
+    return deployment
+
+
+def get_deployment(access: Access, deployment_id: str) -> api.DeploymentOut:
+    return views.deployment(require_deployment(access, deployment_id))
+
+
+def list_deployments(access: Access, project_id: str, limit: int, cursor: str | None) -> api.Page[api.DeploymentOut]:
+    project = require_project(access, project_id)
+    page = store.list_for_project(project.project_id, limit, cursor)
+    return api.Page[api.DeploymentOut](items=[views.deployment(d) for d in page.items], next_cursor=page.next_cursor)
+
+
+def update_deployment(access: Access, deployment_id: str, body: api.DeploymentUpdate) -> api.DeploymentOut:
+    deployment = require_deployment(access, deployment_id)
+    if body.env_overrides is not None:
+        overrides = deployment.env_overrides_or_empty()
+        for name, value in body.env_overrides.items():
+            if value is None:
+                overrides.pop(name, None)
+            else:
+                overrides[name] = secrets_box.encrypt(value, _override_context(deployment, name))
+        deployment.env_overrides = overrides
+    if body.branch is not None and body.branch != deployment.branch:
+        if deployment.type == "preview":
+            raise Conflict("A preview deployment tracks one branch; create another", code="preview_branch_fixed")
+        deployment.branch = body.branch
+    deployment.updated_at = utcnow()
+    store.save(deployment)
+    return views.deployment(deployment)
+
+
+def delete_deployment(access: Access, deployment_id: str) -> None:
+    store.delete(require_deployment(access, deployment_id))
+
+
+def decrypted_overrides(deployment: Deployment) -> dict[str, str]:
+    """Plain override values for a deploy. Never returned by the API."""
+    return {
+        name: secrets_box.decrypt(blob, _override_context(deployment, name))
+        for name, blob in deployment.env_overrides_or_empty().items()
+    }

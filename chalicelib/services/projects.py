@@ -1,0 +1,148 @@
+"""Projects, their sources and their encrypted environment variables."""
+from __future__ import annotations
+
+import os
+
+from chalicelib import secrets_box
+from chalicelib.auth.access import Access
+from chalicelib.db import keys
+from chalicelib.db import projects as store
+from chalicelib.db.models import EnvVar, Project, utcnow
+from chalicelib.errors import BadRequest, Invalid, NotFound
+from chalicelib.ids import check_id, new_id
+from chalicelib.models import api
+from chalicelib.services import views
+from chalicelib.services.slugs import slugify
+from chalicelib.settings import Settings, get_settings
+
+
+def _source(source: api.GithubSource | api.LocalSource, settings: Settings) -> dict:
+    if isinstance(source, api.LocalSource):
+        if not settings.local_sources_enabled:
+            raise Invalid("Local sources are disabled in this stage", code="local_source_disabled")
+        path = os.path.realpath(source.path)
+        if not os.path.isabs(source.path) or not any(
+            os.path.commonpath([path, os.path.realpath(root)]) == os.path.realpath(root)
+            for root in settings.local_source_roots
+        ):
+            raise Invalid(
+                "Local source paths must be absolute and under MA_LOCAL_SOURCE_ROOTS",
+                code="local_source_outside_roots",
+            )
+        return {"type": "local", "path": path}
+    return source.model_dump(by_alias=True)
+
+
+def require_project(access: Access, project_id: str, permission: str | None = None) -> Project:
+    check_id("project", project_id)
+    project = store.find(project_id)
+    if project is None:
+        raise NotFound("No such project")
+    access.require(project.team_id, permission, resource="project")
+    return project
+
+
+def create_project(access: Access, team_id: str, body: api.ProjectCreate) -> api.ProjectOut:
+    check_id("team", team_id)
+    access.require(team_id, resource="team")
+    source = _source(body.source, get_settings())
+    project_id = new_id("project")
+    now = utcnow()
+    project = Project(
+        keys.project(project_id), keys.META,
+        gsi1pk=keys.team_projects(team_id), gsi1sk=keys.sorted_by_time(now.isoformat(), project_id),
+        project_id=project_id, team_id=team_id, name=body.name, slug=slugify(body.name, max_length=40),
+        source=source, default_branch=body.default_branch or source.get("branch") or "main",
+        created_at=now, updated_at=now,
+    )
+    store.create(project)
+    return views.project(project)
+
+
+def list_projects(access: Access, team_id: str, limit: int, cursor: str | None) -> api.Page[api.ProjectOut]:
+    check_id("team", team_id)
+    access.require(team_id, resource="team")
+    page = store.list_for_team(team_id, limit, cursor)
+    return api.Page[api.ProjectOut](items=[views.project(p) for p in page.items], next_cursor=page.next_cursor)
+
+
+def get_project(access: Access, project_id: str) -> api.ProjectOut:
+    return views.project(require_project(access, project_id))
+
+
+def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> api.ProjectOut:
+    project = require_project(access, project_id)
+    if body.name is not None:
+        project.name = body.name
+    if body.source is not None:
+        project.source = _source(body.source, get_settings())
+    if body.default_branch is not None:
+        project.default_branch = body.default_branch
+    project.updated_at = utcnow()
+    store.save(project)
+    return views.project(project)
+
+
+def delete_project(access: Access, project_id: str) -> None:
+    store.delete_cascade(require_project(access, project_id))
+
+
+# --- environment variables ------------------------------------------------------------------
+
+_ENV_NAME_MAX = 128
+
+
+def _check_env_name(name: str) -> str:
+    if not name or len(name) > _ENV_NAME_MAX or not (name[0].isalpha() or name[0] == "_") or not all(
+        c.isascii() and (c.isalnum() or c == "_") for c in name
+    ):
+        raise BadRequest("Env var names are letters, digits and _, not starting with a digit", code="invalid_name")
+    return name
+
+
+def env_context(project: Project, name: str) -> dict[str, str]:
+    return {"teamId": project.team_id, "projectId": project.project_id, "name": name}
+
+
+def list_env(access: Access, project_id: str, limit: int, cursor: str | None) -> api.Page[api.EnvVarOut]:
+    project = require_project(access, project_id)
+    page = store.list_env(project.project_id, limit, cursor)
+    return api.Page[api.EnvVarOut](items=[views.env_var(v) for v in page.items], next_cursor=page.next_cursor)
+
+
+def set_env(access: Access, project_id: str, name: str, body: api.EnvVarSet) -> tuple[api.EnvVarOut, bool]:
+    """Upsert; returns the masked variable and whether it was created."""
+    _check_env_name(name)
+    project = require_project(access, project_id)
+    blob = secrets_box.encrypt(body.value, env_context(project, name))
+    var = store.find_env(project.project_id, name)
+    created = var is None
+    if var is None:
+        var = EnvVar(keys.project(project.project_id), keys.env_sk(name),
+                     project_id=project.project_id, team_id=project.team_id, name=name, ciphertext=blob)
+    else:
+        var.ciphertext, var.updated_at = blob, utcnow()
+    store.save_env(var)
+    return views.env_var(var), created
+
+
+def delete_env(access: Access, project_id: str, name: str) -> None:
+    _check_env_name(name)
+    project = require_project(access, project_id)
+    var = store.find_env(project.project_id, name)
+    if var is None:
+        raise NotFound("No such variable")
+    store.delete_env(var)
+
+
+def decrypted_env(project: Project) -> dict[str, str]:
+    """Plain values for a deploy. Never returned by the API."""
+    out: dict[str, str] = {}
+    cursor = None
+    while True:
+        page = store.list_env(project.project_id, 100, cursor)
+        for var in page.items:
+            out[var.name] = secrets_box.decrypt(var.ciphertext, env_context(project, var.name))
+        if not page.next_cursor:
+            return out
+        cursor = page.next_cursor

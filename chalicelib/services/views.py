@@ -1,0 +1,46 @@
+"""Stored items -> API response models. Secrets never pass through here unmasked."""
+from __future__ import annotations
+
+from chalicelib.db.models import ApiKey, Deployment, EnvVar, Member, Project, Team, map_or_empty
+from chalicelib.models import api
+
+
+def team(item: Team, role: str | None = None) -> api.Team:
+    return api.Team(id=item.team_id, name=item.name, role=role, created_at=item.created_at)
+
+
+def member(item: Member) -> api.Member:
+    return api.Member(
+        team_id=item.team_id, user_id=item.user_id, role=item.role, machine=bool(item.machine),
+        created_at=item.created_at,
+    )
+
+
+def api_key(item: ApiKey) -> api.ApiKey:
+    return api.ApiKey(
+        id=item.key_id, name=item.name, team_id=item.team_id, user_id=item.user_id,
+        scope_team_id=item.scope_team_id, hint=f"…{item.token_hint}", created_by=item.created_by,
+        created_at=item.created_at, last_used_at=item.last_used_at, revoked_at=item.revoked_at,
+    )
+
+
+def project(item: Project) -> api.ProjectOut:
+    source = map_or_empty(item.source)
+    return api.ProjectOut(
+        id=item.project_id, team_id=item.team_id, name=item.name, slug=item.slug, source=source,
+        default_branch=item.default_branch, created_at=item.created_at, updated_at=item.updated_at,
+    )
+
+
+def env_var(item: EnvVar) -> api.EnvVarOut:
+    return api.EnvVarOut(name=item.name, value=api.MASK, updated_at=item.updated_at)
+
+
+def deployment(item: Deployment) -> api.DeploymentOut:
+    overrides = [api.MaskedVar(name=name, value=api.MASK) for name in sorted(item.env_overrides_or_empty())]
+    return api.DeploymentOut(
+        id=item.deployment_id, project_id=item.project_id, team_id=item.team_id, type=item.type,
+        branch=item.branch, slug=item.slug, status=item.status, current_build_id=item.current_build_id,
+        server_id=item.server_id, public_url=item.public_url, env_overrides=overrides,
+        created_at=item.created_at, updated_at=item.updated_at,
+    )

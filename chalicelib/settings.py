@@ -1,0 +1,83 @@
+"""Configuration, read once from the environment.
+
+Every AWS endpoint, table and queue name comes from here, so the same code talks to moto server
+locally and to AWS in a stage without a branch in business logic.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _default_source_roots() -> tuple[str, ...]:
+    return (os.path.expanduser("~"), "/tmp")
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "local"
+    region: str = "us-east-1"
+    aws_endpoint_url: str = ""  # moto server locally; empty in AWS
+    table_name: str = "mastra-admin-local"
+    bucket_name: str = "mastra-admin-local-artifacts"
+    build_queue_name: str = "mastra-admin-local-builds"
+    deploy_queue_name: str = "mastra-admin-local-deploys"
+    ingest_queue_name: str = "mastra-admin-local-ingest"
+    kms_key_alias: str = "alias/mastra-admin-local"
+    # Analytics: "chdb" opens the embedded engine at clickhouse_path; "http" uses clickhouse_url.
+    clickhouse_interface: str = "chdb"
+    clickhouse_url: str = ""
+    clickhouse_path: str = ""
+    jwt_hs256_secret: str = ""
+    jwks_url: str = ""
+    jwt_audience: str = ""
+    jwt_issuer: str = ""
+    local_sources_enabled: bool = True
+    local_source_roots: tuple[str, ...] = field(default_factory=_default_source_roots)
+    max_body_bytes: int = 256 * 1024
+    public_domain: str = "localhost:3100"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        stage = _env("MA_STAGE", "local")
+        prefix = f"mastra-admin-{stage}"
+        roots = _env("MA_LOCAL_SOURCE_ROOTS")
+        return cls(
+            stage=stage,
+            region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
+            aws_endpoint_url=_env("MA_AWS_ENDPOINT_URL"),
+            table_name=_env("MA_TABLE_NAME", prefix),
+            bucket_name=_env("MA_BUCKET_NAME", f"{prefix}-artifacts"),
+            build_queue_name=_env("MA_BUILD_QUEUE", f"{prefix}-builds"),
+            deploy_queue_name=_env("MA_DEPLOY_QUEUE", f"{prefix}-deploys"),
+            ingest_queue_name=_env("MA_INGEST_QUEUE", f"{prefix}-ingest"),
+            kms_key_alias=_env("MA_KMS_KEY_ALIAS", f"alias/{prefix}"),
+            clickhouse_interface=_env("MA_CLICKHOUSE_INTERFACE", "chdb" if stage == "local" else "http"),
+            clickhouse_url=_env("MA_CLICKHOUSE_URL"),
+            clickhouse_path=_env("MA_CLICKHOUSE_PATH"),
+            jwt_hs256_secret=_env("MA_JWT_HS256_SECRET"),
+            jwks_url=_env("MA_JWKS_URL"),
+            jwt_audience=_env("MA_JWT_AUDIENCE"),
+            jwt_issuer=_env("MA_JWT_ISSUER"),
+            local_sources_enabled=_bool("MA_LOCAL_SOURCES_ENABLED", stage == "local"),
+            local_source_roots=tuple(r for r in roots.split(":") if r) if roots else _default_source_roots(),
+            max_body_bytes=int(_env("MA_MAX_BODY_BYTES", str(256 * 1024))),
+            public_domain=_env("MA_PUBLIC_DOMAIN", "localhost:3100"),
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
