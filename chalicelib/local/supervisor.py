@@ -10,6 +10,7 @@ own routing. Ctrl-C (or SIGTERM) stops everything cleanly.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -109,7 +110,15 @@ def bootstrap_owner(cfg: LocalConfig) -> str | None:
 
 def serve_api(cfg: LocalConfig):
     from chalice.config import Config
-    from chalice.local import create_local_server
+    from chalice.local import ChaliceRequestHandler, create_local_server
+
+    class RequestHandler(ChaliceRequestHandler):
+        # http.server answers methods it has no do_X for (TRACE, QUERY, ...) with a 501 HTML page;
+        # API Gateway answers them like any other unrouted method, so route them through Chalice.
+        def __getattr__(self, name: str):
+            if name.startswith("do_"):
+                return self.do_GET
+            raise AttributeError(name)
 
     sys.path.insert(0, str(ROOT))
     from app import app
@@ -118,7 +127,9 @@ def serve_api(cfg: LocalConfig):
         chalice_stage="local", app_name="mastra-admin", project_dir=str(ROOT),
         config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()),
     )
-    return create_local_server(app, config, cfg.host, cfg.api_port)
+    server = create_local_server(app, config, cfg.host, cfg.api_port)
+    server.server.RequestHandlerClass = functools.partial(RequestHandler, app_object=server.app_object, config=config)
+    return server
 
 
 def main() -> int:

@@ -1,0 +1,138 @@
+"""Every route x every role against the one RBAC matrix, over HTTP.
+
+The route list comes from the running API's own OpenAPI document (each operation carries its
+declared `x-permission`), so a route added without a case here fails the test.
+"""
+from __future__ import annotations
+
+import itertools
+import uuid
+
+import pytest
+
+from chalicelib.auth.rbac import MATRIX, Role
+
+ROLES = [r.value for r in Role] + ["outsider"]
+_n = itertools.count()
+
+
+class World:
+    """A team with one user per role, and fresh resources for each call."""
+
+    def __init__(self, stack, as_user):
+        self.stack, self.as_user = stack, as_user
+        tag = uuid.uuid4().hex[:6]
+        self.users = {role: f"{role}-{tag}" for role in ROLES}
+        self.sessions = {role: as_user(uid) for role, uid in self.users.items()}
+        owner = self.sessions["owner"]
+        self.team = owner.post(stack.url("/teams"), json={"name": "matrix"}).json()["id"]
+        for role in ("admin", "developer", "viewer"):
+            r = owner.post(stack.url(f"/teams/{self.team}/members"), json={"userId": self.users[role], "role": role})
+            assert r.status_code == 201
+
+    def url(self, path):
+        return self.stack.url(path)
+
+    def owner(self):
+        return self.sessions["owner"]
+
+    def project(self):
+        r = self.owner().post(self.url(f"/teams/{self.team}/projects"),
+                              json={"name": f"p{next(_n)}", "source": {"type": "github", "repo": "a/b"}})
+        return r.json()["id"]
+
+    def deployment(self):
+        r = self.owner().post(self.url(f"/projects/{self.project()}/deployments"), json={"type": "production"})
+        return r.json()["id"]
+
+    def env(self):
+        project = self.project()
+        self.owner().put(self.url(f"/projects/{project}/env/API_TOKEN"), json={"value": "v"})
+        return project
+
+    def member(self):
+        user = f"target-{next(_n)}"
+        self.owner().post(self.url(f"/teams/{self.team}/members"), json={"userId": user, "role": "viewer"})
+        return user
+
+    def own_key(self, role):
+        """A key owned by the caller (the outsider gets the owner's: it must not even see it)."""
+        creator = self.sessions[role if role != "outsider" else "owner"]
+        return creator.post(self.url(f"/teams/{self.team}/api-keys"), json={"name": "k"}).json()["id"]
+
+
+def case(world: World, op: str, role: str):
+    """(method, path, json body) for one operation, with fresh resources where it mutates."""
+    t = world.team
+    return {
+        "list_teams": lambda: ("GET", "/teams", None),
+        "create_team": lambda: ("POST", "/teams", {"name": "another"}),
+        "get_team": lambda: ("GET", f"/teams/{t}", None),
+        "list_members": lambda: ("GET", f"/teams/{t}/members", None),
+        "add_member": lambda: ("POST", f"/teams/{t}/members", {"userId": f"new-{next(_n)}", "role": "viewer"}),
+        "change_member_role": lambda: ("PATCH", f"/teams/{t}/members/{world.member()}", {"role": "developer"}),
+        "remove_member": lambda: ("DELETE", f"/teams/{t}/members/{world.member()}", None),
+        "list_api_keys": lambda: ("GET", f"/teams/{t}/api-keys", None),
+        "create_api_key": lambda: ("POST", f"/teams/{t}/api-keys", {"name": "mine"}),
+        "revoke_api_key": lambda: ("DELETE", f"/api-keys/{world.own_key(role)}", None),
+        "list_projects": lambda: ("GET", f"/teams/{t}/projects", None),
+        "create_project": lambda: ("POST", f"/teams/{t}/projects", {"name": "n", "source": {"type": "github", "repo": "a/b"}}),
+        "get_project": lambda: ("GET", f"/projects/{world.project()}", None),
+        "update_project": lambda: ("PATCH", f"/projects/{world.project()}", {"name": "renamed"}),
+        "delete_project": lambda: ("DELETE", f"/projects/{world.project()}", None),
+        "list_env": lambda: ("GET", f"/projects/{world.env()}/env", None),
+        "set_env": lambda: ("PUT", f"/projects/{world.project()}/env/API_TOKEN", {"value": "x"}),
+        "delete_env": lambda: ("DELETE", f"/projects/{world.env()}/env/API_TOKEN", None),
+        "list_deployments": lambda: ("GET", f"/projects/{world.project()}/deployments", None),
+        "create_deployment": lambda: ("POST", f"/projects/{world.project()}/deployments", {"type": "production"}),
+        "get_deployment": lambda: ("GET", f"/deployments/{world.deployment()}", None),
+        "update_deployment": lambda: ("PATCH", f"/deployments/{world.deployment()}", {"envOverrides": {"A": "b"}}),
+        "delete_deployment": lambda: ("DELETE", f"/deployments/{world.deployment()}", None),
+    }[op]()
+
+
+@pytest.fixture(scope="module")
+def operations(stack):
+    import requests
+
+    doc = requests.get(stack.url("/openapi.json")).json()
+    ops = []
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            if op["security"]:  # every authenticated route
+                ops.append((op["operationId"], method.upper(), path, op.get("x-permission")))
+    return ops
+
+
+def test_every_route_and_role_follows_the_matrix(stack, as_user, operations):
+    world = World(stack, as_user)
+    checked = 0
+    for (op, method, path, permission), role in itertools.product(operations, ROLES):
+        m, url, body = case(world, op, role)
+        assert m == method, f"case for {op} uses {m}, route is {method}"
+        response = world.sessions[role].request(m, world.url(url), json=body)
+        where = f"{role} {m} {path} ({permission}): {response.status_code} {response.text[:200]}"
+        if permission is None:
+            expected_ok = True  # any authenticated caller, acting on themselves
+        elif role == "outsider":
+            assert response.status_code == 404, where
+            checked += 1
+            continue
+        else:
+            expected_ok = permission in MATRIX[Role(role)]
+        if expected_ok:
+            assert 200 <= response.status_code < 300, where
+        else:
+            assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden", where
+        checked += 1
+    assert checked == len(operations) * len(ROLES)
+
+
+def test_unauthenticated_calls_to_every_route_get_401(stack, operations):
+    anon = stack.session()
+    for _op, method, path, _perm in operations:
+        concrete = path.replace("{teamId}", "team_" + "0" * 26).replace("{projectId}", "prj_" + "0" * 26)
+        concrete = concrete.replace("{deploymentId}", "dep_" + "0" * 26).replace("{keyId}", "key_" + "0" * 26)
+        concrete = concrete.replace("{userId}", "u").replace("{name}", "N")
+        r = anon.request(method, stack.url(concrete), json={})
+        assert r.status_code == 401, f"{method} {path}: {r.status_code}"
