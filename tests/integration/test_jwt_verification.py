@@ -1,0 +1,75 @@
+"""JWT verification: HS256 with a shared secret and RS256 against a JWKS served over real HTTP."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from chalicelib.auth.tokens import verify_jwt
+from chalicelib.errors import Unauthorized
+from chalicelib.settings import Settings
+
+
+@pytest.fixture
+def jwks_server():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "k1", "use": "sig", "alg": "RS256"})
+    body = json.dumps({"keys": [jwk]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield key, f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+    server.shutdown()
+    server.server_close()
+
+
+def _claims(**extra):
+    now = int(time.time())
+    return {"sub": "user-1", "iat": now, "exp": now + 60, **extra}
+
+
+def test_rs256_tokens_verify_against_the_jwks_and_return_the_subject(jwks_server):
+    key, url = jwks_server
+    settings = Settings(jwks_url=url, jwt_audience="mastra-admin")
+    token = jwt.encode(_claims(aud="mastra-admin"), key, algorithm="RS256", headers={"kid": "k1"})
+    assert verify_jwt(token, settings) == "user-1"
+    with pytest.raises(Unauthorized):
+        verify_jwt(jwt.encode(_claims(aud="other"), key, algorithm="RS256", headers={"kid": "k1"}), settings)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(Unauthorized):
+        verify_jwt(jwt.encode(_claims(aud="mastra-admin"), other, algorithm="RS256", headers={"kid": "k1"}), settings)
+
+
+def test_an_hs256_token_is_refused_when_rs256_is_configured(jwks_server):
+    _key, url = jwks_server
+    settings = Settings(jwks_url=url)
+    forged = jwt.encode(_claims(), "guess", algorithm="HS256", headers={"kid": "k1"})
+    with pytest.raises(Unauthorized):
+        verify_jwt(forged, settings)
+
+
+def test_hs256_requires_sub_and_exp():
+    settings = Settings(jwt_hs256_secret="s" * 32)
+    assert verify_jwt(jwt.encode(_claims(), "s" * 32, algorithm="HS256"), settings) == "user-1"
+    with pytest.raises(Unauthorized):
+        verify_jwt(jwt.encode({"sub": "x"}, "s" * 32, algorithm="HS256"), settings)
+    with pytest.raises(Unauthorized):
+        verify_jwt(jwt.encode({"exp": int(time.time()) + 60}, "s" * 32, algorithm="HS256"), settings)
