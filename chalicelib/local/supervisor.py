@@ -99,7 +99,7 @@ def bootstrap_owner(cfg: LocalConfig) -> str | None:
             key = None
         if key is not None and key.revoked_at is None:
             return None
-    team = teams.bootstrap_team("default", OWNER_USER)
+    team = teams.found_team("default", OWNER_USER)
     token = key_service.issue_owner_key(team.team_id, OWNER_USER, "owner (local bootstrap)")
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -26,27 +26,26 @@ def create_key(access: Access, team_id: str, body: api.ApiKeyCreate) -> api.ApiK
         access.require(team_id, MANAGE, resource="team")
         scope = team_id  # a key minted for someone else acts only in this team
         owner = _machine_member(team_id, body, role) if body.machine_user else _existing_member(team_id, body.user_id)
-    minted = tokens.mint_api_key()
-    item = ApiKey(
-        keys.api_key(minted.key_id), keys.META,
-        gsi1pk=keys.team_api_keys(team_id), gsi1sk=keys.sorted_by_time(utcnow().isoformat(), minted.key_id),
-        key_id=minted.key_id, team_id=team_id, user_id=owner, name=body.name,
-        token_hash=minted.token_hash, token_hint=minted.hint, scope_team_id=scope, created_by=access.user_id,
-    )
-    store.create(item)
-    return api.ApiKeyCreated(**views.api_key(item).model_dump(), secret=minted.token)
+    item, token = _mint(team_id, owner, body.name, created_by=access.user_id, scope_team_id=scope)
+    return api.ApiKeyCreated(**views.api_key(item).model_dump(), secret=token)
 
 
 def issue_owner_key(team_id: str, user_id: str, name: str) -> str:
     """The local stack's first owner key; returns the token, which is never stored."""
+    return _mint(team_id, user_id, name, created_by=user_id, scope_team_id=None)[1]
+
+
+def _mint(team_id: str, user_id: str, name: str, *, created_by: str, scope_team_id: str | None) -> tuple[ApiKey, str]:
+    """Store a new key (its hash only) and return it with the token, which exists only here."""
     minted = tokens.mint_api_key()
-    store.create(ApiKey(
+    item = ApiKey(
         keys.api_key(minted.key_id), keys.META,
         gsi1pk=keys.team_api_keys(team_id), gsi1sk=keys.sorted_by_time(utcnow().isoformat(), minted.key_id),
         key_id=minted.key_id, team_id=team_id, user_id=user_id, name=name,
-        token_hash=minted.token_hash, token_hint=minted.hint, created_by=user_id,
-    ))
-    return minted.token
+        token_hash=minted.token_hash, token_hint=minted.hint, scope_team_id=scope_team_id, created_by=created_by,
+    )
+    store.create(item)
+    return item, minted.token
 
 
 def _existing_member(team_id: str, user_id: str) -> str:

@@ -16,14 +16,11 @@ def create_team(access: Access, body: api.TeamCreate) -> api.Team:
     access.mark_checked()  # any authenticated user may found a team and becomes its owner
     if access.principal.scope_team_id:
         raise Forbidden("A key minted for one team cannot create teams", code="key_scoped")
-    team_id = new_id("team")
-    team = Team(keys.team(team_id), keys.META, team_id=team_id, name=body.name, created_by=access.user_id, owner_count=1)
-    store.create_team(team, store.new_member(team, access.user_id, Role.owner.value))
-    return views.team(team, Role.owner.value)
+    return views.team(found_team(body.name, access.user_id), Role.owner.value)
 
 
-def bootstrap_team(name: str, owner_user_id: str) -> Team:
-    """The local stack's first team, created before anyone can authenticate."""
+def found_team(name: str, owner_user_id: str) -> Team:
+    """A new team with its one owner (also the local stack's first team, made before any login)."""
     team_id = new_id("team")
     team = Team(keys.team(team_id), keys.META, team_id=team_id, name=name, created_by=owner_user_id, owner_count=1)
     store.create_team(team, store.new_member(team, owner_user_id, Role.owner.value))
