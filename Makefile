@@ -16,7 +16,7 @@ install: $(STAMP)
 
 ## Start the whole local stack in the foreground (Ctrl-C stops it).
 up: $(STAMP)
-	$(PY) -m chalicelib.local.supervisor
+	$(PY) -m local_stack.supervisor
 
 ## Run the whole test suite.
 test: $(STAMP)

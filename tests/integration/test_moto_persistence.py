@@ -17,7 +17,7 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 REPO = Path(__file__).resolve().parents[2]
-RECORDING = "recording.jsonl"  # chalicelib.local.moto_launcher.RECORDING_FILE
+RECORDING = "recording.jsonl"  # local_stack.moto_launcher.RECORDING_FILE
 AWS = dict(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing",
            aws_session_token="testing")
 
@@ -37,7 +37,7 @@ def launch(tmp_path):
         port = _free_port()
         log = open(tmp_path / f"launcher-{len(procs)}.log", "wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.local.moto_launcher",
+            [sys.executable, "-m", "local_stack.moto_launcher",
              "--host", "127.0.0.1", "--port", str(port), "--state-dir", str(state_dir)],
             cwd=REPO, stdout=subprocess.PIPE, stderr=log, start_new_session=True, text=True,
         )

@@ -70,7 +70,7 @@ def start_stack(home: Path, extra_env: dict[str, str] | None = None, timeout: fl
     stack = Stack(home=home, api_url=f"http://127.0.0.1:{api_port}", log_path=log_path, env=env)
     log = open(log_path, "a")
     stack.proc = subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.local.supervisor"], cwd=ROOT, env=env,
+        [sys.executable, "-m", "local_stack.supervisor"], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
     )
     ready = threading.Event()

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "resources.yaml"
+TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "resources.yaml"
 ACCOUNT_ID = "123456789012"
 
 

@@ -1,6 +1,6 @@
 """The local stack: one foreground process that runs the whole control plane with no AWS account.
 
-    python -m chalicelib.local.supervisor        (what `make up` runs)
+    python -m local_stack.supervisor        (what `make up` runs)
 
 It starts moto server (a child process whose state persists under $MA_HOME/moto), creates the
 resources of infra/resources.yaml there, opens the embedded ClickHouse (chDB) at
@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -141,11 +141,11 @@ def main() -> int:
     cfg.home.mkdir(parents=True, exist_ok=True)
     configure_environment(cfg)
 
-    from chalicelib.local import processes
+    from local_stack import processes
 
     log = open(cfg.home / "moto.log", "a")
     moto = processes.start_python_module(
-        "chalicelib.local.moto_launcher",
+        "local_stack.moto_launcher",
         ["--host", "127.0.0.1", "--port", str(cfg.moto_port), "--state-dir", str(cfg.home / "moto")],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, log=log,
     )
@@ -163,7 +163,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, shutdown)
     try:
         processes.wait_for_line(moto, "moto ready", timeout=120)
-        from chalicelib.local.provision import provision
+        from local_stack.provision import provision
         from chalicelib.settings import get_settings
 
         settings = get_settings()

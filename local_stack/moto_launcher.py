@@ -1,6 +1,6 @@
 """Local-only moto server whose state survives restarts (even SIGKILL).
 
-    python -m chalicelib.local.moto_launcher --host 127.0.0.1 --port N --state-dir DIR
+    python -m local_stack.moto_launcher --host 127.0.0.1 --port N --state-dir DIR
 
 moto keeps everything in memory, so this launcher persists two things in DIR:
 
