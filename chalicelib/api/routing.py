@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
@@ -37,7 +37,6 @@ class RouteSpec:
     status: int = 200
     paginated: bool = False
     errors: tuple[int, ...] = ()
-    extra: dict = field(default_factory=dict)
 
 
 ROUTES: list[RouteSpec] = []

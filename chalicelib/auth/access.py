@@ -54,6 +54,7 @@ class Access:
     principal: Principal
     permission: str | None
     checked: bool = field(default=False)
+    _roles: dict[str, Role | None] = field(default_factory=dict, repr=False)  # one membership read per team
 
     @property
     def user_id(self) -> str:
@@ -64,8 +65,10 @@ class Access:
 
         if self.principal.scope_team_id and self.principal.scope_team_id != team_id:
             return None
-        member = teams.find_member(team_id, self.user_id)
-        return Role(member.role) if member else None
+        if team_id not in self._roles:
+            member = teams.find_member(team_id, self.user_id)
+            self._roles[team_id] = Role(member.role) if member else None
+        return self._roles[team_id]
 
     def require(self, team_id: str, permission: str | None = None, *, resource: str = "resource") -> Role:
         """The caller's role in the team, if it holds the permission; else 404 or 403."""
