@@ -1,10 +1,10 @@
 """Authentication: API keys (hash only, revocable, last use recorded) and JWTs (algorithm pinned)."""
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 
-import boto3
 import jwt
 
 from tests.support.jwts import HS256_SECRET, token_for
@@ -50,11 +50,8 @@ def test_api_key_is_shown_once_stored_as_hash_and_revocable(stack, as_user):
     assert listed[0]["lastUsedAt"] is not None
 
     # Only the SHA-256 of the token is in the table.
-    ddb = boto3.client("dynamodb", endpoint_url=stack.env_endpoint, region_name="us-east-1")
-    item = ddb.get_item(TableName="mastra-admin-local", Key={"PK": {"S": f"APIKEY#{key['id']}"}, "SK": {"S": "#META"}})["Item"]
+    item = stack.stored_item(f"APIKEY#{key['id']}", "#META")
     assert secret not in str(item)
-    import hashlib
-
     assert item["tokenHash"]["S"] == hashlib.sha256(secret.encode()).hexdigest()
 
     assert kim.delete(stack.url(f"/api-keys/{key['id']}")).status_code == 204

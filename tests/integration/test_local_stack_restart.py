@@ -1,11 +1,11 @@
 """The local stack keeps its state across restarts, even a SIGKILL, and reports component health."""
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import stat
 
-import boto3
 import psutil
 
 from tests.support.stack import start_stack, stop_stack
@@ -21,10 +21,7 @@ def _seed(stack):
 
 
 def _ciphertext(stack, project_id):
-    ddb = boto3.client("dynamodb", endpoint_url=stack.env_endpoint, region_name="us-east-1")
-    item = ddb.get_item(TableName="mastra-admin-local",
-                        Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "ENV#SECRET"}})["Item"]
-    return item["ciphertext"]["S"]
+    return stack.stored_item(f"PROJECT#{project_id}", "ENV#SECRET")["ciphertext"]["S"]
 
 
 def test_first_start_prints_the_owner_key_once_and_keeps_it_private(tmp_path):
@@ -69,9 +66,7 @@ def test_state_survives_a_clean_restart_and_a_sigkill(tmp_path):
         names = {p["name"] for p in s.get(stack.url(f"/teams/{team['id']}/projects")).json()["items"]}
         assert names == {"keep me", "after restart"} and second["id"]
         # The env value written before two restarts still decrypts with the persisted KMS key.
-        kms = boto3.client("kms", endpoint_url=stack.env_endpoint, region_name="us-east-1")
-        import base64
-
+        kms = stack.aws("kms")
         _, wrapped, _ = blob.split(".")
         kms.decrypt(CiphertextBlob=base64.b64decode(wrapped),
                     EncryptionContext={"teamId": team["id"], "projectId": project["id"], "name": "SECRET"})

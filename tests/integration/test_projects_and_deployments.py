@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 
-import boto3
 import pytest
 
 
@@ -52,9 +51,7 @@ def test_env_values_are_encrypted_at_rest_and_never_returned(stack, team):
     listed = s.get(stack.url(f"/projects/{p['id']}/env"))
     assert [v["name"] for v in listed.json()["items"]] == ["OPENAI_API_KEY"] and secret not in listed.text
 
-    ddb = boto3.client("dynamodb", endpoint_url=stack.env_endpoint, region_name="us-east-1")
-    item = ddb.get_item(TableName="mastra-admin-local",
-                        Key={"PK": {"S": f"PROJECT#{p['id']}"}, "SK": {"S": "ENV#OPENAI_API_KEY"}})["Item"]
+    item = stack.stored_item(f"PROJECT#{p['id']}", "ENV#OPENAI_API_KEY")
     assert secret not in str(item) and item["ciphertext"]["S"].startswith("v1.")
 
     # The blob decrypts (KMS envelope) only with its own context, as a deploy would.

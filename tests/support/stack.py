@@ -40,6 +40,16 @@ class Stack:
         """The moto server behind the stack, for asserting on what was really stored."""
         return f"http://127.0.0.1:{self.env['MA_MOTO_PORT']}"
 
+    def aws(self, service: str):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.env_endpoint, region_name="us-east-1")
+
+    def stored_item(self, pk: str, sk: str) -> dict:
+        """The raw DynamoDB item behind the API, read straight from moto server."""
+        return self.aws("dynamodb").get_item(
+            TableName="mastra-admin-local", Key={"PK": {"S": pk}, "SK": {"S": sk}})["Item"]
+
     def session(self, token: str | None = None) -> requests.Session:
         s = requests.Session()
         if token:
