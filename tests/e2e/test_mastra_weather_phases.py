@@ -76,6 +76,7 @@ def _wait_for(predicate, timeout: float, interval: float = 0.2):
 
 
 @pytest.mark.timeout(900)
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
 def test_build_inject_run_and_read_observability(tmp_path):
     timings: dict[str, float] = {}
     project = tmp_path / "mastra-weather"
