@@ -142,7 +142,7 @@ def test_build_inject_run_and_read_observability(tmp_path):
         started = time.monotonic()
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
-        timings["sigterm_to_exit"] = round(time.monotonic() - started, 1)
+        timings["sigterm_to_exit"] = round(time.monotonic() - started, 2)
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
@@ -194,7 +194,8 @@ def test_build_inject_run_and_read_observability(tmp_path):
     logs = _records(obs, "logs")
     assert logs and all(all(log[k] == v for k, v in STAMP.items()) for log in logs)
     fetching = [log for log in logs if log["message"] == "fetching weather"]
-    assert fetching and fetching[0]["attributes"]["token"] == "[REDACTED]"
+    assert len(fetching) == 1, "one logger call, one record (no duplicate from Mastra's log export)"
+    assert fetching[0]["attributes"]["token"] == "[REDACTED]"
     assert fetching[0]["traceId"] == root["traceId"], "logger calls inside a run carry its trace id"
 
     metrics = _records(obs, "metrics")

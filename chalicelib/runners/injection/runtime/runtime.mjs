@@ -16,12 +16,18 @@ import {
   spanToRecord,
 } from './records.mjs';
 
-// The active span (AsyncLocalStorage) correlates logger calls with traces; optional API.
+// The active span (AsyncLocalStorage) correlates logger calls with traces; optional API, loaded
+// without a top-level await: installObservability must run before any pending microtask of the
+// user's module (e.g. Mastra's storage warning) so that the logger tap sees the first log lines.
 let getCurrentSpan = () => undefined;
-try {
-  ({ getCurrentSpan } = await import('@mastra/core/observability/context-storage'));
-} catch {
-  /* older @mastra/core: logs are written without trace ids */
+function loadSpanContext() {
+  import('@mastra/core/observability/context-storage')
+    .then((mod) => {
+      if (typeof mod.getCurrentSpan === 'function') getCurrentSpan = mod.getCurrentSpan;
+    })
+    .catch(() => {
+      /* older @mastra/core: logs are written without trace ids */
+    });
 }
 
 function currentTraceIds() {
@@ -32,6 +38,39 @@ function currentTraceIds() {
     /* ignore */
   }
   return { traceId: null, spanId: null };
+}
+
+// Logger calls written by the tap, remembered briefly so that the same call, when Mastra's logger
+// adapter also exports it as an observability log event, is not written twice.
+const recentTapped = new Map(); // key -> [timestamps]
+const TAP_DEDUPE_MS = 5000;
+
+function tapKey(level, message) {
+  return `${String(level).toLowerCase()}|${typeof message === 'string' ? message : ''}`;
+}
+
+function rememberTapped(level, message) {
+  const key = tapKey(level, message);
+  const now = Date.now();
+  const list = (recentTapped.get(key) ?? []).filter((t) => now - t < TAP_DEDUPE_MS);
+  list.push(now);
+  recentTapped.set(key, list);
+  if (recentTapped.size > 1000) recentTapped.delete(recentTapped.keys().next().value);
+}
+
+/** True (and forgotten) when the tap already wrote this logger call. */
+export function consumeTapped(level, message) {
+  const key = tapKey(level, message);
+  const now = Date.now();
+  const list = (recentTapped.get(key) ?? []).filter((t) => now - t < TAP_DEDUPE_MS);
+  if (!list.length) {
+    recentTapped.delete(key);
+    return false;
+  }
+  list.shift();
+  if (list.length) recentTapped.set(key, list);
+  else recentTapped.delete(key);
+  return true;
 }
 
 const LOG_LEVEL_ORDER = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
@@ -66,6 +105,7 @@ export class FileExporter extends BaseExporter {
   // Structured logs from Mastra's observability logging API (loggerVNext, tool `observe.log`).
   onLogEvent(event) {
     if (!event?.log) return;
+    if (consumeTapped(event.log.level, event.log.message)) return;
     this.#write(() => logToRecord(event.log, this.stamp, { secretValues: this.secretValues, source: 'observability' }));
   }
 
@@ -110,6 +150,7 @@ export function tapLogger(logger, { files, stamp, secretValues, redactArgs, minL
         if (!wrapped.has(prop)) {
           wrapped.set(prop, function (message, ...args) {
             if ((LOG_LEVEL_ORDER[prop] ?? 0) >= min) {
+              rememberTapped(prop, message);
               try {
                 files.write(
                   logToRecord(
@@ -140,6 +181,7 @@ let installed = null;
  */
 export async function installObservability({ module, exportName, buildStamp }) {
   if (installed) return installed;
+  loadSpanContext();
   const stamp = resolveStamp(buildStamp ?? {});
   const secretValues = secretValuesFromEnv();
   const obsDir = resolveObservabilityDir();
