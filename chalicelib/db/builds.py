@@ -96,8 +96,8 @@ def drop_marker(build_id: str) -> None:
 def renew_lease(build_id: str, attempt: int, until: datetime) -> bool:
     """The worker's heartbeat; False once the build is no longer this attempt's (cancelled, reaped)."""
     try:
-        connection().update_item(
-            Build.Meta.table_name, keys.build(build_id), keys.META,
+        Build._get_connection().update_item(
+            keys.build(build_id), keys.META,
             actions=[Build.lease_expires_at.set(until)],
             condition=(Build.status == "building") & (Build.attempt == attempt),
         )
@@ -113,8 +113,8 @@ def set_fields(build_id: str, attempt: int, **fields) -> bool:
     """Record facts of a running attempt (external id, log lines) without changing its status."""
     actions = [getattr(Build, n).set(v) for n, v in fields.items()]
     try:
-        connection().update_item(
-            Build.Meta.table_name, keys.build(build_id), keys.META, actions=actions,
+        Build._get_connection().update_item(
+            keys.build(build_id), keys.META, actions=actions,
             condition=Build.attempt == attempt,
         )
         return True
