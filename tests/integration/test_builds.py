@@ -37,7 +37,7 @@ def test_a_tiny_project_builds_end_to_end_with_a_stored_masked_log(stack, owner,
     src = copy_tiny(tmp_path / "tiny")
     before = sorted(p.name for p in src.iterdir())
     _, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(src)},
-                                    env={"TINY_SECRET": "s3cr3t-planted-value"})
+                                    env={"TINY_SECRET": "s3cr3t-planted-value", "PRINT_ENV_KEYS": "1"})
     queued = start_build(stack, owner, deployment)
     assert queued["status"] == "queued"
 
@@ -52,6 +52,10 @@ def test_a_tiny_project_builds_end_to_end_with_a_stored_masked_log(stack, owner,
     assert "using secret *** for the build" in texts
     assert not any("s3cr3t-planted-value" in line for line in lines)
     assert build["logLines"] == len(lines)
+    env_keys = next(t for t in texts if t.startswith("env keys: "))[len("env keys: "):].split(",")
+    assert "TINY_SECRET" in env_keys and "MASTRA_ADMIN_BUILD_ID" in env_keys
+    leaked = [k for k in env_keys if k.startswith(("MA_", "AWS_")) or "SECRET" in k and k != "TINY_SECRET"]
+    assert leaked == [], "the control plane's settings and credentials must not reach user code"
 
     stored = stack.aws("s3").get_object(Bucket="mastra-admin-local-artifacts", Key=f"builds/{build['id']}/build.log")
     assert stored["Body"].read().decode().splitlines() == lines
