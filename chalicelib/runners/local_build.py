@@ -91,6 +91,7 @@ class LocalBuildRunner:
         self.settings = settings
         self.root = Path(settings.build_root)
         self.node_cache = Path(settings.node_cache or self.root / ".node")
+        self._node_bin: Path | None = None
 
     def _pgid_file(self, build_id: str) -> Path:
         return self.root / build_id / "pgid"
@@ -103,7 +104,7 @@ class LocalBuildRunner:
             return Outcome("failed", reason=str(e))
         log(f"package manager: {plan.package_manager} (from {plan.detected_by}); "
             f"{'Mastra project' if plan.mastra else 'Node project'}")
-        node_bin = ensure_node(self.node_cache)
+        node_bin = self._node()
         env = self._env(job, node_bin)
         output = (job.source_dir / plan.output_dir).resolve()
         stamp_file = job.workspace / "stamp.json"
@@ -116,6 +117,12 @@ class LocalBuildRunner:
             if result is not None:
                 return result
         return self._pack(job, output, log)
+
+    def _node(self) -> Path:
+        # Checked once per worker process: `node --version` on every build is 150 ms of nothing.
+        if self._node_bin is None or not (self._node_bin / "node").exists():
+            self._node_bin = ensure_node(self.node_cache)
+        return self._node_bin
 
     def _env(self, job: BuildJob, node_bin: Path) -> dict[str, str]:
         # The machine's own settings (CA bundle, proxies, npm config) pass through; the control
@@ -151,8 +158,13 @@ class LocalBuildRunner:
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
         stopped_for = None
-        while proc.poll() is None:
-            if cancel.wait(0.2):
+        while True:
+            try:
+                proc.wait(timeout=0.2)  # returns the moment the phase exits
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel.is_set():
                 stopped_for = "cancelled"
             elif time.monotonic() > deadline:
                 stopped_for = "timeout"
