@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -11,19 +10,12 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from tests.support.jwts import HS256_SECRET, token_for  # noqa: E402
+from tests.support.builds import BUILD_ENV  # noqa: E402
 from tests.support.github_fake import FakeGitHub  # noqa: E402
 from tests.support.stack import start_stack, stop_stack  # noqa: E402
 
 
 GITHUB_TOKEN = "ghp_fake_token_for_tests_0123456789abcdef"
-NODE_CACHE = str(Path(__file__).resolve().parents[1] / ".cache" / "node22")
-# Short leases and timers so recovery is observable in seconds; the same code paths as in production.
-BUILD_ENV = {
-    "MA_NODE_CACHE": NODE_CACHE,
-    "MA_BUILD_LEASE_SECONDS": "10",
-    "MA_REAPER_INTERVAL": "2",
-    "MA_BUILD_VISIBILITY_TIMEOUT": "3",
-}
 
 
 @pytest.fixture(scope="session")

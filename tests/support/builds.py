@@ -8,6 +8,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "fixtures" / "tiny-node"
 ACTIVE = ("queued", "building")
+# Short leases and timers so recovery is observable in seconds; the same code paths as in production.
+BUILD_ENV = {
+    "MA_NODE_CACHE": str(ROOT / ".cache" / "node22"),
+    "MA_BUILD_LEASE_SECONDS": "10",
+    "MA_REAPER_INTERVAL": "2",
+    "MA_BUILD_VISIBILITY_TIMEOUT": "3",
+}
 
 
 def copy_tiny(dest: Path) -> Path:
