@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/cold_start.py
+	$(PY) bench/build_queue.py
 
 clean:
 	rm -rf $(VENV) .mastra-admin
