@@ -15,6 +15,7 @@ PREFIXES = {
     "deployment": "dep_",
     "build": "bld_",
     "server": "srv_",
+    "deploy": "dpl_",
     "apikey": "key_",
 }
 

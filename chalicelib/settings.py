@@ -21,6 +21,16 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in os.environ.get(name, "").split(",") if v.strip())
+
+
+def _port_range() -> tuple[int, int]:
+    """MA_SERVER_PORTS="4200-4999": where local servers listen."""
+    low, _, high = _env("MA_SERVER_PORTS", "4200-4999").partition("-")
+    return int(low), int(high or low)
+
+
 def _default_source_roots() -> tuple[str, ...]:
     return (os.path.expanduser("~"), "/tmp")
 
@@ -58,6 +68,32 @@ class Settings:
     build_timeout_seconds: int = 1200
     build_queue_limit_seconds: int = 900
     build_max_attempts: int = 2
+    # Deploys: "local" starts the artifact as a process here; "ecs" runs a Fargate task.
+    deploy_runner: str = "local"
+    server_root: str = "/tmp/mastra-admin-servers"
+    server_port_min: int = 4200
+    server_port_max: int = 4999
+    health_path: str = "/health"
+    deploy_health_timeout_seconds: float = 120.0
+    deploy_lease_seconds: int = 600
+    route_cache_seconds: float = 1.0  # how stale the router's view of a route may be
+    drain_seconds: float = 3.0  # after a switch, the old server keeps serving this long
+    health_interval_seconds: float = 30.0
+    health_request_timeout_seconds: float = 5.0
+    # ECS (deploy_runner == "ecs"): one generic Node 22 image that fetches the artifact at start.
+    ecs_cluster: str = ""
+    ecs_subnets: tuple[str, ...] = ()
+    ecs_security_groups: tuple[str, ...] = ()
+    ecs_assign_public_ip: bool = False
+    ecs_image: str = "public.ecr.aws/docker/library/node:22-slim"
+    ecs_execution_role_arn: str = ""
+    ecs_task_role_arn: str = ""
+    ecs_cpu: str = "512"
+    ecs_memory: str = "1024"
+    ecs_log_group: str = ""
+    ecs_container_port: int = 8080
+    alb_listener_arn: str = ""
+    vpc_id: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -94,6 +130,29 @@ class Settings:
             build_timeout_seconds=int(_env("MA_BUILD_TIMEOUT_SECONDS", "1200")),
             build_queue_limit_seconds=int(_env("MA_BUILD_QUEUE_LIMIT_SECONDS", "900")),
             build_max_attempts=int(_env("MA_BUILD_MAX_ATTEMPTS", "2")),
+            deploy_runner=_env("MA_DEPLOY_RUNNER", "local" if stage == "local" else "ecs"),
+            server_root=_env("MA_SERVER_ROOT", "/tmp/mastra-admin-servers"),
+            server_port_min=_port_range()[0],
+            server_port_max=_port_range()[1],
+            deploy_health_timeout_seconds=float(_env("MA_DEPLOY_HEALTH_TIMEOUT", "120")),
+            deploy_lease_seconds=int(_env("MA_DEPLOY_LEASE_SECONDS", "600")),
+            route_cache_seconds=float(_env("MA_ROUTE_CACHE_SECONDS", "1")),
+            drain_seconds=float(_env("MA_DRAIN_SECONDS", "3")),
+            health_interval_seconds=float(_env("MA_HEALTH_INTERVAL", "30")),
+            health_request_timeout_seconds=float(_env("MA_HEALTH_REQUEST_TIMEOUT", "5")),
+            ecs_cluster=_env("MA_ECS_CLUSTER", prefix),
+            ecs_subnets=_list("MA_ECS_SUBNETS"),
+            ecs_security_groups=_list("MA_ECS_SECURITY_GROUPS"),
+            ecs_assign_public_ip=_bool("MA_ECS_ASSIGN_PUBLIC_IP", False),
+            ecs_image=_env("MA_ECS_IMAGE", "public.ecr.aws/docker/library/node:22-slim"),
+            ecs_execution_role_arn=_env("MA_ECS_EXECUTION_ROLE_ARN"),
+            ecs_task_role_arn=_env("MA_ECS_TASK_ROLE_ARN"),
+            ecs_cpu=_env("MA_ECS_CPU", "512"),
+            ecs_memory=_env("MA_ECS_MEMORY", "1024"),
+            ecs_log_group=_env("MA_ECS_LOG_GROUP", f"/mastra-admin/{stage}/servers"),
+            ecs_container_port=int(_env("MA_ECS_CONTAINER_PORT", "8080")),
+            alb_listener_arn=_env("MA_ALB_LISTENER_ARN"),
+            vpc_id=_env("MA_VPC_ID"),
         )
 
 

@@ -68,6 +68,7 @@ def configure_environment(cfg: LocalConfig) -> None:
     os.environ["MA_HOME"] = str(cfg.home)
     os.environ.setdefault("MA_BUILD_ROOT", str(cfg.home / "builds"))
     os.environ.setdefault("MA_NODE_CACHE", str(cfg.home / "node"))
+    os.environ.setdefault("MA_SERVER_ROOT", str(cfg.home / "servers"))
 
 
 class WorkerKeeper:
@@ -108,12 +109,14 @@ class WorkerKeeper:
 
     def _reap_forever(self) -> None:
         from chalicelib.workers.builds import run_reaper
+        from chalicelib.workers.deploys import run_deploy_reaper
 
         while True:
-            try:
-                run_reaper()
-            except Exception as exc:  # moto restarting: next tick
-                print(f"reaper failed: {exc}", file=sys.stderr, flush=True)
+            for reaper in (run_reaper, run_deploy_reaper):
+                try:
+                    reaper()
+                except Exception as exc:  # moto restarting: next tick
+                    print(f"reaper failed: {exc}", file=sys.stderr, flush=True)
             if self.stopping.wait(self.interval):
                 return
 
@@ -192,8 +195,8 @@ def serve_api(cfg: LocalConfig):
 
 def main() -> int:
     cfg = LocalConfig.from_env()
-    for name, port in (("API", cfg.api_port), ("moto", cfg.moto_port)):
-        if not _port_free(cfg.host if name == "API" else "127.0.0.1", port):
+    for name, port in (("API", cfg.api_port), ("moto", cfg.moto_port), ("router", cfg.router_port)):
+        if not _port_free(cfg.host if name != "moto" else "127.0.0.1", port):
             print(f"error: port {port} for the {name} is in use (set MA_{name.upper()}_PORT)", file=sys.stderr)
             return 2
     cfg.home.mkdir(parents=True, exist_ok=True)
@@ -210,6 +213,7 @@ def main() -> int:
     stopping = threading.Event()
     server = None
     keeper = None
+    router = None
 
     def shutdown(signum, _frame):
         stopping.set()
@@ -233,13 +237,26 @@ def main() -> int:
 
         ping()  # opens chDB now: this process owns the directory
         token = bootstrap_owner(cfg)
+        from chalicelib import channels
+        from local_stack.router import serve_in_thread
+        from local_stack.server_keeper import ServerKeeper
+        from local_stack.worker import JsonlSink
+
+        channels.add_sink(JsonlSink(cfg.home / "events.jsonl"))
+        servers = ServerKeeper(stopping)
+        recovered = servers.recover()  # before the worker runs deploys
+        router = serve_in_thread(cfg.host, cfg.router_port, settings.route_cache_seconds)
         server = serve_api(cfg)
         keeper = WorkerKeeper(cfg, stopping)
         keeper.start()
+        servers.start()
         from chalicelib.services import health
 
         report = health.check()
-        print(f"mastra-admin is up: API {cfg.api_url}  (state in {cfg.home})", flush=True)
+        print(f"mastra-admin is up: API {cfg.api_url}  router http://{{slug}}.localhost:{cfg.router_port}/ "
+              f"(state in {cfg.home})", flush=True)
+        print(f"servers: {len(recovered['reattached'])} reattached, {len(recovered['stopped'])} marked stopped",
+              flush=True)
         print("health: " + ", ".join(f"{k}={v.status}" for k, v in report.components.items()), flush=True)
         if token:
             print(f"first team 'default' created; owner API key (shown once, saved to {cfg.home / 'owner-key'}):")
@@ -255,6 +272,9 @@ def main() -> int:
         stopping.set()
         if keeper is not None:
             keeper.stop()
+        if router is not None:
+            router.shutdown()
+            router.server_close()
         if server is not None:
             server.server.server_close()
         processes.stop(moto)

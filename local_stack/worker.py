@@ -32,7 +32,7 @@ class JsonlSink:
 def main() -> int:
     home = Path(os.environ["MA_HOME"])
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from app import build_queue_consumer
+    from app import build_queue_consumer, deploy_queue_consumer
     from chalicelib import aws, channels
     from chalicelib.settings import get_settings
     from local_stack.dispatcher import QueuePump
@@ -48,14 +48,21 @@ def main() -> int:
         timeout_seconds=settings.build_timeout_seconds,
         on_error=lambda text: print(f"worker: {text}", file=sys.stderr, flush=True),
     ).start()
+    deploy_pump = QueuePump(
+        aws.client("sqs"), settings.deploy_queue_name, deploy_queue_consumer, region=settings.region,
+        batch_size=1, concurrency=int(os.environ.get("MA_LOCAL_DEPLOY_CONCURRENCY", "4")),
+        timeout_seconds=900,
+        on_error=lambda text: print(f"worker: {text}", file=sys.stderr, flush=True),
+    ).start()
     print(f"worker ready pid={os.getpid()}", flush=True)
     stop.wait()
     pump.stop()
+    deploy_pump.stop()
     from chalicelib.runners.local_build import LocalBuildRunner
 
     LocalBuildRunner.kill_running()
     sys.stdout.flush()
-    os._exit(0)  # running builds are abandoned to the reaper, not waited for
+    os._exit(0)  # running builds are abandoned to the reaper, not waited for; servers live on
 
 
 if __name__ == "__main__":

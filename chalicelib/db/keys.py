@@ -90,6 +90,20 @@ def deployment_servers(deployment_id: str) -> str:
     return f"DEPLOYMENT#{deployment_id}#SERVERS"
 
 
+ACTIVE_SERVERS = "SERVERS#ACTIVE"
+
+
+def deploy(deploy_id: str) -> str:
+    return f"DEPLOY#{deploy_id}"
+
+
+def deployment_deploys(deployment_id: str) -> str:
+    return f"DEPLOYMENT#{deployment_id}#DEPLOYS"
+
+
+ACTIVE_DEPLOYS = "DEPLOYS#ACTIVE"
+
+
 def connection(connection_id: str) -> str:
     return f"CONN#{connection_id}"
 

@@ -145,6 +145,12 @@ class Deployment(VersionedItem, discriminator="Deployment"):
     server_id = UnicodeAttribute(null=True, attr_name="serverId")
     public_url = UnicodeAttribute(null=True, attr_name="publicUrl")
     env_overrides = MapAttribute(null=True, attr_name="envOverrides")
+    # Where the router sends this deployment's traffic ("host:port"), moved with server_id in one
+    # conditional write: the switch of a deploy. Absent while nothing serves.
+    upstream = UnicodeAttribute(null=True)
+    # The newest deploy that changed the route: an older deploy finishing late never overrides it.
+    last_deploy_id = UnicodeAttribute(null=True, attr_name="lastDeployId")
+    status_reason = UnicodeAttribute(null=True, attr_name="statusReason")
 
     def env_overrides_or_empty(self) -> dict[str, str]:
         return {k: v for k, v in map_or_empty(self.env_overrides).items() if isinstance(v, str)}
@@ -218,18 +224,77 @@ class SourceToken(VersionedItem, discriminator="SourceToken"):
 
 
 class Server(VersionedItem, discriminator="Server"):
-    """PK=SERVER#{serverId} SK=#META; GSI1: DEPLOYMENT#{id}#SERVERS / {createdAt}#{serverId}."""
+    """PK=SERVER#{serverId} SK=#META; GSI1: DEPLOYMENT#{id}#SERVERS / {createdAt}#{serverId}.
+
+    starting -> running -> stopping -> stopped; starting -> failed (never healthy);
+    starting | running -> exited (its process died). An ActiveServer marker exists while it is
+    starting, running or stopping, so health checks and recovery find live servers with one Query.
+    A local server's pid, port and directories are here so that a restarted stack can reattach.
+    """
 
     server_id = UnicodeAttribute(attr_name="serverId")
     deployment_id = UnicodeAttribute(attr_name="deploymentId")
     build_id = UnicodeAttribute(attr_name="buildId")
     team_id = UnicodeAttribute(attr_name="teamId")
+    project_id = UnicodeAttribute(null=True, attr_name="projectId")
+    deploy_id = UnicodeAttribute(null=True, attr_name="deployId")
+    runner = UnicodeAttribute(default="local")
+    status = UnicodeAttribute(default="starting")
     host = UnicodeAttribute(null=True)
     port = NumberAttribute(null=True)
     task_arn = UnicodeAttribute(null=True, attr_name="taskArn")
+    task_definition_arn = UnicodeAttribute(null=True, attr_name="taskDefinitionArn")
     pid = NumberAttribute(null=True)
+    pid_started_at = NumberAttribute(null=True, attr_name="pidStartedAt")  # guards against pid reuse
+    workdir = UnicodeAttribute(null=True)
     health = UnicodeAttribute(default="unknown")
     last_check_at = UTCDateTimeAttribute(null=True, attr_name="lastCheckAt")
+    cpu_percent = NumberAttribute(null=True, attr_name="cpuPercent")
+    memory_bytes = NumberAttribute(null=True, attr_name="memoryBytes")
+    started_at = UTCDateTimeAttribute(null=True, attr_name="startedAt")
+    stopped_at = UTCDateTimeAttribute(null=True, attr_name="stoppedAt")
+    reason = UnicodeAttribute(null=True)
+
+
+class ActiveServer(BaseItem, discriminator="ActiveServer"):
+    """PK=SERVERS#ACTIVE SK={serverId}: present while a server is starting, running or stopping."""
+
+    server_id = UnicodeAttribute(attr_name="serverId")
+
+
+class Deploy(VersionedItem, discriminator="Deploy"):
+    """PK=DEPLOY#{deployId} SK=#META; GSI1: DEPLOYMENT#{id}#DEPLOYS / {createdAt}#{deployId}.
+
+    One request to change what a deployment serves: `action` deploy (a build's artifact: after a
+    build, a redeploy, a rollback, a restart) or stop. queued -> running -> succeeded | failed |
+    superseded. The worker that moved it queued -> running (attempt) owns it: a redelivered message
+    does nothing twice. An ActiveDeploy marker exists while it is queued or running (the reaper).
+    """
+
+    deploy_id = UnicodeAttribute(attr_name="deployId")
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+    project_id = UnicodeAttribute(attr_name="projectId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    action = UnicodeAttribute(default="deploy")
+    trigger = UnicodeAttribute(default="build")  # build | redeploy | rollback | restart | stop
+    build_id = UnicodeAttribute(null=True, attr_name="buildId")
+    server_id = UnicodeAttribute(null=True, attr_name="serverId")
+    previous_server_id = UnicodeAttribute(null=True, attr_name="previousServerId")
+    status = UnicodeAttribute(default="queued")
+    attempt = NumberAttribute(default=0)
+    requested_by = UnicodeAttribute(null=True, attr_name="requestedBy")
+    queued_at = UTCDateTimeAttribute(null=True, attr_name="queuedAt")
+    started_at = UTCDateTimeAttribute(null=True, attr_name="startedAt")
+    healthy_at = UTCDateTimeAttribute(null=True, attr_name="healthyAt")
+    finished_at = UTCDateTimeAttribute(null=True, attr_name="finishedAt")
+    lease_expires_at = UTCDateTimeAttribute(null=True, attr_name="leaseExpiresAt")
+    reason = UnicodeAttribute(null=True)
+
+
+class ActiveDeploy(BaseItem, discriminator="ActiveDeploy"):
+    """PK=DEPLOYS#ACTIVE SK={deployId}: present while a deploy is queued or running."""
+
+    deploy_id = UnicodeAttribute(attr_name="deployId")
 
 
 class Connection(BaseItem, discriminator="Connection"):

@@ -121,6 +121,11 @@ class DeploymentUpdate(Request):
     branch: Branch | None = None
 
 
+class DeployRequest(Request):
+    build_id: Annotated[str, StringConstraints(pattern=r"^bld_[0-9a-z]{26}$")] | None = Field(
+        default=None, description="A succeeded build of this deployment; default depends on the action")
+
+
 # --- responses ------------------------------------------------------------------------------
 
 
@@ -235,9 +240,60 @@ class DeploymentOut(Response):
     current_build_id: str | None
     server_id: str | None
     public_url: str | None
+    status_reason: str | None = None
     env_overrides: list[MaskedVar]
     created_at: datetime
     updated_at: datetime
+
+
+class DeployOut(Response):
+    id: str
+    deployment_id: str
+    project_id: str
+    team_id: str
+    action: Literal["deploy", "stop"]
+    trigger: str
+    build_id: str | None
+    server_id: str | None
+    previous_server_id: str | None
+    status: Literal["queued", "running", "succeeded", "failed", "superseded"]
+    attempt: int
+    reason: str | None
+    requested_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    healthy_at: datetime | None
+    finished_at: datetime | None
+
+
+class ServerOut(Response):
+    id: str
+    deployment_id: str
+    build_id: str
+    team_id: str
+    project_id: str | None
+    deploy_id: str | None
+    runner: str
+    status: Literal["starting", "running", "stopping", "stopped", "failed", "exited"]
+    health: Literal["unknown", "healthy", "unhealthy", "dead"]
+    host: str | None
+    port: int | None
+    pid: int | None
+    task_arn: str | None
+    cpu_percent: float | None
+    memory_bytes: int | None
+    last_check_at: datetime | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+    reason: str | None
+    created_at: datetime
+
+
+class ServerLogOut(Response):
+    server_id: str
+    offset: int = Field(description="Line offset of the first line returned")
+    next_offset: int = Field(description="Pass as `since` to read on")
+    lines: list[str]
 
 
 class ComponentHealth(Response):

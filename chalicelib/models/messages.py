@@ -8,3 +8,9 @@ class BuildMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     build_id: str = Field(alias="buildId", pattern=r"^bld_[0-9a-z]{26}$")
+
+
+class DeployMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    deploy_id: str = Field(alias="deployId", pattern=r"^dpl_[0-9a-z]{26}$")

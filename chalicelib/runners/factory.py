@@ -32,3 +32,31 @@ def runner_named(name: str | None) -> BuildRunner:
     from chalicelib.runners.local_build import LocalBuildRunner
 
     return LocalBuildRunner(settings)
+
+
+@functools.lru_cache(maxsize=1)
+def deploy_runner():
+    """The DeployRunner adapter from settings: `ecs` in AWS, `local` on the embedded stack."""
+    settings = get_settings()
+    if settings.deploy_runner == "ecs":
+        from chalicelib.runners.ecs_deploy import EcsDeployRunner
+
+        return EcsDeployRunner(settings)
+    from chalicelib.runners.local_deploy import LocalDeployRunner
+
+    return LocalDeployRunner(settings)
+
+
+def deploy_runner_named(name: str | None):
+    """The runner that started a server (health checks and stops must ask the same one)."""
+    runner = deploy_runner()
+    if name in (None, runner.name):
+        return runner
+    settings = get_settings()
+    if name == "ecs":
+        from chalicelib.runners.ecs_deploy import EcsDeployRunner
+
+        return EcsDeployRunner(settings)
+    from chalicelib.runners.local_deploy import LocalDeployRunner
+
+    return LocalDeployRunner(settings)

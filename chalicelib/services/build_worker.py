@@ -144,4 +144,16 @@ def finish(build: Build, attempt: int, outcome: Outcome, log: BuildLog) -> Build
     moved = store.transition(build.build_id, ("building",), outcome.status, expect_attempt=attempt, **fields)
     if moved is not None:
         publish_status(moved)
+        if moved.status == "succeeded":
+            _deploy_after(moved)
     return moved
+
+
+def _deploy_after(build: Build) -> None:
+    """A succeeded build is deployed; a failure to queue the deploy never fails the build."""
+    from chalicelib.services import deploys
+
+    try:
+        deploys.after_build(build)
+    except Exception:
+        logger.exception("queueing the deploy of a build failed", extra={"buildId": build.build_id})

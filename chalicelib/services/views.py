@@ -1,7 +1,7 @@
 """Stored items -> API response models. Secrets never pass through here unmasked."""
 from __future__ import annotations
 
-from chalicelib.db.models import ApiKey, Build, Deployment, EnvVar, Member, Project, Team, map_or_empty
+from chalicelib.db.models import ApiKey, Build, Deploy, Deployment, Server, EnvVar, Member, Project, Team, map_or_empty
 from chalicelib.models import api
 
 
@@ -41,7 +41,8 @@ def deployment(item: Deployment) -> api.DeploymentOut:
     return api.DeploymentOut(
         id=item.deployment_id, project_id=item.project_id, team_id=item.team_id, type=item.type,
         branch=item.branch, slug=item.slug, status=item.status, current_build_id=item.current_build_id,
-        server_id=item.server_id, public_url=item.public_url, env_overrides=overrides,
+        server_id=item.server_id, public_url=item.public_url, status_reason=item.status_reason,
+        env_overrides=overrides,
         created_at=item.created_at, updated_at=item.updated_at,
     )
 
@@ -55,4 +56,27 @@ def build(item: Build) -> api.BuildOut:
         artifact_bytes=int(item.artifact_bytes) if item.artifact_bytes is not None else None,
         created_at=item.created_at, queued_at=item.queued_at, started_at=item.started_at,
         finished_at=item.finished_at,
+    )
+
+
+def deploy(item: Deploy) -> api.DeployOut:
+    return api.DeployOut(
+        id=item.deploy_id, deployment_id=item.deployment_id, project_id=item.project_id, team_id=item.team_id,
+        action=item.action, trigger=item.trigger, build_id=item.build_id, server_id=item.server_id,
+        previous_server_id=item.previous_server_id, status=item.status, attempt=int(item.attempt or 0),
+        reason=item.reason, requested_by=item.requested_by, created_at=item.created_at,
+        started_at=item.started_at, healthy_at=item.healthy_at, finished_at=item.finished_at,
+    )
+
+
+def server(item: Server) -> api.ServerOut:
+    return api.ServerOut(
+        id=item.server_id, deployment_id=item.deployment_id, build_id=item.build_id, team_id=item.team_id,
+        project_id=item.project_id, deploy_id=item.deploy_id, runner=item.runner, status=item.status,
+        health=item.health, host=item.host, port=int(item.port) if item.port is not None else None,
+        pid=int(item.pid) if item.pid is not None else None, task_arn=item.task_arn,
+        cpu_percent=float(item.cpu_percent) if item.cpu_percent is not None else None,
+        memory_bytes=int(item.memory_bytes) if item.memory_bytes is not None else None,
+        last_check_at=item.last_check_at, started_at=item.started_at, stopped_at=item.stopped_at,
+        reason=item.reason, created_at=item.created_at,
     )

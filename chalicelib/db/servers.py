@@ -1,0 +1,141 @@
+"""Servers in DynamoDB, and the deployment's route (server_id + upstream) that a deploy switches."""
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.db import keys, lifecycle
+from chalicelib.db.connection import connection
+from chalicelib.db.errors import is_condition_failure, translated
+from chalicelib.db.models import ActiveServer, Claim, Deployment, Server, utcnow
+from chalicelib.db.pages import Page, query_page
+
+ACTIVE = ("starting", "running", "stopping")
+TERMINAL = ("stopped", "failed", "exited")
+
+
+def _marker(server_id: str) -> ActiveServer:
+    return ActiveServer(keys.ACTIVE_SERVERS, server_id, server_id=server_id)
+
+
+def create(server: Server) -> None:
+    with translated("The server already exists", code="server_exists"):
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(server, condition=Server.pk.does_not_exist())
+            tx.save(_marker(server.server_id))
+
+
+def find(server_id: str) -> Server | None:
+    with translated():
+        try:
+            return Server.get(keys.server(server_id), keys.META, consistent_read=True)
+        except Server.DoesNotExist:
+            return None
+
+
+def list_for_deployment(deployment_id: str, limit: int, cursor: str | None) -> Page[Server]:
+    with translated():
+        return query_page(Server.gsi1.query, "GSI1PK", keys.deployment_servers(deployment_id), limit, cursor,
+                          scan_index_forward=False)
+
+
+def active_ids() -> Iterator[str]:
+    with translated():
+        for marker in ActiveServer.query(keys.ACTIVE_SERVERS):
+            yield marker.server_id
+
+
+def drop_marker(server_id: str) -> None:
+    with translated():
+        _marker(server_id).delete()
+
+
+def transition(server_id: str, allowed: Iterable[str], to: str, **fields) -> Server | None:
+    return lifecycle.transition(lambda: find(server_id), Server, lambda: _marker(server_id), ACTIVE,
+                                allowed, to, **fields)
+
+
+def set_fields(server_id: str, allowed: Iterable[str] = ACTIVE, **fields) -> bool:
+    """Health and resource use of a live server; False once it is no longer in `allowed`."""
+    return lifecycle.set_fields(Server, keys.server(server_id), keys.META,
+                                condition=Server.status.is_in(*tuple(allowed)), **fields)
+
+
+def _not_overtaken(deploy_id: str):
+    """The deployment's route was last changed by an older deploy than `deploy_id` (or never)."""
+    return Deployment.last_deploy_id.does_not_exist() | (Deployment.last_deploy_id <= deploy_id)
+
+
+def switch_route(deployment_id: str, deploy_id: str, server: Server | None, upstream: str | None, *,
+                 status: str, current_build_id: str | None, reason: str | None = None) -> tuple[bool, str | None]:
+    """Point the deployment at `server` (None: nothing serves) unless a newer deploy already moved it.
+
+    One conditional write (deploy ids sort by creation time): of two deploys racing, the one
+    requested last wins whatever order they finish in. Returns (switched, the server it replaced).
+    """
+    # The version moves too: a PATCH that read the deployment before the switch must not save the
+    # old route back (it gets a version conflict instead).
+    actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
+               Deployment.last_deploy_id.set(deploy_id)]
+    for attr, value in ((Deployment.server_id, server.server_id if server else None),
+                        (Deployment.upstream, upstream), (Deployment.current_build_id, current_build_id),
+                        (Deployment.status_reason, reason)):
+        actions.append(attr.remove() if value is None else attr.set(value))
+    try:
+        old = Deployment._get_connection().update_item(
+            keys.deployment(deployment_id), keys.META, actions=actions,
+            condition=Deployment.pk.exists() & _not_overtaken(deploy_id), return_values="ALL_OLD")
+    except PynamoDBException as e:
+        if is_condition_failure(e):
+            return False, None
+        with translated():
+            raise
+    previous = (old.get("Attributes") or {}).get("serverId", {}).get("S")
+    return True, previous
+
+
+def set_deployment_status(deployment_id: str, deploy_id: str, status: str, reason: str | None = None) -> bool:
+    """Change only the status (and reason), unless a newer deploy than `deploy_id` moved the route."""
+    actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
+               Deployment.status_reason.remove() if reason is None else Deployment.status_reason.set(reason)]
+    try:
+        Deployment._get_connection().update_item(
+            keys.deployment(deployment_id), keys.META, actions=actions,
+            condition=Deployment.pk.exists() & _not_overtaken(deploy_id))
+        return True
+    except PynamoDBException as e:
+        if is_condition_failure(e):
+            return False
+        with translated():
+            raise
+
+
+def mark_server_gone(deployment_id: str, server_id: str, status: str, reason: str) -> bool:
+    """The current server died: the deployment says so (its route stays, to serve again on restart)."""
+    actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
+               Deployment.status_reason.set(reason)]
+    try:
+        Deployment._get_connection().update_item(
+            keys.deployment(deployment_id), keys.META, actions=actions,
+            condition=Deployment.pk.exists() & (Deployment.server_id == server_id))
+        return True
+    except PynamoDBException as e:
+        if is_condition_failure(e):
+            return False
+        with translated():
+            raise
+
+
+def deployment_for_slug(slug: str) -> Deployment | None:
+    """The router's lookup: the slug claim names the deployment."""
+    with translated():
+        try:
+            claim = Claim.get(keys.slug(slug), keys.META)
+        except Claim.DoesNotExist:
+            return None
+        try:
+            return Deployment.get(keys.deployment(claim.owner_id), keys.META)
+        except Deployment.DoesNotExist:
+            return None

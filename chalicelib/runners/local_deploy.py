@@ -1,0 +1,360 @@
+"""LocalDeployRunner: a build's artifact started as a process on this machine.
+
+The artifact is downloaded from S3 and unpacked into the server's own directory
+(`{server_root}/{serverId}/app`); `mastra-admin.json` says how to start it. The process gets its
+own session and no parent-death signal, so it outlives the worker and the supervisor: its pid (and
+start time, against pid reuse), port and directory are kept in the Server item, and a restarted
+stack reattaches to it. stdout and stderr go to `{serverId}/server.log` (read back as a ring
+buffer of the last lines); observability files it closes are shipped to S3 by `ship`.
+"""
+from __future__ import annotations
+
+import collections
+import hashlib
+import os
+import random
+import shutil
+import signal
+import socket
+import tarfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from chalicelib import aws
+from chalicelib.db.models import Deployment, Server
+from chalicelib.runners.deploy_port import (
+    OBSERVABILITY_KINDS, LogSlice, Probe, ServerSpec, Started, observability_key,
+)
+from chalicelib.runners.injection import read_manifest
+from chalicelib.runners.local_build import _private, kill_tree
+from chalicelib.runners.node_toolchain import ensure_node
+from chalicelib.settings import Settings
+
+LOG_NAME = "server.log"
+STOP_GRACE_SECONDS = 10.0
+TAIL_BYTES = 4 << 20  # a tail read looks at most this far back
+
+
+class StartError(RuntimeError):
+    """The artifact could not be fetched, unpacked or started."""
+
+
+class LocalDeployRunner:
+    name = "local"
+
+    def __init__(self, settings: Settings, s3=None):
+        self.settings = settings
+        self.root = Path(settings.server_root)
+        self.node_cache = Path(settings.node_cache or Path(settings.build_root) / ".node")
+        self._s3 = s3
+        self._node_bin: Path | None = None
+        self._cpu: dict[str, tuple[float, float]] = {}  # serverId -> (wall time, cpu seconds) at the last probe
+        self._ports_lock = threading.Lock()
+
+    @property
+    def s3(self):
+        return self._s3 or aws.client("s3")
+
+    def workdir(self, server_id: str) -> Path:
+        return self.root / server_id
+
+    # --- start ------------------------------------------------------------------------------
+
+    def start(self, spec: ServerSpec) -> Started:
+        workdir = self.workdir(spec.server_id)
+        app = workdir / "app"
+        shutil.rmtree(workdir, ignore_errors=True)
+        app.mkdir(parents=True)
+        self._fetch(spec, workdir / "artifact.tgz", app)
+        try:
+            manifest = read_manifest(app)
+        except ValueError as e:
+            raise StartError(str(e)) from e
+        node_bin = self._node()
+        env = self._env(spec, node_bin, workdir)
+        argv = self._argv(manifest["start"], node_bin, env["PATH"])
+        port = self._allocate_port()
+        env["PORT"] = str(port)
+        log = open(workdir / LOG_NAME, "ab")
+        try:
+            import subprocess
+
+            proc = subprocess.Popen(argv, cwd=app, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as e:
+            raise StartError(f"cannot start {argv[0]!r}: {e}") from e
+        finally:
+            log.close()
+        # Reap it when it exits while this process lives (no zombie posing as a live server).
+        threading.Thread(target=proc.wait, daemon=True, name=f"reap-{spec.server_id}").start()
+        return Started(host="127.0.0.1", port=port, pid=proc.pid, pid_started_at=_create_time(proc.pid),
+                       workdir=str(workdir))
+
+    def _fetch(self, spec: ServerSpec, tarball: Path, app: Path) -> None:
+        try:
+            obj = self.s3.get_object(Bucket=spec.artifact_bucket, Key=spec.artifact_key)
+        except Exception as e:
+            raise StartError(f"artifact s3://{spec.artifact_bucket}/{spec.artifact_key}: {aws.error_code(e) or e}") from e
+        digest = hashlib.sha256()
+        with open(tarball, "wb") as f:
+            for block in obj["Body"].iter_chunks(1 << 20):
+                digest.update(block)
+                f.write(block)
+        if spec.artifact_sha256 and digest.hexdigest() != spec.artifact_sha256:
+            raise StartError(f"artifact checksum mismatch: {digest.hexdigest()} != {spec.artifact_sha256}")
+        try:
+            with tarfile.open(tarball, "r:gz") as tar:
+                tar.extractall(app, filter="tar")
+        except (tarfile.TarError, OSError) as e:
+            raise StartError(f"artifact cannot be unpacked: {e}") from e
+        tarball.unlink(missing_ok=True)
+
+    def _node(self) -> Path:
+        if self._node_bin is None or not (self._node_bin / "node").exists():
+            self._node_bin = ensure_node(self.node_cache)
+        return self._node_bin
+
+    def _env(self, spec: ServerSpec, node_bin: Path, workdir: Path) -> dict[str, str]:
+        # User code: the machine's ordinary environment, never the control plane's settings or
+        # credentials, then the project's variables, then what the platform sets.
+        keep = {k: v for k, v in os.environ.items() if not _private(k) and not k.startswith("MASTRA_ADMIN_")}
+        return {
+            **keep, **spec.env, **spec.runtime_env(),
+            "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "MASTRA_ADMIN_OBSERVABILITY_DIR": str(workdir / "app" / "observability"),
+        }
+
+    @staticmethod
+    def _argv(start: list[str], node_bin: Path, path: str) -> list[str]:
+        if start[0] == "node":
+            return [str(node_bin / "node"), *start[1:]]
+        found = shutil.which(start[0], path=path)
+        if not found:
+            raise StartError(f"{start[0]!r} (from mastra-admin.json) is not on PATH")
+        return [found, *start[1:]]
+
+    def _allocate_port(self) -> int:
+        """A free port of the configured range (random start: two workers rarely pick the same)."""
+        low, high = self.settings.server_port_min, self.settings.server_port_max
+        candidates = list(range(low, high + 1))
+        random.shuffle(candidates)
+        with self._ports_lock:
+            for port in candidates:
+                with socket.socket() as s:
+                    try:
+                        s.bind(("127.0.0.1", port))
+                    except OSError:
+                        continue
+                    return port
+        raise StartError(f"no free port in {low}-{high}")
+
+    # --- observe ----------------------------------------------------------------------------
+
+    def alive(self, server: Server) -> bool:
+        return _process(server) is not None
+
+    def probe(self, server: Server) -> Probe:
+        proc = _process(server)
+        if proc is None:
+            self._cpu.pop(server.server_id, None)
+            return Probe(alive=False, healthy=False, detail="the server process is gone")
+        cpu, memory = self._usage(server.server_id, proc)
+        url = f"http://{server.host or '127.0.0.1'}:{int(server.port)}{self.settings.health_path}"
+        try:
+            with urllib.request.urlopen(url, timeout=self.settings.health_request_timeout_seconds) as r:
+                ok, detail = 200 <= r.status < 300, f"{self.settings.health_path} answered {r.status}"
+        except urllib.error.HTTPError as e:
+            ok, detail = False, f"{self.settings.health_path} answered {e.code}"
+        except (OSError, ValueError) as e:
+            ok, detail = False, f"{self.settings.health_path}: {getattr(e, 'reason', e)}"
+        return Probe(alive=True, healthy=ok, detail=detail, cpu_percent=cpu, memory_bytes=memory)
+
+    def _usage(self, server_id: str, proc) -> tuple[float | None, int | None]:
+        import psutil
+
+        cpu_seconds, rss = 0.0, 0
+        for p in [proc, *_children(proc)]:
+            try:
+                times = p.cpu_times()
+                cpu_seconds += times.user + times.system + times.children_user + times.children_system
+                rss += p.memory_info().rss
+            except psutil.Error:
+                continue
+        now = time.time()
+        last = self._cpu.get(server_id)
+        self._cpu[server_id] = (now, cpu_seconds)
+        if last is None:
+            elapsed = max(now - proc.create_time(), 1e-3)
+            return round(100.0 * cpu_seconds / elapsed, 1), rss
+        return round(100.0 * max(cpu_seconds - last[1], 0.0) / max(now - last[0], 1e-3), 1), rss
+
+    def upstream(self, server: Server) -> str | None:
+        return f"{server.host or '127.0.0.1'}:{int(server.port)}" if server.port else None
+
+    def activate(self, deployment: Deployment, server: Server, previous: Server | None) -> None:
+        """Locally the route is the deployment item itself (the router reads it)."""
+
+    def deactivate(self, deployment: Deployment, server: Server) -> None:
+        pass
+
+    # --- stop -------------------------------------------------------------------------------
+
+    def stop(self, server: Server) -> None:
+        """SIGTERM the server's group (the injected runtime rotates its files), then ship them."""
+        proc = _process(server)
+        if proc is not None:
+            try:
+                os.killpg(int(server.pid), signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            while time.monotonic() < deadline and _group_alive(int(server.pid)):
+                time.sleep(0.05)
+            if _group_alive(int(server.pid)):
+                kill_tree(int(server.pid))
+        self._cpu.pop(server.server_id, None)
+        self.ship(server, final=True)
+
+    # --- logs and observability -------------------------------------------------------------
+
+    def log_path(self, server: Server) -> Path:
+        return Path(server.workdir or self.workdir(server.server_id)) / LOG_NAME
+
+    def logs(self, server: Server, since: int | None, tail: int | None, limit: int) -> LogSlice:
+        path = self.log_path(server)
+        if not path.exists():
+            return LogSlice(since or 0, since or 0, [])
+        if since is None:
+            count = tail or limit
+            total = count_lines(path)
+            ring: collections.deque[str] = collections.deque(maxlen=min(count, limit))
+            with open(path, "rb") as f:
+                size = f.seek(0, os.SEEK_END)
+                start = max(0, size - TAIL_BYTES)
+                f.seek(start)
+                data = f.read()
+            lines = data.decode("utf-8", "replace").splitlines()
+            if start > 0:
+                lines = lines[1:]  # the first one is cut
+            ring.extend(lines)
+            return LogSlice(total - len(ring), total, list(ring))
+        lines: list[str] = []
+        n = 0
+        with open(path, "rb") as f:
+            for n, raw in enumerate(f):
+                if n >= since:
+                    if not raw.endswith(b"\n"):
+                        break  # a line being written: next read
+                    lines.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+                    if len(lines) >= limit:
+                        break
+        if tail is not None and len(lines) > tail:
+            first = since + len(lines) - tail
+            return LogSlice(first, since + len(lines), lines[-tail:])
+        return LogSlice(since, since + len(lines), lines)
+
+    def ship(self, server: Server, final: bool = False) -> int:
+        """Upload closed observability files to S3 (then delete them); at `final`, the leftovers too.
+
+        Keys: observability/{kind}/{teamId}/{projectId}/{deploymentId}/{ts}_{uuid}.jsonl. A file is
+        deleted only after its upload succeeded, so a crash in between re-ships it (the ingest is
+        idempotent per object and the key is the file's own name).
+        """
+        base = Path(server.workdir or self.workdir(server.server_id)) / "app" / "observability"
+        shipped = 0
+        for kind in OBSERVABILITY_KINDS:
+            closed = base / kind / "closed"
+            if final:
+                _close_leftover(base / kind / "current.jsonl", closed)
+            if not closed.is_dir():
+                continue
+            for path in sorted(closed.glob("*.jsonl")):
+                if path.stat().st_size == 0:
+                    path.unlink(missing_ok=True)
+                    continue
+                key = observability_key(kind, server.team_id, server.project_id or "-", server.deployment_id,
+                                        path.name)
+                with open(path, "rb") as body:
+                    self.s3.put_object(Bucket=self.settings.bucket_name, Key=key, Body=body,
+                                       ContentType="application/x-ndjson",
+                                       Metadata={"server-id": server.server_id, "build-id": server.build_id})
+                path.unlink(missing_ok=True)
+                shipped += 1
+        return shipped
+
+    def remove(self, server: Server) -> None:
+        shutil.rmtree(Path(server.workdir or self.workdir(server.server_id)) / "app", ignore_errors=True)
+
+
+def _close_leftover(current: Path, closed: Path) -> None:
+    """A current file the server could not rotate (killed): its whole lines become a closed file."""
+    try:
+        data = current.read_bytes()
+    except FileNotFoundError:
+        return
+    whole = data[: data.rfind(b"\n") + 1]
+    if whole:
+        closed.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        (closed / f"{stamp}_{uuid.uuid4()}.jsonl").write_bytes(whole)
+    current.unlink(missing_ok=True)
+
+
+def count_lines(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n += block.count(b"\n")
+    return n
+
+
+def _create_time(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _process(server: Server):
+    """The server's live process, or None (gone, a zombie, or a reused pid)."""
+    import psutil
+
+    if not server.pid:
+        return None
+    try:
+        proc = psutil.Process(int(server.pid))
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        if server.pid_started_at and abs(proc.create_time() - float(server.pid_started_at)) > 1.0:
+            return None
+        return proc
+    except psutil.Error:
+        return None
+
+
+def _children(proc) -> list:
+    import psutil
+
+    try:
+        return proc.children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _group_alive(pgid: int) -> bool:
+    import psutil
+
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except (ProcessLookupError, psutil.Error, OSError):
+            continue
+    return False

@@ -1,0 +1,197 @@
+"""Running servers: read, logs, health checks, stop, and recovery of a restarted local stack."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib import channels
+from chalicelib.auth.access import Access
+from chalicelib.db import servers as store
+from chalicelib.db.models import Server, utcnow
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.ids import check_id
+from chalicelib.models import api
+from chalicelib.observability import logger
+from chalicelib.runners.factory import deploy_runner_named
+from chalicelib.services import views
+
+MAX_LOG_LINES = 5000
+
+
+def server_channel(server_id: str) -> str:
+    return f"server:{server_id}"
+
+
+def server_logs_channel(server_id: str) -> str:
+    return f"server:{server_id}:logs"
+
+
+def publish_status(server: Server) -> None:
+    channels.publish(server_channel(server.server_id), {
+        "type": "status", "status": server.status, "serverId": server.server_id,
+        "deploymentId": server.deployment_id, "buildId": server.build_id, "reason": server.reason,
+    })
+
+
+def publish_health(server: Server, health: str, detail: str | None, cpu: float | None,
+                   memory: int | None) -> None:
+    channels.publish(server_channel(server.server_id), {
+        "type": "health", "health": health, "serverId": server.server_id,
+        "deploymentId": server.deployment_id, "detail": detail, "cpuPercent": cpu, "memoryBytes": memory,
+        "checkedAt": utcnow().isoformat(),
+    })
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+def require_server(access: Access, server_id: str) -> Server:
+    check_id("server", server_id)
+    server = store.find(server_id)
+    if server is None:
+        raise NotFound("No such server")
+    access.require(server.team_id, resource="server")
+    return server
+
+
+def get_server(access: Access, server_id: str) -> api.ServerOut:
+    return views.server(require_server(access, server_id))
+
+
+def list_servers(access: Access, deployment_id: str, limit: int, cursor: str | None) -> api.Page[api.ServerOut]:
+    from chalicelib.services.deployments import require_deployment
+
+    deployment = require_deployment(access, deployment_id)
+    access.require(deployment.team_id, "server:read", resource="deployment")
+    page = store.list_for_deployment(deployment.deployment_id, limit, cursor)
+    return api.Page[api.ServerOut](items=[views.server(s) for s in page.items], next_cursor=page.next_cursor)
+
+
+def _non_negative(raw: str | None, name: str, upper: int) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadRequest(f"{name} must be a non-negative integer", code=f"invalid_{name}")
+    return min(int(raw), upper)
+
+
+def read_logs(access: Access, server_id: str, query: dict[str, str]) -> api.ServerLogOut:
+    """`tail=N`: the last N lines; `since=N`: lines from line offset N (the nextOffset of a read)."""
+    server = require_server(access, server_id)
+    tail = _non_negative(query.get("tail"), "tail", MAX_LOG_LINES)
+    since = _non_negative(query.get("since"), "since", 10**9)
+    runner = deploy_runner_named(server.runner)
+    piece = runner.logs(server, since, tail if tail is not None else (None if since is not None else 100),
+                        MAX_LOG_LINES)
+    return api.ServerLogOut(server_id=server.server_id, offset=piece.offset, next_offset=piece.next_offset,
+                            lines=piece.lines)
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+
+def stop_server(server: Server, reason: str | None = None, runner=None) -> Server | None:
+    """running|starting -> stopping -> stopped; the runner stops the process (and ships its files)."""
+    moving = store.transition(server.server_id, ("starting", "running"), "stopping", reason=reason)
+    if moving is None:
+        current = store.find(server.server_id)
+        if current is None or current.status != "stopping":
+            return current
+        moving = current  # a stop that was interrupted: finish it
+    publish_status(moving)
+    (runner or deploy_runner_named(moving.runner)).stop(moving)
+    stopped = store.transition(server.server_id, ("stopping",), "stopped", stopped_at=utcnow(),
+                               health="unknown", cpu_percent=None, memory_bytes=None)
+    if stopped is not None:
+        publish_status(stopped)
+    return stopped
+
+
+# --- health checks --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    server_id: str
+    health: str
+
+
+def check_all() -> list[Checked]:
+    """One health check of every live server (the 30 s schedule). A dead process is marked `exited`."""
+    results: list[Checked] = []
+    for server_id in list(store.active_ids()):
+        try:
+            server = store.find(server_id)
+            if server is None or server.status in store.TERMINAL:
+                store.drop_marker(server_id)
+                continue
+            if server.status != "running":
+                continue  # starting: the deploy worker watches it; stopping: the stop finishes it
+            results.append(check_one(server))
+        except Exception:
+            logger.exception("health check failed", extra={"serverId": server_id})
+    return results
+
+
+def check_one(server: Server) -> Checked:
+    runner = deploy_runner_named(server.runner)
+    probe = runner.probe(server)
+    now = utcnow()
+    if not probe.alive:
+        exited = store.transition(server.server_id, ("running",), "exited", health="dead", last_check_at=now,
+                                  stopped_at=now, reason=probe.detail or "the server process died",
+                                  cpu_percent=None, memory_bytes=None)
+        publish_health(server, "dead", probe.detail, None, None)
+        if exited is not None:
+            publish_status(exited)
+            ship = getattr(runner, "ship", None)
+            if ship is not None:
+                ship(exited, final=True)
+            if store.mark_server_gone(server.deployment_id, server.server_id, "failed",
+                                      f"server {server.server_id} died: {probe.detail}"):
+                from chalicelib.services.deploys import publish_deployment
+
+                publish_deployment(server.deployment_id)
+        return Checked(server.server_id, "dead")
+    store.set_fields(server.server_id, ("running",), health=probe.health, last_check_at=now,
+                     cpu_percent=probe.cpu_percent, memory_bytes=probe.memory_bytes)
+    publish_health(server, probe.health, probe.detail, probe.cpu_percent, probe.memory_bytes)
+    return Checked(server.server_id, probe.health)
+
+
+# --- recovery -------------------------------------------------------------------------------
+
+
+def recover() -> dict[str, list[str]]:
+    """On start of the local stack: reattach to live servers, mark the others stopped.
+
+    A server left `starting` belonged to a deploy whose worker died: the deploy reaper fails that
+    deploy; here it is only stopped if its process is gone. A `stopping` one is finished.
+    """
+    out: dict[str, list[str]] = {"reattached": [], "stopped": []}
+    for server_id in list(store.active_ids()):
+        server = store.find(server_id)
+        if server is None or server.status in store.TERMINAL:
+            store.drop_marker(server_id)
+            continue
+        runner = deploy_runner_named(server.runner)
+        alive = getattr(runner, "alive", None)
+        if alive is None:
+            continue  # not a local server: the reconciler of its runner owns it
+        if server.status == "stopping":
+            stop_server(server)
+            out["stopped"].append(server_id)
+        elif alive(server):
+            out["reattached"].append(server_id)
+        else:
+            now = utcnow()
+            moved = store.transition(server_id, ("starting", "running"), "stopped", health="dead",
+                                     stopped_at=now, reason="its process was gone when the stack started")
+            if moved is not None:
+                publish_status(moved)
+                runner.ship(moved, final=True)
+                if store.mark_server_gone(moved.deployment_id, server_id, "stopped", moved.reason):
+                    from chalicelib.services.deploys import publish_deployment
+
+                    publish_deployment(moved.deployment_id)
+            out["stopped"].append(server_id)
+    return out

@@ -1,0 +1,135 @@
+"""The supervisor's watch over local servers: health checks, live logs, observability shipping.
+
+- once at start: recovery (reattach to servers whose processes live, mark the others stopped);
+- every MA_HEALTH_INTERVAL seconds (30): one health check of every running server, published on
+  `server:{id}` (a dead process is marked `exited` at the first check after it died);
+- every MA_LOG_TAIL_INTERVAL seconds (0.5): new lines of each server's log file are published on
+  `server:{id}:logs` as `{"type": "log", "offset": N, "lines": [...]}`;
+- every MA_SHIP_INTERVAL seconds (5): closed observability files go to S3.
+Servers are not children of this process: they survive its restart.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+PUBLISH_BATCH = 200
+
+
+class LogTail:
+    """Where the publisher is in one server's log file."""
+
+    def __init__(self, path: Path, from_start: bool):
+        from chalicelib.runners.local_deploy import count_lines
+
+        self.path = path
+        self.position = 0
+        self.offset = 0
+        if not from_start and path.exists():
+            self.position = path.stat().st_size
+            self.offset = count_lines(path)
+
+    def read(self) -> tuple[int, list[str]]:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.position)
+                data = f.read(4 << 20)
+        except FileNotFoundError:
+            return self.offset, []
+        end = data.rfind(b"\n")
+        if end < 0:
+            return self.offset, []
+        lines = data[: end + 1].decode("utf-8", "replace").splitlines()
+        first = self.offset
+        self.position += end + 1
+        self.offset += len(lines)
+        return first, lines
+
+
+class ServerKeeper:
+    def __init__(self, stopping: threading.Event):
+        self.stopping = stopping
+        self.health_interval = float(os.environ.get("MA_HEALTH_INTERVAL", "30"))
+        self.tail_interval = float(os.environ.get("MA_LOG_TAIL_INTERVAL", "0.5"))
+        self.ship_interval = float(os.environ.get("MA_SHIP_INTERVAL", "5"))
+        self.started = time.time()
+        self.tails: dict[str, LogTail] = {}
+        self.known_at_start: set[str] = set()
+
+    def recover(self) -> dict:
+        from chalicelib.services import servers
+
+        result = servers.recover()
+        self.known_at_start = set(result["reattached"])
+        return result
+
+    def start(self) -> None:
+        for name, target in (("health", self._health_forever), ("log-tail", self._tail_forever),
+                             ("shipper", self._ship_forever)):
+            threading.Thread(target=target, daemon=True, name=name).start()
+
+    def _loop(self, interval: float, step, name: str) -> None:
+        while not self.stopping.wait(interval):
+            try:
+                step()
+            except Exception as exc:  # moto restarting: next tick
+                print(f"{name} failed: {exc!r}", file=sys.stderr, flush=True)
+
+    def _health_forever(self) -> None:
+        from chalicelib.workers.deploys import run_health_checks
+
+        self._loop(self.health_interval, run_health_checks, "health checks")
+
+    def _live_local_servers(self):
+        from chalicelib.db import servers as store
+
+        for server_id in list(store.active_ids()):
+            server = store.find(server_id)
+            if server is not None and server.runner == "local" and server.status in store.ACTIVE:
+                yield server
+
+    def _tail_forever(self) -> None:
+        last_listing = 0.0
+        servers: list = []
+        while not self.stopping.wait(self.tail_interval):
+            try:
+                if time.monotonic() - last_listing > 1.0:
+                    servers = list(self._live_local_servers())
+                    last_listing = time.monotonic()
+                    live = {s.server_id for s in servers}
+                    for gone in set(self.tails) - live:
+                        self._publish_tail(gone)  # the last lines of a server that just stopped
+                        del self.tails[gone]
+                for server in servers:
+                    if server.server_id not in self.tails:
+                        from chalicelib.runners.local_deploy import LOG_NAME
+
+                        path = Path(server.workdir or "") / LOG_NAME
+                        self.tails[server.server_id] = LogTail(
+                            path, from_start=server.server_id not in self.known_at_start)
+                    self._publish_tail(server.server_id)
+            except Exception as exc:
+                print(f"log tail failed: {exc!r}", file=sys.stderr, flush=True)
+
+    def _publish_tail(self, server_id: str) -> None:
+        from chalicelib import channels
+        from chalicelib.services.servers import server_logs_channel
+
+        offset, lines = self.tails[server_id].read()
+        for start in range(0, len(lines), PUBLISH_BATCH):
+            channels.publish(server_logs_channel(server_id), {
+                "type": "log", "serverId": server_id, "offset": offset + start,
+                "lines": lines[start:start + PUBLISH_BATCH]})
+
+    def _ship_forever(self) -> None:
+        def ship_all() -> None:
+            from chalicelib.runners.factory import deploy_runner_named
+
+            runner = deploy_runner_named("local")
+            for server in self._live_local_servers():
+                runner.ship(server)
+
+        self._loop(self.ship_interval, ship_all, "observability shipping")
