@@ -113,9 +113,12 @@ def set_deployment_status(deployment_id: str, deploy_id: str, status: str, reaso
 
 
 def mark_server_gone(deployment_id: str, server_id: str, status: str, reason: str) -> bool:
-    """The current server died: the deployment says so (its route stays, to serve again on restart)."""
+    """The current server died: the deployment says so, and the router answers 503 instead of 502.
+
+    `server_id` and `current_build_id` stay: they say what died, and what a restart starts again.
+    """
     actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
-               Deployment.status_reason.set(reason)]
+               Deployment.status_reason.set(reason), Deployment.upstream.remove()]
     try:
         Deployment._get_connection().update_item(
             keys.deployment(deployment_id), keys.META, actions=actions,

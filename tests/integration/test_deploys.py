@@ -171,7 +171,6 @@ def test_a_deploy_that_never_gets_healthy_fails_and_the_old_server_keeps_serving
     assert r.status_code == 200 and r.json()["buildId"] == build["id"]
     failed = owner.get(stack.url(f"/servers/{deploy['serverId']}")).json()
     assert failed["status"] == "failed"
-    assert not any(str(failed["port"]) == p for p in [])  # its process is gone:
     wait_for(lambda: failed["pid"] not in server_processes(stack.home), 5, what="the failed server gone")
 
 
@@ -235,3 +234,51 @@ def test_a_killed_server_is_noticed_by_the_next_health_check(stack, owner, team,
     assert any(e["channel"] == f"server:{server['id']}" and e.get("health") == "dead" for e in _events(stack))
     after = owner.get(stack.url(f"/deployments/{deployment['id']}")).json()
     assert after["status"] == "failed" and "died" in after["statusReason"]
+
+
+def test_a_redelivered_deploy_message_does_nothing_twice(stack, owner, team, tmp_path):
+    _, deployment, _, deploy = _deployed(stack, owner, team, tmp_path, name="redelivered")
+    sqs = stack.aws("sqs")
+    url = sqs.get_queue_url(QueueName="mastra-admin-local-deploys")["QueueUrl"]
+    for _ in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"deployId": deploy["id"]}))
+    sqs.send_message(QueueUrl=url, MessageBody="not json")  # poison: fails alone, ends in the DLQ
+    time.sleep(3)
+    again = owner.get(stack.url(f"/deploys/{deploy['id']}")).json()
+    assert again == deploy
+    servers = owner.get(stack.url(f"/deployments/{deployment['id']}/servers")).json()["items"]
+    assert [s["id"] for s in servers] == [deployment["serverId"]]
+    assert via_path(stack, deployment["slug"], "/").status_code == 200
+
+
+def test_observability_files_are_shipped_when_closed_and_at_stop(stack, owner, team, tmp_path):
+    project, deployment, build, _ = _deployed(stack, owner, team, tmp_path, name="shipping")
+    server = owner.get(stack.url(f"/servers/{deployment['serverId']}")).json()
+    import psutil
+
+    obs = psutil.Process(server["pid"]).environ()["MASTRA_ADMIN_OBSERVABILITY_DIR"]
+    from pathlib import Path
+
+    closed = Path(obs) / "spans" / "closed"
+    closed.mkdir(parents=True)
+    name = "20261123T120000Z_6f1c2d9e-0000-4000-8000-000000000001.jsonl"
+    (closed / name).write_text('{"kind":"span","n":1}\n')
+    s3 = stack.aws("s3")
+    prefix = f"observability/spans/{team}/{project}/{deployment['id']}/"
+
+    def keys():
+        return [o["Key"] for o in s3.list_objects_v2(Bucket="mastra-admin-local-artifacts",
+                                                      Prefix=prefix).get("Contents", [])]
+
+    wait_for(lambda: keys() == [prefix + name], 10, what="the closed file shipped")
+    assert not (closed / name).exists()
+    # A file the server could not rotate (killed) is shipped at stop, whole lines only.
+    (Path(obs) / "logs").mkdir(exist_ok=True)
+    (Path(obs) / "logs" / "current.jsonl").write_text('{"kind":"log","n":1}\n{"kind":"log","n":2}\n{"half')
+    r = owner.post(stack.url(f"/deployments/{deployment['id']}/stop"))
+    assert wait_deploy(stack, owner, r.json()["id"])["status"] == "succeeded"
+    logs_prefix = f"observability/logs/{team}/{project}/{deployment['id']}/"
+    objects = s3.list_objects_v2(Bucket="mastra-admin-local-artifacts", Prefix=logs_prefix).get("Contents", [])
+    assert len(objects) == 1
+    body = s3.get_object(Bucket="mastra-admin-local-artifacts", Key=objects[0]["Key"])["Body"].read().decode()
+    assert body == '{"kind":"log","n":1}\n{"kind":"log","n":2}\n'
