@@ -85,8 +85,10 @@ class DeployRunner(Protocol):
 
     def probe(self, server: Server) -> Probe: ...
 
-    def activate(self, deployment: Deployment, server: Server, previous: Server | None) -> None:
-        """Make the route serve `server` (ALB target) before the deployment item is switched."""
+    def activate(self, deployment: Deployment, server: Server, previous: Server | None) -> dict | None:
+        """Make the route able to serve `server` (an ALB target) before the deployment item is switched.
+
+        Returns Server fields learnt meanwhile (a task's IP), to be stored."""
 
     def deactivate(self, deployment: Deployment, server: Server) -> None:
         """Take `server` out of the route (the old server after a switch; a failed new one)."""

@@ -196,8 +196,9 @@ class LocalDeployRunner:
     def upstream(self, server: Server) -> str | None:
         return f"{server.host or '127.0.0.1'}:{int(server.port)}" if server.port else None
 
-    def activate(self, deployment: Deployment, server: Server, previous: Server | None) -> None:
+    def activate(self, deployment: Deployment, server: Server, previous: Server | None) -> dict | None:
         """Locally the route is the deployment item itself (the router reads it)."""
+        return None
 
     def deactivate(self, deployment: Deployment, server: Server) -> None:
         pass

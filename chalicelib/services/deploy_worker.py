@@ -121,7 +121,10 @@ def _deploy(deploy: Deploy, attempt: int, runner: DeployRunner, settings: Settin
     server_store.set_fields(server.server_id, ("starting",), started_at=utcnow(), **started.fields())
     server = server_store.find(server.server_id) or server
     server_service.publish_status(server)
-    runner.activate(deployment, server, None)
+    learnt = runner.activate(deployment, server, None)
+    if learnt:
+        server_store.set_fields(server.server_id, ("starting",), **learnt)
+        server = server_store.find(server.server_id) or server
     healthy, detail = _wait_healthy(runner, server, settings)
     if not healthy:
         lines = [mask(line) for line in runner.logs(server, None, LAST_LOG_LINES, LAST_LOG_LINES).lines]

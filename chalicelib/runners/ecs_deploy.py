@@ -1,0 +1,257 @@
+"""EcsDeployRunner: a build's artifact run as a Fargate task behind the ALB.
+
+One generic Node 22 image for every server: the task definition (one revision per deploy, family
+per deployment) runs `ecs_boot.mjs`, which downloads the artifact (a presigned S3 URL), checks its
+sha256, unpacks it and starts what `mastra-admin.json` says. The deployment's variables are passed
+as container overrides of `run_task`, not stored in the task definition. Routing: one IP target
+group and one listener rule (host header `{slug}.{domain}`) per deployment; a new task is
+registered as a target before the switch (the ALB only sends it traffic once healthy), the old one
+is deregistered (the ALB drains it) before its task is stopped. State: `describe_tasks` (the ECS
+task state-change event can call `probe` too) and the target group's health.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from chalicelib import aws
+from chalicelib.db.models import Deployment, Server
+from chalicelib.errors import Unavailable
+from chalicelib.runners.deploy_port import LogSlice, Probe, ServerSpec, Started
+from chalicelib.settings import Settings
+
+CONTAINER = "server"
+BOOT_SCRIPT = Path(__file__).resolve().parent / "ecs_boot.mjs"
+ARTIFACT_URL_SECONDS = 3600
+RULE_PRIORITY_MAX = 50000
+
+
+class EcsDeployRunner:
+    name = "ecs"
+
+    def __init__(self, settings: Settings, ecs=None, elbv2=None, logs=None, s3=None):
+        self.settings = settings
+        self._clients = {"ecs": ecs, "elbv2": elbv2, "logs": logs, "s3": s3}
+
+    def _client(self, service: str):
+        return self._clients[service] or aws.client(service)
+
+    # --- start ------------------------------------------------------------------------------
+
+    def task_definition(self, spec: ServerSpec) -> dict:
+        """The register_task_definition arguments: ids, artifact and observability target, no secrets."""
+        s = self.settings
+        environment = {
+            **spec.runtime_env(),
+            "PORT": str(s.ecs_container_port),
+            "MASTRA_ADMIN_ARTIFACT_SHA256": spec.artifact_sha256 or "",
+            "MASTRA_ADMIN_OBSERVABILITY_BUCKET": s.bucket_name,
+            "MASTRA_ADMIN_OBSERVABILITY_PREFIX": "observability",
+        }
+        container = {
+            "name": CONTAINER, "image": s.ecs_image, "essential": True,
+            "memory": int(s.ecs_memory), "cpu": int(s.ecs_cpu),
+            "command": ["node", "/opt/mastra-admin/ecs_boot.mjs"],
+            "portMappings": [{"containerPort": s.ecs_container_port, "protocol": "tcp"}],
+            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+            "healthCheck": {"command": ["CMD-SHELL", f"node -e \"fetch('http://127.0.0.1:{s.ecs_container_port}"
+                                                      f"{s.health_path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))\""],
+                            "interval": 10, "timeout": 5, "retries": 3, "startPeriod": 30},
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": s.ecs_log_group, "awslogs-region": s.region, "awslogs-stream-prefix": "server"}},
+        }
+        args = {
+            "family": f"mastra-admin-{spec.deployment_id}",
+            "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+            "cpu": s.ecs_cpu, "memory": s.ecs_memory, "containerDefinitions": [container],
+            "tags": [{"key": "mastra-admin:deployment", "value": spec.deployment_id},
+                     {"key": "mastra-admin:build", "value": spec.build_id}],
+        }
+        if s.ecs_execution_role_arn:
+            args["executionRoleArn"] = s.ecs_execution_role_arn
+        if s.ecs_task_role_arn:
+            args["taskRoleArn"] = s.ecs_task_role_arn
+        return args
+
+    def start(self, spec: ServerSpec) -> Started:
+        ecs, s = self._client("ecs"), self.settings
+        try:
+            definition = ecs.register_task_definition(**self.task_definition(spec))["taskDefinition"]
+            url = self._client("s3").generate_presigned_url(
+                "get_object", Params={"Bucket": spec.artifact_bucket, "Key": spec.artifact_key},
+                ExpiresIn=ARTIFACT_URL_SECONDS)
+            # The project's own variables (its secrets included: they are the user's) go with the run,
+            # never into a task definition revision, which outlives the deploy.
+            overrides = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
+            overrides.append({"name": "MASTRA_ADMIN_ARTIFACT_URL", "value": url})
+            result = ecs.run_task(
+                cluster=s.ecs_cluster, taskDefinition=definition["taskDefinitionArn"], launchType="FARGATE",
+                count=1, startedBy=spec.deploy_id[:36], enableExecuteCommand=False,
+                networkConfiguration={"awsvpcConfiguration": {
+                    "subnets": list(s.ecs_subnets), "securityGroups": list(s.ecs_security_groups),
+                    "assignPublicIp": "ENABLED" if s.ecs_assign_public_ip else "DISABLED"}},
+                overrides={"containerOverrides": [{"name": CONTAINER, "environment": overrides}]},
+                tags=[{"key": "mastra-admin:server", "value": spec.server_id},
+                      {"key": "mastra-admin:deployment", "value": spec.deployment_id}],
+            )
+        except Exception as e:
+            raise Unavailable(f"ECS refused the task: {aws.error_code(e) or e}", code="ecs_unavailable") from e
+        if result.get("failures") or not result.get("tasks"):
+            reasons = ", ".join(f.get("reason", "?") for f in result.get("failures") or []) or "no task"
+            raise Unavailable(f"ECS could not place the task: {reasons}", code="ecs_unavailable")
+        task = result["tasks"][0]
+        return Started(host=_private_ip(task), port=s.ecs_container_port, task_arn=task["taskArn"],
+                       task_definition_arn=definition["taskDefinitionArn"])
+
+    # --- routing ----------------------------------------------------------------------------
+
+    def target_group_name(self, deployment_id: str) -> str:
+        return "ma-" + deployment_id.split("_", 1)[-1][:29]
+
+    def ensure_route(self, deployment: Deployment) -> str:
+        """The deployment's target group and its listener rule (host `{slug}.{domain}`); idempotent."""
+        elbv2, s = self._client("elbv2"), self.settings
+        name = self.target_group_name(deployment.deployment_id)
+        try:
+            arn = elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+        except Exception as e:
+            if aws.error_code(e) != "TargetGroupNotFound":
+                raise
+            arn = elbv2.create_target_group(
+                Name=name, Protocol="HTTP", Port=s.ecs_container_port, VpcId=s.vpc_id, TargetType="ip",
+                HealthCheckProtocol="HTTP", HealthCheckPath=s.health_path, HealthCheckIntervalSeconds=5,
+                HealthCheckTimeoutSeconds=4, HealthyThresholdCount=2, UnhealthyThresholdCount=2,
+                Matcher={"HttpCode": "200-299"},
+                Tags=[{"Key": "mastra-admin:deployment", "Value": deployment.deployment_id}],
+            )["TargetGroups"][0]["TargetGroupArn"]
+            elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+                {"Key": "deregistration_delay.timeout_seconds", "Value": str(int(s.drain_seconds) or 1)}])
+        host = f"{deployment.slug}.{s.public_domain.split(':')[0]}"
+        rules = elbv2.describe_rules(ListenerArn=s.alb_listener_arn)["Rules"]
+        for rule in rules:
+            for condition in rule.get("Conditions", []):
+                values = condition.get("HostHeaderConfig", {}).get("Values") or condition.get("Values") or []
+                if condition.get("Field") == "host-header" and host in values:
+                    return arn
+        taken = {int(r["Priority"]) for r in rules if r.get("Priority", "default").isdigit()}
+        priority = next(p for p in range(1, RULE_PRIORITY_MAX) if p not in taken)
+        elbv2.create_rule(
+            ListenerArn=s.alb_listener_arn, Priority=priority,
+            Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": [host]}}],
+            Actions=[{"Type": "forward", "TargetGroupArn": arn}],
+            Tags=[{"Key": "mastra-admin:deployment", "Value": deployment.deployment_id}],
+        )
+        return arn
+
+    def _target(self, server: Server) -> dict:
+        return {"Id": server.host, "Port": int(server.port or self.settings.ecs_container_port)}
+
+    def activate(self, deployment: Deployment, server: Server, previous: Server | None) -> dict | None:
+        """Register the task's IP in the deployment's target group; returns the IP if it was learnt here."""
+        arn = self.ensure_route(deployment)
+        learnt = None
+        if not server.host and server.task_arn:
+            for _ in range(30):  # the ENI gets its address while the task is provisioning
+                tasks = self._client("ecs").describe_tasks(cluster=self.settings.ecs_cluster,
+                                                           tasks=[server.task_arn]).get("tasks") or []
+                learnt = _private_ip(tasks[0]) if tasks else None
+                if learnt or not tasks:
+                    break
+                time.sleep(2)
+            server.host = learnt
+        if server.host:
+            self._client("elbv2").register_targets(TargetGroupArn=arn, Targets=[self._target(server)])
+        return {"host": learnt} if learnt else None
+
+    def deactivate(self, deployment: Deployment, server: Server) -> None:
+        if not server.host:
+            return
+        elbv2 = self._client("elbv2")
+        try:
+            arn = elbv2.describe_target_groups(
+                Names=[self.target_group_name(deployment.deployment_id)])["TargetGroups"][0]["TargetGroupArn"]
+        except Exception as e:
+            if aws.error_code(e) == "TargetGroupNotFound":
+                return
+            raise
+        elbv2.deregister_targets(TargetGroupArn=arn, Targets=[self._target(server)])
+
+    def upstream(self, server: Server) -> str | None:
+        return None  # the ALB routes
+
+    # --- observe and stop -------------------------------------------------------------------
+
+    def probe(self, server: Server) -> Probe:
+        if not server.task_arn:
+            return Probe(alive=False, healthy=False, detail="no task")
+        tasks = self._client("ecs").describe_tasks(cluster=self.settings.ecs_cluster,
+                                                   tasks=[server.task_arn]).get("tasks") or []
+        if not tasks:
+            return Probe(alive=False, healthy=False, detail="the task is gone")
+        task = tasks[0]
+        status = task.get("lastStatus", "UNKNOWN")
+        if status in ("DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"):
+            return Probe(alive=False, healthy=False,
+                         detail=f"task {status.lower()}: {task.get('stoppedReason') or 'no reason given'}")
+        if status != "RUNNING":
+            return Probe(alive=True, healthy=False, detail=f"task {status.lower()}")
+        state = self._target_state(server)
+        return Probe(alive=True, healthy=state == "healthy", detail=f"target {state}")
+
+    def _target_state(self, server: Server) -> str:
+        elbv2 = self._client("elbv2")
+        try:
+            arn = elbv2.describe_target_groups(
+                Names=[self.target_group_name(server.deployment_id)])["TargetGroups"][0]["TargetGroupArn"]
+        except Exception as e:
+            if aws.error_code(e) == "TargetGroupNotFound":
+                return "unregistered"
+            raise
+        if not server.host:
+            return "unregistered"
+        health = elbv2.describe_target_health(TargetGroupArn=arn, Targets=[self._target(server)])
+        descriptions = health.get("TargetHealthDescriptions") or []
+        return descriptions[0]["TargetHealth"]["State"] if descriptions else "unregistered"
+
+    def stop(self, server: Server) -> None:
+        """The container gets SIGTERM (its boot script ships the last observability files), then SIGKILL."""
+        if server.task_arn:
+            self._client("ecs").stop_task(cluster=self.settings.ecs_cluster, task=server.task_arn,
+                                          reason=f"mastra-admin: server {server.server_id} stopped")
+
+    def log_stream(self, server: Server) -> str:
+        return f"server/{CONTAINER}/{(server.task_arn or '').rsplit('/', 1)[-1]}"
+
+    def logs(self, server: Server, since: int | None, tail: int | None, limit: int) -> LogSlice:
+        """Lines of the task's awslogs stream, by line offset like the local runner's."""
+        client = self._client("logs")
+        lines: list[str] = []
+        kwargs = {"logGroupName": self.settings.ecs_log_group, "logStreamName": self.log_stream(server),
+                  "startFromHead": True}
+        try:
+            while True:
+                page = client.get_log_events(**kwargs)
+                lines.extend(e["message"] for e in page.get("events", []))
+                token = page.get("nextForwardToken")
+                if not page.get("events") or token == kwargs.get("nextToken"):
+                    break
+                kwargs["nextToken"] = token
+        except Exception as e:
+            if aws.error_code(e) != "ResourceNotFoundException":
+                raise
+        total = len(lines)
+        if since is None:
+            count = min(tail or limit, limit)
+            return LogSlice(max(0, total - count), total, lines[-count:] if count else [])
+        chosen = lines[since:since + limit]
+        if tail is not None and len(chosen) > tail:
+            return LogSlice(since + len(chosen) - tail, since + len(chosen), chosen[-tail:])
+        return LogSlice(since, since + len(chosen), chosen)
+
+
+def _private_ip(task: dict) -> str | None:
+    for attachment in task.get("attachments") or []:
+        for detail in attachment.get("details") or []:
+            if detail.get("name") == "privateIPv4Address":
+                return detail.get("value")
+    return None

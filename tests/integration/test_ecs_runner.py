@@ -1,0 +1,173 @@
+"""EcsDeployRunner against moto ECS, ELBv2, EC2, S3 and CloudWatch Logs: the calls it makes.
+
+moto runs nothing: these tests pin the shapes of the calls (task definition, run_task with the
+environment as overrides, target group and host rule, target registration, stop) and how the
+runner reads state back. Explicit Settings and clients: no global settings are used.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.request
+
+import boto3
+import pytest
+
+from chalicelib.db.models import Deployment, Server
+from chalicelib.runners.deploy_port import ServerSpec
+from chalicelib.runners.ecs_deploy import EcsDeployRunner
+from chalicelib.settings import Settings
+
+REGION = "us-east-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    # moto's ECS tasks drift to STOPPED on every describe_tasks unless told to stay put.
+    request = urllib.request.Request(
+        f"{url}/moto-api/state-manager/set-transition", method="POST",
+        data=json.dumps({"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1e9}}).encode())
+    urllib.request.urlopen(request).read()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def world(moto_url):
+    def client(name):
+        return boto3.client(name, endpoint_url=moto_url, region_name=REGION, aws_access_key_id="testing",
+                            aws_secret_access_key="testing")
+
+    ec2, elbv2, ecs, s3, logs = (client(n) for n in ("ec2", "elbv2", "ecs", "s3", "logs"))
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    # As Fargate VPCs have it; moto 5.2's ECS task attachments also need it (else a 500).
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")
+               ["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="servers", Description="servers", VpcId=vpc)["GroupId"]
+    alb = elbv2.create_load_balancer(Name="mastra-admin", Subnets=subnets, SecurityGroups=[sg],
+                                     Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = elbv2.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])["Listeners"][0]["ListenerArn"]
+    ecs.create_cluster(clusterName="mastra-admin-test")
+    s3.create_bucket(Bucket="artifacts")
+    s3.put_object(Bucket="artifacts", Key="artifacts/bld_1.tgz", Body=b"tgz")
+    logs.create_log_group(logGroupName="/mastra-admin/test/servers")
+    settings = Settings(
+        stage="test", region=REGION, bucket_name="artifacts", deploy_runner="ecs", ecs_cluster="mastra-admin-test",
+        ecs_subnets=tuple(subnets), ecs_security_groups=(sg,), ecs_log_group="/mastra-admin/test/servers",
+        alb_listener_arn=listener, vpc_id=vpc, public_domain="apps.example.com", drain_seconds=5,
+    )
+    runner = EcsDeployRunner(settings, ecs=ecs, elbv2=elbv2, logs=logs, s3=s3)
+    return {"runner": runner, "ecs": ecs, "elbv2": elbv2, "logs": logs, "listener": listener, "settings": settings}
+
+
+DEPLOYMENT_ID = "dep_01hzzzzzzzzzzzzzzzzzzzzzzz"
+
+
+def _spec(server_id: str) -> ServerSpec:
+    return ServerSpec(
+        server_id=server_id, deploy_id="dpl_01hzzzzzzzzzzzzzzzzzzzzzzz", deployment_id=DEPLOYMENT_ID,
+        project_id="prj_01hzzzzzzzzzzzzzzzzzzzzzzz", team_id="team_01hzzzzzzzzzzzzzzzzzzzzzzz",
+        build_id="bld_01hzzzzzzzzzzzzzzzzzzzzzzz", slug="weather", environment="production", commit="abc1234",
+        artifact_bucket="artifacts", artifact_key="artifacts/bld_1.tgz", artifact_sha256="f" * 64,
+        env={"OPENAI_API_KEY": "sk-user-secret", "GREETING": "hi"},
+    )
+
+
+def _deployment() -> Deployment:
+    return Deployment("DEPLOYMENT#x", "#META", deployment_id=DEPLOYMENT_ID, project_id="p", team_id="t",
+                      type="production", branch="main", slug="weather")
+
+
+def _server(server_id: str, started) -> Server:
+    return Server("SERVER#x", "#META", server_id=server_id, deployment_id=DEPLOYMENT_ID, build_id="b", team_id="t",
+                  runner="ecs", status="starting", host=started.host, port=started.port, task_arn=started.task_arn)
+
+
+def test_start_registers_a_task_definition_and_runs_fargate_with_the_environment(world):
+    ecs, runner = world["ecs"], world["runner"]
+    started = runner.start(_spec("srv_01haaaaaaaaaaaaaaaaaaaaaaa"))
+    assert started.task_arn and started.host and started.host.count(".") == 3  # the task ENI's private IP
+    assert started.port == 8080
+
+    task = ecs.describe_tasks(cluster="mastra-admin-test", tasks=[started.task_arn])["tasks"][0]
+    assert task["launchType"] == "FARGATE" and task["lastStatus"] == "RUNNING"
+    assert task["taskDefinitionArn"] == started.task_definition_arn
+    overrides = {e["name"]: e["value"] for e in task["overrides"]["containerOverrides"][0]["environment"]}
+    assert overrides["OPENAI_API_KEY"] == "sk-user-secret" and overrides["GREETING"] == "hi"
+    with urllib.request.urlopen(overrides["MASTRA_ADMIN_ARTIFACT_URL"]) as r:  # presigned: no credentials
+        assert r.read() == b"tgz"
+
+    definition = ecs.describe_task_definition(taskDefinition=started.task_definition_arn)["taskDefinition"]
+    assert definition["family"] == f"mastra-admin-{DEPLOYMENT_ID}"
+    assert definition["requiresCompatibilities"] == ["FARGATE"] and definition["networkMode"] == "awsvpc"
+    container = definition["containerDefinitions"][0]
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env["PORT"] == "8080" and env["MASTRA_ADMIN_DEPLOYMENT_ID"] == DEPLOYMENT_ID
+    assert env["MASTRA_ADMIN_SERVER_ID"] == "srv_01haaaaaaaaaaaaaaaaaaaaaaa"
+    assert env["MASTRA_ADMIN_OBSERVABILITY_BUCKET"] == "artifacts"
+    assert "sk-user-secret" not in json.dumps(definition), "secrets never go into a task definition revision"
+    assert not [k for k in env if k.startswith(("MA_", "AWS_"))]
+    assert container["logConfiguration"]["options"]["awslogs-group"] == "/mastra-admin/test/servers"
+    # A second deploy of the same deployment is a new revision of the same family.
+    again = runner.start(_spec("srv_01hbbbbbbbbbbbbbbbbbbbbbbb"))
+    assert again.task_definition_arn.rsplit(":", 1)[0] == started.task_definition_arn.rsplit(":", 1)[0]
+    assert again.task_definition_arn != started.task_definition_arn
+
+
+def test_activate_routes_the_host_to_a_target_group_and_health_comes_from_it(world):
+    runner, elbv2 = world["runner"], world["elbv2"]
+    server = _server("srv_01hccccccccccccccccccccccc", runner.start(_spec("srv_01hccccccccccccccccccccccc")))
+    assert runner.probe(server).detail == "target unregistered" and not runner.probe(server).healthy
+
+    runner.activate(_deployment(), server, None)
+    runner.activate(_deployment(), server, None)  # idempotent: one group, one rule
+    groups = elbv2.describe_target_groups(Names=[runner.target_group_name(DEPLOYMENT_ID)])["TargetGroups"]
+    assert len(groups) == 1
+    group = groups[0]
+    assert group["TargetType"] == "ip" and group["HealthCheckPath"] == "/health" and group["Port"] == 8080
+    rules = [r for r in elbv2.describe_rules(ListenerArn=world["listener"])["Rules"] if not r["IsDefault"]]
+    assert len(rules) == 1
+    assert rules[0]["Conditions"][0]["HostHeaderConfig"]["Values"] == ["weather.apps.example.com"]
+    assert rules[0]["Actions"][0]["TargetGroupArn"] == group["TargetGroupArn"]
+    health = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]
+    assert [h["Target"]["Id"] for h in health] == [server.host]
+
+    probe = runner.probe(server)
+    assert probe.alive and probe.healthy and probe.health == "healthy"
+
+    runner.deactivate(_deployment(), server)
+    assert not runner.probe(server).healthy
+    runner.stop(server)
+    probe = runner.probe(server)
+    assert not probe.alive and probe.health == "dead" and "stopped" in probe.detail
+
+
+def test_logs_are_read_from_the_tasks_awslogs_stream_by_line_offset(world):
+    runner, logs = world["runner"], world["logs"]
+    started = runner.start(_spec("srv_01hddddddddddddddddddddddd"))
+    server = _server("srv_01hddddddddddddddddddddddd", started)
+    assert runner.logs(server, None, 10, 100).lines == []
+    stream = runner.log_stream(server)
+    assert stream == f"server/server/{started.task_arn.rsplit('/', 1)[-1]}"
+    logs.create_log_stream(logGroupName="/mastra-admin/test/servers", logStreamName=stream)
+    logs.put_log_events(logGroupName="/mastra-admin/test/servers", logStreamName=stream, logEvents=[
+        {"timestamp": int(time.time() * 1000) + i, "message": f"line {i}"} for i in range(5)])
+    tail = runner.logs(server, None, 2, 100)
+    assert tail.lines == ["line 3", "line 4"] and tail.offset == 3 and tail.next_offset == 5
+    since = runner.logs(server, 1, None, 100)
+    assert since.lines == ["line 1", "line 2", "line 3", "line 4"] and since.next_offset == 5
