@@ -1,13 +1,17 @@
 """The mastra-admin Chalice app: blueprints, middleware and event handlers; nothing else."""
 from chalice import Chalice, Rate
 
+from chalicelib import channels
 from chalicelib.api.app_routes import register
 from chalicelib.settings import get_settings
 from chalicelib.workers import builds as build_workers
+from chalicelib.ws import broadcaster
 
 app = Chalice(app_name="mastra-admin")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.api.cors = False
 register(app)
+channels.add_sink(broadcaster.sink)
 _settings = get_settings()
 
 
@@ -19,3 +23,24 @@ def build_queue_consumer(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def build_reaper(event):
     build_workers.run_reaper()
+
+
+@app.on_ws_connect()
+def ws_connect(event):
+    from chalicelib.ws import service
+
+    return service.connect(event.connection_id, event.to_dict().get("queryStringParameters"))
+
+
+@app.on_ws_message()
+def ws_message(event):
+    from chalicelib.ws import service
+
+    service.message(event.connection_id, event.body)
+
+
+@app.on_ws_disconnect()
+def ws_disconnect(event):
+    from chalicelib.ws import service
+
+    service.disconnect(event.connection_id)

@@ -58,6 +58,10 @@ class Settings:
     build_timeout_seconds: int = 1200
     build_queue_limit_seconds: int = 900
     build_max_attempts: int = 2
+    # WebSocket API: the management endpoint replies and broadcasts go to (API Gateway's
+    # https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, or the local gateway's).
+    ws_management_url: str = ""
+    ws_connection_ttl_seconds: int = 7200
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -94,6 +98,8 @@ class Settings:
             build_timeout_seconds=int(_env("MA_BUILD_TIMEOUT_SECONDS", "1200")),
             build_queue_limit_seconds=int(_env("MA_BUILD_QUEUE_LIMIT_SECONDS", "900")),
             build_max_attempts=int(_env("MA_BUILD_MAX_ATTEMPTS", "2")),
+            ws_management_url=_env("MA_WS_MANAGEMENT_URL"),
+            ws_connection_ttl_seconds=int(_env("MA_WS_CONNECTION_TTL_SECONDS", "7200")),
         )
 
 

@@ -1,0 +1,76 @@
+"""WebSocket connections and channel subscriptions in DynamoDB, expiring with API Gateway's 2 h.
+
+Subscribers of a channel are one Query (PK=CHANNEL#{name}); a connection's subscriptions are one
+Query on GSI1 (CONN#{id}), for cleanup when it disconnects or is found gone.
+"""
+from __future__ import annotations
+
+from pynamodb.exceptions import PynamoDBException
+
+from chalicelib.db import keys
+from chalicelib.db.errors import is_condition_failure, translated
+from chalicelib.db.models import Connection, Subscription
+
+
+def put_connection(connection: Connection) -> None:
+    with translated():
+        connection.save()
+
+
+def find_connection(connection_id: str) -> Connection | None:
+    with translated():
+        try:
+            return Connection.get(keys.connection(connection_id), keys.META)
+        except Connection.DoesNotExist:
+            return None
+
+
+def subscribe(connection_id: str, channel: str, expires_at: int, cursor: int | None) -> None:
+    with translated():
+        Subscription(
+            keys.channel(channel), keys.connection(connection_id),
+            gsi1pk=keys.connection(connection_id), gsi1sk=keys.channel(channel),
+            channel=channel, connection_id=connection_id, expires_at=expires_at, cursor=cursor,
+        ).save()
+
+
+def unsubscribe(connection_id: str, channel: str) -> None:
+    with translated():
+        Subscription(keys.channel(channel), keys.connection(connection_id)).delete()
+
+
+def subscribers(channel: str) -> list[Subscription]:
+    with translated():
+        return list(Subscription.query(keys.channel(channel)))
+
+
+def claim(channel: str, connection_id: str, expected: int | None, new: int) -> bool:
+    """Advance a subscription's log cursor from `expected` to `new`; whoever succeeds sends the lines."""
+    condition = Subscription.cursor == expected if expected is not None else Subscription.cursor.does_not_exist()
+    try:
+        Subscription._get_connection().update_item(
+            keys.channel(channel), keys.connection(connection_id),
+            actions=[Subscription.cursor.set(new)], condition=condition & Subscription.pk.exists(),
+        )
+        return True
+    except PynamoDBException as e:
+        if is_condition_failure(e):
+            return False
+        with translated():
+            raise
+
+
+def find_subscription(channel: str, connection_id: str) -> Subscription | None:
+    with translated():
+        try:
+            return Subscription.get(keys.channel(channel), keys.connection(connection_id), consistent_read=True)
+        except Subscription.DoesNotExist:
+            return None
+
+
+def forget_connection(connection_id: str) -> None:
+    """Delete the connection and every subscription it holds (idempotent)."""
+    with translated():
+        for sub in Subscription.gsi1.query(keys.connection(connection_id)):
+            sub.delete()
+        Connection(keys.connection(connection_id), keys.META).delete()
