@@ -48,6 +48,16 @@ class Settings:
     local_source_roots: tuple[str, ...] = field(default_factory=_default_source_roots)
     max_body_bytes: int = 256 * 1024
     public_domain: str = "localhost:3100"
+    # Builds: "local" runs the phases as subprocesses here; "codebuild" starts one CodeBuild build.
+    build_runner: str = "local"
+    build_root: str = "/tmp/mastra-admin-builds"
+    node_cache: str = ""
+    codebuild_project: str = ""
+    github_api_url: str = "https://api.github.com"
+    build_lease_seconds: int = 60
+    build_timeout_seconds: int = 1200
+    build_queue_limit_seconds: int = 900
+    build_max_attempts: int = 2
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -75,6 +85,15 @@ class Settings:
             local_source_roots=tuple(r for r in roots.split(":") if r) if roots else _default_source_roots(),
             max_body_bytes=int(_env("MA_MAX_BODY_BYTES", str(256 * 1024))),
             public_domain=_env("MA_PUBLIC_DOMAIN", "localhost:3100"),
+            build_runner=_env("MA_BUILD_RUNNER", "local" if stage == "local" else "codebuild"),
+            build_root=_env("MA_BUILD_ROOT", "/tmp/mastra-admin-builds"),
+            node_cache=_env("MA_NODE_CACHE"),
+            codebuild_project=_env("MA_CODEBUILD_PROJECT", f"{prefix}-builds"),
+            github_api_url=_env("MA_GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+            build_lease_seconds=int(_env("MA_BUILD_LEASE_SECONDS", "60")),
+            build_timeout_seconds=int(_env("MA_BUILD_TIMEOUT_SECONDS", "1200")),
+            build_queue_limit_seconds=int(_env("MA_BUILD_QUEUE_LIMIT_SECONDS", "900")),
+            build_max_attempts=int(_env("MA_BUILD_MAX_ATTEMPTS", "2")),
         )
 
 

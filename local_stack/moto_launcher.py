@@ -38,7 +38,8 @@ What does not (or only approximately):
   are undone (a message deleted from its DLQ is still removed on replay).
   Consumers must be idempotent.
 * Anything keyed by server-generated random ids: S3 multipart uploads
-  (boto3 uses them above 8 MB), S3 version ids, asymmetric KMS key pairs,
+  (boto3 uses them above 8 MB; single-part PUTs of any size survive, their
+  bodies above 256 KB kept in DIR/blobs/ by content hash), S3 version ids, asymmetric KMS key pairs,
   KMS grants and tags.  Timestamps are those of the replay.
 * Requests that failed originally are replayed (and fail again, logged).
 The recording is never compacted; delete DIR to reset the stack.
@@ -128,9 +129,12 @@ class _MutationRecorder(Recorder):
             body = body.encode("utf-8")
         if not _is_mutation(request.headers, request.method, urlsplit(request.raw_url).query, body):
             return
-        body_str, body_encoded = self._encode_body(body)
-        self._append({"headers": dict(request.headers), "method": request.method, "url": request.raw_url,
-                      "body": body_str, "body_encoded": body_encoded, "seed": seed})
+        entry = {"headers": dict(request.headers), "method": request.method, "url": request.raw_url, "seed": seed}
+        if len(body) > _BLOB_THRESHOLD:
+            entry["body_blob"] = _save_blob(os.path.dirname(self._location), body)
+        else:
+            entry["body"], entry["body_encoded"] = self._encode_body(body)
+        self._append(entry)
 
     def _append(self, entry: dict[str, Any]) -> None:
         if not self._user_enabled:
@@ -138,6 +142,25 @@ class _MutationRecorder(Recorder):
         line = json.dumps(entry)
         with self._lock, open(self._location, "a", encoding="utf-8") as f:
             f.write(line + "\n")
+
+
+# Big bodies (build artifacts) go to content-addressed files beside the recording: one line of the
+# recording stays small, and the object survives a restart as a single-part upload.
+_BLOB_THRESHOLD = 256 * 1024
+
+
+def _save_blob(state_dir: str, body: bytes) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(body).hexdigest()
+    blobs = os.path.join(state_dir, "blobs")
+    os.makedirs(blobs, exist_ok=True)
+    target = os.path.join(blobs, digest)
+    if not os.path.exists(target):
+        with tempfile.NamedTemporaryFile(dir=blobs, delete=False) as tmp:
+            tmp.write(body)
+        os.replace(tmp.name, target)
+    return digest
 
 
 def _replay(path: str, base_url: str) -> None:
@@ -156,7 +179,10 @@ def _replay(path: str, base_url: str) -> None:
                 _apply_sqs(entry["sqs"])
                 continue
             body = entry.get("body") or b""
-            if entry.get("body_encoded"):
+            if entry.get("body_blob"):
+                with open(os.path.join(os.path.dirname(path), "blobs", entry["body_blob"]), "rb") as blob:
+                    body = blob.read()
+            elif entry.get("body_encoded"):
                 body = base64.b64decode(body)
             url = urlsplit(entry["url"])
             headers = {k: v for k, v in entry["headers"].items()

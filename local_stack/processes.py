@@ -29,14 +29,17 @@ def start_python_module(module: str, args: list[str], env: dict[str, str], log: 
     )
 
 
-def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str:
-    """Read the child's stdout until a line starts with `prefix`; keep draining it afterwards."""
+def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float, echo: IO[str] | None = None) -> str:
+    """Read the child's stdout until a line starts with `prefix`; keep draining it (into `echo`)."""
     found: list[str] = []
     ready = threading.Event()
 
     def pump() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
+            if echo is not None:
+                echo.write(line)
+                echo.flush()
             if not ready.is_set() and line.startswith(prefix):
                 found.append(line.strip())
                 ready.set()

@@ -43,11 +43,12 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 class Provisioner:
-    def __init__(self, session: Any, endpoint_url: str | None, region: str, stage: str):
+    def __init__(self, session: Any, endpoint_url: str | None, region: str, stage: str,
+                 parameters: dict[str, str] | None = None):
         self.clients = {s: session.client(s, endpoint_url=endpoint_url, region_name=region)
                         for s in ("dynamodb", "sqs", "s3", "kms")}
         self.region = region
-        self.params = {"Stage": stage, "AWS::AccountId": ACCOUNT_ID, "AWS::Region": region}
+        self.params = {"Stage": stage, "AWS::AccountId": ACCOUNT_ID, "AWS::Region": region, **(parameters or {})}
         self.refs: dict[str, str] = {}
         self.arns: dict[str, str] = {}
 
@@ -139,7 +140,13 @@ class Provisioner:
         self.refs[logical] = props["AliasName"]
 
 
-def provision(endpoint_url: str | None, region: str, stage: str) -> dict[str, str]:
+def provision(endpoint_url: str | None, region: str, stage: str,
+              parameters: dict[str, str] | None = None) -> dict[str, str]:
+    """`parameters` override the template's parameter defaults (Stage comes from `stage`)."""
     import boto3
 
-    return Provisioner(boto3.session.Session(), endpoint_url, region, stage).apply(load_template())
+    template = load_template()
+    values = {name: str(spec["Default"]) for name, spec in (template.get("Parameters") or {}).items()
+              if "Default" in spec and name != "Stage"}
+    values.update(parameters or {})
+    return Provisioner(boto3.session.Session(), endpoint_url, region, stage, values).apply(template)

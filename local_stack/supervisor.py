@@ -65,6 +65,64 @@ def configure_environment(cfg: LocalConfig) -> None:
     os.environ["MA_CLICKHOUSE_PATH"] = str(cfg.home / "clickhouse")
     os.environ.setdefault("MA_PUBLIC_DOMAIN", f"localhost:{cfg.router_port}")
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "mastra-admin")
+    os.environ["MA_HOME"] = str(cfg.home)
+    os.environ.setdefault("MA_BUILD_ROOT", str(cfg.home / "builds"))
+    os.environ.setdefault("MA_NODE_CACHE", str(cfg.home / "node"))
+
+
+class WorkerKeeper:
+    """Keeps the local worker process (the queue consumers) running; restarts it if it dies.
+
+    The reaper runs here, in the supervisor, on its own timer: once at start (recovery of builds a
+    previous run left in flight) and every MA_REAPER_INTERVAL seconds (60, as the schedule in AWS).
+    """
+
+    def __init__(self, cfg: LocalConfig, stopping: threading.Event):
+        self.cfg = cfg
+        self.stopping = stopping
+        self.proc = None
+        self.log = open(cfg.home / "worker.log", "a")
+        self.interval = float(os.environ.get("MA_REAPER_INTERVAL", "60"))
+
+    def start(self) -> None:
+        self._spawn()
+        threading.Thread(target=self._watch, daemon=True, name="worker-keeper").start()
+        threading.Thread(target=self._reap_forever, daemon=True, name="reaper").start()
+
+    def _spawn(self) -> None:
+        from local_stack import processes
+
+        self.proc = processes.start_python_module(
+            "local_stack.worker", [], env={**os.environ, "PYTHONPATH": str(ROOT)}, log=self.log)
+        processes.wait_for_line(self.proc, "worker ready", timeout=120, echo=self.log)
+        (self.cfg.home / "worker.pid").write_text(str(self.proc.pid))
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(1.0):
+            if self.proc is not None and self.proc.poll() is not None:
+                print(f"worker exited ({self.proc.returncode}); restarting", file=sys.stderr, flush=True)
+                try:
+                    self._spawn()
+                except Exception as exc:
+                    print(f"worker restart failed: {exc}", file=sys.stderr, flush=True)
+
+    def _reap_forever(self) -> None:
+        from chalicelib.workers.builds import run_reaper
+
+        while True:
+            try:
+                run_reaper()
+            except Exception as exc:  # moto restarting: next tick
+                print(f"reaper failed: {exc}", file=sys.stderr, flush=True)
+            if self.stopping.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        from local_stack import processes
+
+        if self.proc is not None:
+            processes.stop(self.proc)
+        self.log.close()
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -151,6 +209,7 @@ def main() -> int:
     )
     stopping = threading.Event()
     server = None
+    keeper = None
 
     def shutdown(signum, _frame):
         stopping.set()
@@ -167,12 +226,16 @@ def main() -> int:
         from chalicelib.settings import get_settings
 
         settings = get_settings()
-        provision(cfg.moto_url, settings.region, settings.stage)
+        overrides = {"BuildVisibilityTimeout": os.environ["MA_BUILD_VISIBILITY_TIMEOUT"]} \
+            if os.environ.get("MA_BUILD_VISIBILITY_TIMEOUT") else None
+        provision(cfg.moto_url, settings.region, settings.stage, overrides)
         from chalicelib.analytics.client import ping
 
         ping()  # opens chDB now: this process owns the directory
         token = bootstrap_owner(cfg)
         server = serve_api(cfg)
+        keeper = WorkerKeeper(cfg, stopping)
+        keeper.start()
         from chalicelib.services import health
 
         report = health.check()
@@ -189,6 +252,9 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        stopping.set()
+        if keeper is not None:
+            keeper.stop()
         if server is not None:
             server.server.server_close()
         processes.stop(moto)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib import observability
-from chalicelib.api import deployments, projects, system, teams
+from chalicelib.api import builds, deployments, projects, system, teams
 
 
 def register(app: Chalice) -> None:
-    for module in (system, teams, projects, deployments):
+    for module in (system, teams, projects, deployments, builds):
         app.register_blueprint(module.bp)
     app.register_middleware(observability.request_middleware, "http")
     app.register_middleware(observability.tracing_middleware, "http")

@@ -25,6 +25,7 @@ PATH_PARAMS = {
     "teamId": {"type": "string", "pattern": f"^{PREFIXES['team']}[0-9a-z]{{26}}$"},
     "projectId": {"type": "string", "pattern": f"^{PREFIXES['project']}[0-9a-z]{{26}}$"},
     "deploymentId": {"type": "string", "pattern": f"^{PREFIXES['deployment']}[0-9a-z]{{26}}$"},
+    "buildId": {"type": "string", "pattern": f"^{PREFIXES['build']}[0-9a-z]{{26}}$"},
     "keyId": {"type": "string", "pattern": f"^{PREFIXES['apikey']}[0-9a-z]{{26}}$"},
     "userId": {"type": "string", "pattern": r"^[A-Za-z0-9._:@|+-]{1,128}$"},
     "name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"},
@@ -48,6 +49,7 @@ def _operation(spec: RouteSpec, refs: dict[tuple[Any, str], dict]) -> dict[str, 
     ]
     if spec.paginated:
         params += PAGE_PARAMS
+    params += list(spec.query)
     responses: dict[str, Any] = {}
     if spec.response is not None:
         responses[str(spec.status)] = {

@@ -37,6 +37,7 @@ class RouteSpec:
     status: int = 200
     paginated: bool = False
     errors: tuple[int, ...] = ()
+    query: tuple[dict, ...] = ()  # OpenAPI query parameters besides limit/cursor
 
 
 ROUTES: list[RouteSpec] = []
@@ -50,6 +51,7 @@ class Call:
     body: Any
     limit: int
     cursor: str | None
+    query: dict[str, str] | None = None
 
 
 def _parse_body(raw: bytes | None, model: type[BaseModel] | None) -> Any:
@@ -97,6 +99,7 @@ def route(
     status: int = 200,
     paginated: bool = False,
     errors: tuple[int, ...] = (),
+    query: tuple[dict, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     if permission is not None:
         check_permission_name(permission)
@@ -105,7 +108,7 @@ def route(
         ROUTES.append(RouteSpec(
             method=method, path=path, handler=fn.__name__, summary=(fn.__doc__ or "").strip().split("\n")[0],
             permission=permission, public=public, body=body, response=response, status=status,
-            paginated=paginated, errors=errors,
+            paginated=paginated, errors=errors, query=query,
         ))
 
         @functools.wraps(fn)
@@ -117,7 +120,8 @@ def route(
                 principal = authenticate((request.headers or {}).get("authorization"), get_settings())
                 access = Access(principal=principal, permission=permission)
                 limit, cursor = _page_params(request.query_params) if paginated else (DEFAULT_LIMIT, None)
-                call = Call(access=access, body=_parse_body(request.raw_body, body), limit=limit, cursor=cursor)
+                call = Call(access=access, body=_parse_body(request.raw_body, body), limit=limit, cursor=cursor,
+                            query=dict(request.query_params or {}))
                 result = fn(call, **params)
                 if not access.checked:  # a route that forgot to authorize must fail closed
                     raise AssertionError(f"{fn.__name__} returned without an authorization check")

@@ -70,6 +70,18 @@ def deployment_builds(deployment_id: str) -> str:
     return f"DEPLOYMENT#{deployment_id}#BUILDS"
 
 
+ACTIVE_BUILDS = "BUILDS#ACTIVE"
+LOG_PREFIX = "LOG#"
+
+
+def build_log_sk(offset: int) -> str:
+    return f"LOG#{offset:010d}"
+
+
+def source_token_sk(provider: str) -> str:
+    return f"SOURCETOKEN#{provider}"
+
+
 def server(server_id: str) -> str:
     return f"SERVER#{server_id}"
 

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from pynamodb.attributes import (
     DiscriminatorAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -159,21 +160,61 @@ class Claim(BaseItem, discriminator="Claim"):
 
 
 class Build(VersionedItem, discriminator="Build"):
-    """PK=BUILD#{buildId} SK=#META; GSI1: DEPLOYMENT#{id}#BUILDS / {createdAt}#{buildId}."""
+    """PK=BUILD#{buildId} SK=#META; GSI1: DEPLOYMENT#{id}#BUILDS / {createdAt}#{buildId}.
+
+    queued -> building -> succeeded | failed | cancelled; queued -> superseded | cancelled | failed.
+    While building, the worker of `attempt` renews `leaseExpiresAt`; the reaper takes over after it.
+    """
 
     build_id = UnicodeAttribute(attr_name="buildId")
     deployment_id = UnicodeAttribute(attr_name="deploymentId")
     project_id = UnicodeAttribute(attr_name="projectId")
     team_id = UnicodeAttribute(attr_name="teamId")
+    environment = UnicodeAttribute(default="production")
     trigger = UnicodeAttribute(default="manual")
+    ref = UnicodeAttribute(null=True)
     commit = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="queued")
+    queued_at = UTCDateTimeAttribute(null=True, attr_name="queuedAt")
     started_at = UTCDateTimeAttribute(null=True, attr_name="startedAt")
     finished_at = UTCDateTimeAttribute(null=True, attr_name="finishedAt")
+    attempt = NumberAttribute(default=0)
+    runner = UnicodeAttribute(null=True)
+    external_id = UnicodeAttribute(null=True, attr_name="externalId")
     lease_expires_at = UTCDateTimeAttribute(null=True, attr_name="leaseExpiresAt")
     log_key = UnicodeAttribute(null=True, attr_name="logKey")
+    log_lines = NumberAttribute(default=0, attr_name="logLines")
     artifact_key = UnicodeAttribute(null=True, attr_name="artifactKey")
+    artifact_sha256 = UnicodeAttribute(null=True, attr_name="artifactSha256")
+    artifact_bytes = NumberAttribute(null=True, attr_name="artifactBytes")
+    enqueued_at = UTCDateTimeAttribute(null=True, attr_name="enqueuedAt")
     reason = UnicodeAttribute(null=True)
+
+
+class ActiveBuild(BaseItem, discriminator="ActiveBuild"):
+    """PK=BUILDS#ACTIVE SK={buildId}: present while a build is queued or building, for the reaper.
+
+    Written and removed in the same transaction as the build's status, so the reaper finds every
+    unfinished build with one Query and never scans.
+    """
+
+    build_id = UnicodeAttribute(attr_name="buildId")
+
+
+class BuildLogChunk(BaseItem, discriminator="BuildLogChunk"):
+    """PK=BUILD#{buildId} SK=LOG#{offset:010d}: one flushed batch of log lines, starting at `offset`."""
+
+    offset = NumberAttribute()
+    lines = ListAttribute(of=UnicodeAttribute)
+
+
+class SourceToken(VersionedItem, discriminator="SourceToken"):
+    """PK=PROJECT#{projectId} SK=SOURCETOKEN#github: the encrypted token used to fetch the source."""
+
+    project_id = UnicodeAttribute(attr_name="projectId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    ciphertext = UnicodeAttribute()
+    hint = UnicodeAttribute()
 
 
 class Server(VersionedItem, discriminator="Server"):

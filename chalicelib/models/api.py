@@ -71,7 +71,13 @@ class LocalSource(Request):
     path: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
-Source = Annotated[Union[GithubSource, LocalSource], Field(discriminator="type")]
+class GitSource(Request):
+    type: Literal["git"]
+    url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^(https://|ssh://|git@|file:///)\S+$")]
+    branch: Branch = "main"
+
+
+Source = Annotated[Union[GithubSource, LocalSource, GitSource], Field(discriminator="type")]
 
 
 class ProjectCreate(Request):
@@ -84,6 +90,19 @@ class ProjectUpdate(Request):
     name: Name | None = None
     source: Source | None = None
     default_branch: Branch | None = None
+
+
+CommitSha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{7,40}$")]
+
+
+class BuildCreate(Request):
+    ref: Branch | None = Field(default=None, description="Branch or tag to build; default: the deployment's branch")
+    commit: CommitSha | None = Field(default=None, description="Exact commit to build; wins over ref")
+
+
+class SourceTokenSet(Request):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = Field(
+        description="GitHub token used to download the repository; never returned")
 
 
 class EnvVarSet(Request):
@@ -156,6 +175,47 @@ class ProjectOut(Response):
 class EnvVarOut(Response):
     name: str
     value: str = Field(description="Always masked")
+    updated_at: datetime
+
+
+BuildStatus = Literal["queued", "building", "succeeded", "failed", "cancelled", "superseded"]
+
+
+class BuildOut(Response):
+    id: str
+    deployment_id: str
+    project_id: str
+    team_id: str
+    environment: str
+    status: BuildStatus
+    trigger: str
+    ref: str | None
+    commit: str | None
+    attempt: int
+    runner: str | None
+    reason: str | None
+    log_lines: int
+    log_key: str | None
+    artifact_key: str | None
+    artifact_sha256: str | None
+    artifact_bytes: int | None
+    created_at: datetime
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class BuildLogOut(Response):
+    build_id: str
+    offset: int = Field(description="Offset of the first line returned")
+    next_offset: int = Field(description="Pass as `since` to read on")
+    lines: list[str]
+    complete: bool = Field(description="The build has ended and every line is here")
+
+
+class SourceTokenOut(Response):
+    provider: Literal["github"]
+    hint: str = Field(description="Last characters of the token")
     updated_at: datetime
 
 

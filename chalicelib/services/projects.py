@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 
 from chalicelib import secrets_box
 from chalicelib.auth.access import Access
@@ -16,20 +17,30 @@ from chalicelib.services.slugs import slugify
 from chalicelib.settings import Settings, get_settings
 
 
-def _source(source: api.GithubSource | api.LocalSource, settings: Settings) -> dict:
+def _local_path(raw: str, settings: Settings) -> str:
+    if not settings.local_sources_enabled:
+        raise Invalid("Local sources are disabled in this stage", code="local_source_disabled")
+    path = os.path.realpath(raw)
+    if not os.path.isabs(raw) or not any(
+        os.path.commonpath([path, os.path.realpath(root)]) == os.path.realpath(root)
+        for root in settings.local_source_roots
+    ):
+        raise Invalid(
+            "Local source paths must be absolute and under MA_LOCAL_SOURCE_ROOTS",
+            code="local_source_outside_roots",
+        )
+    return path
+
+
+def _source(source: api.GithubSource | api.LocalSource | api.GitSource, settings: Settings) -> dict:
     if isinstance(source, api.LocalSource):
-        if not settings.local_sources_enabled:
-            raise Invalid("Local sources are disabled in this stage", code="local_source_disabled")
-        path = os.path.realpath(source.path)
-        if not os.path.isabs(source.path) or not any(
-            os.path.commonpath([path, os.path.realpath(root)]) == os.path.realpath(root)
-            for root in settings.local_source_roots
-        ):
-            raise Invalid(
-                "Local source paths must be absolute and under MA_LOCAL_SOURCE_ROOTS",
-                code="local_source_outside_roots",
-            )
-        return {"type": "local", "path": path}
+        return {"type": "local", "path": _local_path(source.path, settings)}
+    if isinstance(source, api.GitSource):
+        parts = urllib.parse.urlsplit(source.url)
+        if parts.password or (parts.username and parts.scheme == "https"):
+            raise Invalid("Put no credentials in the git URL; store a token instead", code="git_url_credentials")
+        if parts.scheme == "file":
+            _local_path(parts.path, settings)
     return source.model_dump(by_alias=True)
 
 

@@ -1,7 +1,7 @@
 """Stored items -> API response models. Secrets never pass through here unmasked."""
 from __future__ import annotations
 
-from chalicelib.db.models import ApiKey, Deployment, EnvVar, Member, Project, Team, map_or_empty
+from chalicelib.db.models import ApiKey, Build, Deployment, EnvVar, Member, Project, Team, map_or_empty
 from chalicelib.models import api
 
 
@@ -43,4 +43,16 @@ def deployment(item: Deployment) -> api.DeploymentOut:
         branch=item.branch, slug=item.slug, status=item.status, current_build_id=item.current_build_id,
         server_id=item.server_id, public_url=item.public_url, env_overrides=overrides,
         created_at=item.created_at, updated_at=item.updated_at,
+    )
+
+
+def build(item: Build) -> api.BuildOut:
+    return api.BuildOut(
+        id=item.build_id, deployment_id=item.deployment_id, project_id=item.project_id, team_id=item.team_id,
+        environment=item.environment, status=item.status, trigger=item.trigger, ref=item.ref, commit=item.commit,
+        attempt=int(item.attempt or 0), runner=item.runner, reason=item.reason, log_lines=int(item.log_lines or 0),
+        log_key=item.log_key, artifact_key=item.artifact_key, artifact_sha256=item.artifact_sha256,
+        artifact_bytes=int(item.artifact_bytes) if item.artifact_bytes is not None else None,
+        created_at=item.created_at, queued_at=item.queued_at, started_at=item.started_at,
+        finished_at=item.finished_at,
     )

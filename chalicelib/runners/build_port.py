@@ -1,0 +1,70 @@
+"""The BuildRunner port: what the build worker needs from CodeBuild or from the local runner."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Literal, Protocol
+
+from chalicelib.db.models import Build
+
+LogLine = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    build_id: str
+    team_id: str
+    project_id: str
+    deployment_id: str
+    environment: str
+    commit: str | None
+    workspace: Path  # isolated: the fetched source is workspace/"src"
+    env: dict[str, str] = field(default_factory=dict)  # the project's variables, for the build's processes
+    artifact_bucket: str = ""
+    artifact_key: str = ""
+
+    @property
+    def source_dir(self) -> Path:
+        return self.workspace / "src"
+
+    @property
+    def stamp(self) -> dict[str, str | None]:
+        """What the injected observability entry stamps on every record."""
+        return {
+            "teamId": self.team_id, "projectId": self.project_id, "deploymentId": self.deployment_id,
+            "buildId": self.build_id, "commit": self.commit, "environment": self.environment,
+            "serviceName": f"mastra-admin:{self.deployment_id}",
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`started` means the runner continues on its own (CodeBuild) and reports completion later."""
+    status: Literal["succeeded", "failed", "cancelled", "started"]
+    reason: str | None = None
+    artifact_key: str | None = None
+    artifact_sha256: str | None = None
+    artifact_bytes: int | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """What the reaper learns about a build whose lease expired."""
+    state: Literal["running", "finished", "lost"]
+    outcome: Outcome | None = None
+
+
+class BuildRunner(Protocol):
+    name: str
+
+    def run(self, job: BuildJob, log: LogLine, cancel: threading.Event) -> Outcome: ...
+
+    def check(self, build: Build) -> Check: ...
+
+    def stop(self, build: Build) -> None: ...
+
+
+def artifact_key(build_id: str) -> str:
+    return f"artifacts/{build_id}.tgz"

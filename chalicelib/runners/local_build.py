@@ -1,0 +1,182 @@
+"""LocalBuildRunner: the build phases as subprocesses, each in its own process group.
+
+Used by the local stack (and anywhere without CodeBuild). Every phase runs in the build's isolated
+workspace with Node 22 first on PATH; cancel and timeout kill the whole process tree. The group id
+of the running phase is written next to the workspace so that the reaper, in another process, can
+kill what a dead worker left behind.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+from chalicelib import aws
+from chalicelib.db.models import Build
+from chalicelib.runners import injection
+from chalicelib.runners.build_plan import Phase, PlanError, make_plan
+from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome
+from chalicelib.runners.node_toolchain import ensure_node
+from chalicelib.settings import Settings
+
+PR_SET_PDEATHSIG = 1
+KILL_GRACE_SECONDS = 3.0
+PACK_EXCLUDES = (".git", "observability")
+
+
+def _die_with_parent() -> None:
+    # The phase's first process dies with the worker; the reaper kills the rest of its group.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def kill_tree(pgid: int) -> None:
+    """SIGTERM the group and every descendant (even ones that left the group), then SIGKILL."""
+    import psutil  # local-only dependency, imported where it is needed
+
+    victims: list[psutil.Process] = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if os.getpgid(proc.pid) == pgid:
+                victims.append(proc)
+                victims.extend(proc.children(recursive=True))
+        except (ProcessLookupError, psutil.Error, OSError):
+            continue
+    for proc in victims:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(victims, timeout=KILL_GRACE_SECONDS)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+
+class LocalBuildRunner:
+    name = "local"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.root = Path(settings.build_root)
+        self.node_cache = Path(settings.node_cache or self.root / ".node")
+
+    def _pgid_file(self, build_id: str) -> Path:
+        return self.root / build_id / "pgid"
+
+    def run(self, job: BuildJob, log: LogLine, cancel: threading.Event) -> Outcome:
+        deadline = time.monotonic() + self.settings.build_timeout_seconds
+        try:
+            plan = make_plan(job.source_dir)
+        except PlanError as e:
+            return Outcome("failed", reason=str(e))
+        log(f"package manager: {plan.package_manager} (from {plan.detected_by}); "
+            f"{'Mastra project' if plan.mastra else 'Node project'}")
+        node_bin = ensure_node(self.node_cache)
+        env = self._env(job, node_bin)
+        output = (job.source_dir / plan.output_dir).resolve()
+        stamp_file = job.workspace / "stamp.json"
+        stamp_file.write_text(json.dumps(job.stamp))
+        phases = [*plan.phases, Phase("inject", tuple(injection.inject_command(
+            node_bin, job.source_dir, output, stamp_file)))]
+        for phase in phases:
+            log(f"==> {phase.name}: {shlex.join(phase.argv)}")
+            result = self._exec(job, phase, env, log, cancel, deadline)
+            if result is not None:
+                return result
+        return self._pack(job, output, log)
+
+    def _env(self, job: BuildJob, node_bin: Path) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items()
+                if k in ("HOME", "LANG", "TMPDIR", "npm_config_cache", "NPM_CONFIG_REGISTRY", "npm_config_registry")}
+        return {
+            **keep, **job.env,
+            "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "CI": "1", "MASTRA_TELEMETRY_DISABLED": "1", "npm_config_update_notifier": "false",
+            "MASTRA_ADMIN_BUILD_ID": job.build_id,
+        }
+
+    def _exec(self, job: BuildJob, phase: Phase, env: dict[str, str], log: LogLine,
+              cancel: threading.Event, deadline: float) -> Outcome | None:
+        try:
+            proc = subprocess.Popen(
+                list(phase.argv), cwd=job.source_dir, env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        except FileNotFoundError:
+            return Outcome("failed", reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+        pgid_file = self._pgid_file(job.build_id)
+        pgid_file.write_text(str(proc.pid))
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                log(raw.decode("utf-8", "replace"))
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        stopped_for = None
+        while proc.poll() is None:
+            if cancel.wait(0.2):
+                stopped_for = "cancelled"
+            elif time.monotonic() > deadline:
+                stopped_for = "timeout"
+            if stopped_for:
+                kill_tree(proc.pid)
+                proc.wait()
+                break
+        reader.join(timeout=5)
+        pgid_file.unlink(missing_ok=True)
+        if stopped_for == "cancelled":
+            return Outcome("cancelled", reason="cancelled")
+        if stopped_for == "timeout":
+            return Outcome("failed", reason=f"timed out after {self.settings.build_timeout_seconds} s in {phase.name}")
+        if proc.returncode != 0:
+            return Outcome("failed", reason=f"{phase.name} failed with exit code {proc.returncode}")
+        return None
+
+    def _pack(self, job: BuildJob, output: Path, log: LogLine) -> Outcome:
+        log(f"==> pack: {output.relative_to(job.source_dir.resolve()) if output != job.source_dir.resolve() else '.'}")
+        tarball = job.workspace / "artifact.tgz"
+        with tarfile.open(tarball, "w:gz", compresslevel=6) as tar:
+            for entry in sorted(output.iterdir()):
+                if entry.name not in PACK_EXCLUDES:
+                    tar.add(entry, arcname=entry.name)
+        digest = hashlib.sha256()
+        with open(tarball, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        size = tarball.stat().st_size
+        with open(tarball, "rb") as body:  # one PUT (up to 5 GB): simpler to verify than multipart
+            aws.client("s3").put_object(
+                Bucket=job.artifact_bucket, Key=job.artifact_key, Body=body, ContentType="application/gzip",
+                Metadata={"sha256": digest.hexdigest(), "build-id": job.build_id},
+            )
+        log(f"artifact s3://{job.artifact_bucket}/{job.artifact_key} {size} bytes sha256 {digest.hexdigest()}")
+        return Outcome("succeeded", artifact_key=job.artifact_key, artifact_sha256=digest.hexdigest(),
+                       artifact_bytes=size)
+
+    def check(self, build: Build) -> Check:
+        # A local build lives only as long as its worker, which renews the lease: expired means lost.
+        return Check("lost")
+
+    def stop(self, build: Build) -> None:
+        try:
+            pgid = int(self._pgid_file(build.build_id).read_text())
+        except (FileNotFoundError, ValueError):
+            return
+        kill_tree(pgid)
+        self._pgid_file(build.build_id).unlink(missing_ok=True)

@@ -1,0 +1,127 @@
+"""A build's log: timestamped, masked, stored in batches, published, and kept whole in S3 at the end.
+
+Lines are stored (DynamoDB chunks keyed by offset) before they are published, so a client that
+missed some can read them back from any offset, and a worker that dies loses at most the batch it
+had not flushed yet.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Iterable
+
+from chalicelib import aws, channels
+from chalicelib.db import builds as store
+from chalicelib.db.models import Build
+from chalicelib.settings import get_settings
+
+MASK = "***"
+MAX_LINE_CHARS = 8000  # longer lines are split, never dropped
+FLUSH_LINES = 100
+FLUSH_BYTES = 64 * 1024
+FLUSH_SECONDS = 0.5
+MIN_SECRET_LEN = 4  # masking shorter values would shred ordinary words
+
+
+def log_key(build_id: str) -> str:
+    return f"builds/{build_id}/build.log"
+
+
+def timestamp(at: datetime | None = None) -> str:
+    at = at or datetime.now(timezone.utc)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+class Masker:
+    """Replaces every known secret value with *** (longest first, so overlapping values stay hidden)."""
+
+    def __init__(self, secrets: Iterable[str]):
+        self._secrets = sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+
+class BuildLog:
+    """Collects lines from any thread; flushes them in batches to the store and the build channel."""
+
+    def __init__(self, build: Build, masker: Masker):
+        self.build = build
+        self.mask = masker
+        self.channel = channels.build_channel(build.build_id)
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._pending_bytes = 0
+        self._next_offset = store.next_log_offset(build.build_id)
+        self._last_flush = time.monotonic()
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_periodically, daemon=True, name="build-log-flush")
+        self._flusher.start()
+
+    def line(self, text: str) -> None:
+        text = self.mask(text.rstrip("\r\n"))
+        parts = [text[i:i + MAX_LINE_CHARS] for i in range(0, len(text), MAX_LINE_CHARS)] or [""]
+        stamp = timestamp()
+        with self._lock:
+            for part in parts:
+                entry = f"{stamp} {part}"
+                self._pending.append(entry)
+                self._pending_bytes += len(entry)
+            full = len(self._pending) >= FLUSH_LINES or self._pending_bytes >= FLUSH_BYTES
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._pending:
+                return
+            lines, offset = self._pending, self._next_offset
+            self._pending, self._pending_bytes = [], 0
+            self._next_offset += len(lines)
+            self._last_flush = time.monotonic()
+            # Stored before published, under the lock so batches reach the channel in order.
+            store.append_log(self.build.build_id, offset, lines)
+            channels.publish(self.channel, {"type": "log", "offset": offset, "lines": lines})
+
+    @property
+    def line_count(self) -> int:
+        with self._lock:
+            return self._next_offset + len(self._pending)
+
+    def _flush_periodically(self) -> None:
+        while not self._stop.wait(FLUSH_SECONDS / 2):
+            if time.monotonic() - self._last_flush >= FLUSH_SECONDS:
+                try:
+                    self.flush()
+                except Exception:  # the next flush retries; the lines stay pending
+                    pass
+
+    def close(self) -> str:
+        """Flush, stop, and write the whole log (every attempt) to S3. Returns its key."""
+        self._stop.set()
+        self._flusher.join(timeout=5)
+        self.flush()
+        return store_full_log(self.build)
+
+
+def store_full_log(build: Build) -> str:
+    body = "".join(line + "\n" for _, line in store.read_log(build.build_id))
+    key = log_key(build.build_id)
+    aws.client("s3").put_object(
+        Bucket=get_settings().bucket_name, Key=key, Body=body.encode(), ContentType="text/plain; charset=utf-8",
+        Metadata={"team-id": build.team_id, "project-id": build.project_id,
+                  "deployment-id": build.deployment_id, "build-id": build.build_id},
+    )
+    return key
+
+
+def note(build: Build, text: str) -> None:
+    """One line written outside a running attempt (the reaper's), stored and published at once."""
+    offset = store.next_log_offset(build.build_id)
+    lines = [f"{timestamp()} {text}"]
+    store.append_log(build.build_id, offset, lines)
+    channels.publish(channels.build_channel(build.build_id), {"type": "log", "offset": offset, "lines": lines})

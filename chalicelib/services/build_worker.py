@@ -1,0 +1,147 @@
+"""Running one build attempt: claim, fetch, run, record. Called by the build queue's consumer.
+
+Idempotent per build: only the worker whose conditional write moved the build `queued ->
+building` runs it, so a redelivered or duplicated message does nothing. While it runs, a heartbeat
+renews the lease; when the renewal is refused (cancelled, or the reaper took over) the attempt
+stops and its process tree is killed.
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from chalicelib import sources
+from chalicelib.db import builds as store
+from chalicelib.db import deployments as deployment_store
+from chalicelib.db import projects as project_store
+from chalicelib.db.models import Build, map_or_empty, utcnow
+from chalicelib.observability import logger
+from chalicelib.runners.build_port import BuildJob, BuildRunner, Outcome, artifact_key
+from chalicelib.runners.factory import build_runner
+from chalicelib.services.build_logs import BuildLog, Masker
+from chalicelib.services.builds import publish_status
+from chalicelib.services.deployments import decrypted_overrides
+from chalicelib.services.projects import decrypted_env
+from chalicelib.services.source_tokens import decrypted_token
+from chalicelib.settings import Settings, get_settings
+
+
+class Heartbeat:
+    def __init__(self, build_id: str, attempt: int, settings: Settings, lost: threading.Event):
+        self.build_id, self.attempt, self.lost = build_id, attempt, lost
+        self.lease = settings.build_lease_seconds
+        self.interval = max(0.5, min(5.0, self.lease / 3))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{build_id}")
+
+    def start(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if not store.renew_lease(self.build_id, self.attempt, utcnow() + timedelta(seconds=self.lease)):
+                    self.lost.set()  # cancelled, or reaped: this attempt no longer owns the build
+                    return
+            except Exception:  # the store is briefly unreachable: the lease has slack, try again
+                logger.warning("lease renewal failed", extra={"buildId": self.build_id})
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def process(build_id: str, runner: BuildRunner | None = None) -> str:
+    """Run the build if it is still queued. Returns what happened (for logs and tests)."""
+    settings = get_settings()
+    runner = runner or build_runner()
+    build = store.find(build_id)
+    if build is None:
+        return "missing"
+    if build.status != "queued":
+        return f"skipped ({build.status})"
+    attempt = int(build.attempt or 0) + 1
+    now = utcnow()
+    claimed = store.transition(
+        build_id, ("queued",), "building", expect_attempt=int(build.attempt or 0), attempt=attempt,
+        started_at=now, lease_expires_at=now + timedelta(seconds=settings.build_lease_seconds),
+        runner=runner.name, reason=None,
+    )
+    if claimed is None:
+        return "lost the claim"
+    publish_status(claimed)
+    cancel = threading.Event()
+    heartbeat = Heartbeat(build_id, attempt, settings, cancel).start()
+    workspace = Path(settings.build_root) / build_id / f"attempt-{attempt}"
+    log: BuildLog | None = None
+    try:
+        project = project_store.find(claimed.project_id)
+        deployment = deployment_store.find(claimed.deployment_id)
+        if project is None or deployment is None:
+            outcome = Outcome("failed", reason="the project or deployment was deleted")
+            log = BuildLog(claimed, Masker(()))
+        else:
+            env = {**decrypted_env(project), **decrypted_overrides(deployment)}
+            token = decrypted_token(project)
+            log = BuildLog(claimed, Masker([*env.values(), token or ""]))
+            outcome = _run(claimed, attempt, project.source, env, token, workspace, runner, log, cancel, settings)
+    except Exception as e:
+        logger.exception("build attempt crashed", extra={"buildId": build_id})
+        outcome = Outcome("failed", reason=f"internal error: {type(e).__name__}")
+        log = log or BuildLog(claimed, Masker(()))
+    finally:
+        heartbeat.stop()
+    if outcome.status == "started":
+        # The runner goes on alone (CodeBuild): its lease now covers the build's timeout, and its
+        # completion event (or the reaper's check) records the result.
+        store.set_fields(build_id, attempt, external_id=outcome.external_id,
+                         lease_expires_at=utcnow() + timedelta(seconds=settings.build_timeout_seconds + 300))
+        log.close()
+        return "started"
+    finish(claimed, attempt, outcome, log)
+    shutil.rmtree(workspace, ignore_errors=True)
+    return outcome.status
+
+
+def _run(build: Build, attempt: int, source, env: dict[str, str], token: str | None, workspace: Path,
+         runner: BuildRunner, log: BuildLog, cancel: threading.Event, settings: Settings) -> Outcome:
+    if attempt > 1:
+        log.line(f"--- attempt {attempt} of {settings.build_max_attempts}: the previous worker was lost ---")
+    log.line(f"build {build.build_id} of deployment {build.deployment_id} ({build.environment}), "
+             f"runner {runner.name}")
+    shutil.rmtree(workspace, ignore_errors=True)
+    workspace.mkdir(parents=True)
+    try:
+        fetched = sources.fetch(map_or_empty(source), build.commit or build.ref, workspace / "src", log.line,
+                                github_token=token, github_api_url=settings.github_api_url)
+    except sources.SourceError as e:
+        return Outcome("failed", reason=f"source: {e}")
+    if fetched.commit and fetched.commit != build.commit:
+        store.set_fields(build.build_id, attempt, commit=fetched.commit)
+    if cancel.is_set():
+        return Outcome("cancelled", reason="cancelled")
+    job = BuildJob(
+        build_id=build.build_id, team_id=build.team_id, project_id=build.project_id,
+        deployment_id=build.deployment_id, environment=build.environment, commit=fetched.commit,
+        workspace=workspace, env=env, artifact_bucket=settings.bucket_name,
+        artifact_key=artifact_key(build.build_id),
+    )
+    return runner.run(job, log.line, cancel)
+
+
+def finish(build: Build, attempt: int, outcome: Outcome, log: BuildLog) -> Build | None:
+    """Close the log (stored whole in S3), then record the result if this attempt still owns the build."""
+    log.line(f"build {outcome.status}" + (f": {outcome.reason}" if outcome.reason else ""))
+    key = log.close()
+    store.set_fields(build.build_id, attempt, log_key=key, log_lines=log.line_count)
+    fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None}
+    if outcome.status == "succeeded":
+        fields.update(artifact_key=outcome.artifact_key, artifact_sha256=outcome.artifact_sha256,
+                      artifact_bytes=outcome.artifact_bytes)
+    moved = store.transition(build.build_id, ("building",), outcome.status, expect_attempt=attempt, **fields)
+    if moved is not None:
+        publish_status(moved)
+    return moved

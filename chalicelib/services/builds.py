@@ -1,0 +1,133 @@
+"""Builds of a deployment: trigger, read, list, cancel, read the log."""
+from __future__ import annotations
+
+import json
+
+from chalicelib import aws, channels
+from chalicelib.auth.access import Access
+from chalicelib.db import builds as store
+from chalicelib.db import keys
+from chalicelib.db.models import Build, utcnow
+from chalicelib.errors import BadRequest, Conflict, NotFound, Unavailable
+from chalicelib.ids import check_id, new_id
+from chalicelib.models import api
+from chalicelib.observability import logger
+from chalicelib.services import views
+from chalicelib.services.deployments import require_deployment
+from chalicelib.settings import get_settings
+
+MAX_LOG_LINES = 5000
+SUPERSEDE_SCAN = 25
+
+
+def enqueue(build_id: str) -> None:
+    """One message per attempt; the claim makes a duplicate harmless."""
+    settings = get_settings()
+    sqs = aws.client("sqs")
+    try:
+        url = sqs.get_queue_url(QueueName=settings.build_queue_name)["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"buildId": build_id}))
+    except Exception as e:  # botocore errors: the build stays queued and the reaper re-sends
+        raise Unavailable("The build queue is unavailable", code="queue_unavailable") from e
+
+
+def publish_status(build: Build) -> None:
+    message = {"type": "status", "status": build.status, "buildId": build.build_id, "reason": build.reason}
+    channels.publish(channels.build_channel(build.build_id), message)
+    channels.publish(channels.project_channel(build.project_id), {
+        "type": "build", "buildId": build.build_id, "deploymentId": build.deployment_id,
+        "status": build.status, "reason": build.reason,
+    })
+
+
+def _supersede_older(deployment_id: str, newer: str) -> None:
+    """A newer build makes older queued ones pointless; running ones finish (their result is kept)."""
+    for older in store.list_for_deployment(deployment_id, SUPERSEDE_SCAN, None).items:
+        if older.build_id != newer and older.status == "queued":
+            moved = store.transition(older.build_id, ("queued",), "superseded", finished_at=utcnow(),
+                                     reason=f"superseded by {newer}")
+            if moved is not None:
+                publish_status(moved)
+
+
+def trigger_build(access: Access, deployment_id: str, body: api.BuildCreate | None,
+                  trigger: str = "manual") -> api.BuildOut:
+    deployment = require_deployment(access, deployment_id)
+    access.require(deployment.team_id, "build:create", resource="build")
+    build_id = new_id("build")
+    now = utcnow()
+    build = Build(
+        keys.build(build_id), keys.META,
+        gsi1pk=keys.deployment_builds(deployment.deployment_id),
+        gsi1sk=keys.sorted_by_time(now.isoformat(), build_id),
+        build_id=build_id, deployment_id=deployment.deployment_id, project_id=deployment.project_id,
+        team_id=deployment.team_id, environment=deployment.type, trigger=trigger,
+        ref=(body.ref if body else None) or deployment.branch, commit=body.commit if body else None,
+        status="queued", queued_at=now, attempt=0, log_lines=0, created_at=now, updated_at=now,
+    )
+    store.create(build)
+    publish_status(build)
+    _supersede_older(deployment.deployment_id, build_id)
+    try:
+        enqueue(build_id)
+    except Unavailable:
+        # Stored as queued: the reaper re-sends it when the queue is back. The caller still gets it.
+        logger.warning("build queued without a message", extra={"buildId": build_id})
+    return views.build(build)
+
+
+def require_build(access: Access, build_id: str, permission: str | None = None) -> Build:
+    check_id("build", build_id)
+    build = store.find(build_id)
+    if build is None:
+        raise NotFound("No such build")
+    access.require(build.team_id, permission, resource="build")
+    return build
+
+
+def get_build(access: Access, build_id: str) -> api.BuildOut:
+    return views.build(require_build(access, build_id))
+
+
+def list_builds(access: Access, deployment_id: str, limit: int, cursor: str | None) -> api.Page[api.BuildOut]:
+    deployment = require_deployment(access, deployment_id)
+    access.require(deployment.team_id, "build:read", resource="build")
+    page = store.list_for_deployment(deployment.deployment_id, limit, cursor)
+    return api.Page[api.BuildOut](items=[views.build(b) for b in page.items], next_cursor=page.next_cursor)
+
+
+def cancel_build(access: Access, build_id: str) -> api.BuildOut:
+    """Queued or building -> cancelled. The worker sees it at its next heartbeat and kills the tree."""
+    build = require_build(access, build_id, "build:update")
+    moved = store.transition(build.build_id, store.ACTIVE, "cancelled", finished_at=utcnow(),
+                             reason=f"cancelled by {access.principal.user_id}")
+    if moved is None:
+        current = store.find(build.build_id) or build
+        raise Conflict(f"The build is {current.status}; only queued or building builds can be cancelled",
+                       code="build_not_active")
+    if moved.runner and moved.runner != "local":
+        from chalicelib.runners.factory import build_runner
+
+        build_runner().stop(moved)
+    publish_status(moved)
+    return views.build(moved)
+
+
+def read_log(access: Access, build_id: str, since_raw: str | None) -> api.BuildLogOut:
+    build = require_build(access, build_id)
+    since = 0
+    if since_raw is not None:
+        if not since_raw.isdigit() or len(since_raw) > 9:
+            raise BadRequest("since must be a non-negative integer line offset", code="invalid_since")
+        since = int(since_raw)
+    lines: list[str] = []
+    first = None
+    for offset, line in store.read_log(build.build_id, since):
+        first = offset if first is None else first
+        lines.append(line)
+        if len(lines) >= MAX_LOG_LINES:
+            break
+    start = first if first is not None else since
+    done = build.status in store.TERMINAL and len(lines) < MAX_LOG_LINES
+    return api.BuildLogOut(build_id=build.build_id, offset=start, next_offset=start + len(lines), lines=lines,
+                           complete=done)
