@@ -19,3 +19,10 @@ def build_queue_consumer(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def build_reaper(event):
     build_workers.run_reaper()
+
+
+@app.on_sqs_message(queue=_settings.ingest_queue_name, batch_size=10)
+def ingest_queue_consumer(event):
+    from chalicelib.workers import ingest  # lazy: only the ingest function needs it
+
+    return ingest.handle(event.to_dict(), event.context)

@@ -18,11 +18,9 @@ import sys
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from chalicelib.observability import logger
 from chalicelib.services.observability_ingest import Ingestor, IngestResult, S3Object
+from chalicelib.workers.sqs_batch import process_batch
 
 
 class MalformedMessage(Exception):
@@ -60,7 +58,8 @@ def default_ingestor() -> Ingestor:
     return Ingestor(client("s3"), get_writer())
 
 
-def record_handler(record: SQSRecord, ingestor: Ingestor | None = None) -> list[IngestResult]:
+def record_handler(record: Any, ingestor: Ingestor | None = None) -> list[IngestResult]:
+    """One SQS record (a powertools SQSRecord): ingest every object it names, or fail as a whole."""
     ingestor = ingestor or default_ingestor()
     results = []
     for obj in objects_in(record.body):
@@ -68,13 +67,9 @@ def record_handler(record: SQSRecord, ingestor: Ingestor | None = None) -> list[
     return results
 
 
-def handle(event: dict, ingestor: Ingestor | None = None) -> dict:
-    """A Lambda SQS event in, `{"batchItemFailures": [...]}` out."""
-    processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(
-        event=event, record_handler=functools.partial(record_handler, ingestor=ingestor),
-        processor=processor, context=None,
-    )
+def handle(event: dict, context: Any = None, ingestor: Ingestor | None = None) -> dict:
+    """A Lambda SQS event in, `{"batchItemFailures": [...]}` out (powertools raises if all fail)."""
+    return process_batch(event, context, functools.partial(record_handler, ingestor=ingestor))
 
 
 def redrive(max_messages: int = 100_000) -> int:
@@ -104,10 +99,6 @@ def main(argv: list[str]) -> int:
         return 2
     print(f"redrove {redrive()} message(s) from the ingest DLQ")
     return 0
-
-
-def _event_handler(event: Any, _context: Any = None) -> dict:
-    return handle(event)
 
 
 if __name__ == "__main__":
