@@ -35,7 +35,6 @@ INGEST_SETTINGS = {
     "input_format_json_read_objects_as_strings": 1,
     "input_format_allow_errors_num": 1_000_000_000,
     "input_format_allow_errors_ratio": 1,
-    "date_time_input_format": "best_effort",
     **_ONE_BLOCK,
 }
 

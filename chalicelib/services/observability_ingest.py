@@ -157,29 +157,14 @@ class Ingestor:
             if code in ("PreconditionFailed", "412"):
                 raise _Gone("superseded") from e  # a newer version has its own event
             raise Unavailable("S3 is unavailable", code="s3_unavailable") from e
-        buffer = bytearray()
-        first_line, index = 0, 0
+        writer = _ChunkWriter(tmp, self.chunk_bytes)
         try:
             while True:
                 piece = body.read(READ_BYTES)
-                if piece:
-                    buffer += piece
-                if len(buffer) >= self.chunk_bytes or (not piece and buffer):
-                    cut = len(buffer) if not piece else buffer.rfind(b"\n") + 1
-                    if cut == 0:  # one line longer than a chunk: keep reading
-                        continue
-                    data = bytes(buffer[:cut])
-                    del buffer[:cut]
-                    path = os.path.join(tmp, f"chunk-{index}")
-                    with open(path, "wb") as f:
-                        f.write(data)
-                    yield Chunk(path, first_line, _non_blank_lines(data))
-                    first_line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-                    index += 1
-                if not piece and not buffer:
-                    return
-        except _Gone:
-            raise
+                if not piece:
+                    break
+                writer.write(piece)
+            yield from writer.close()
         except Exception as e:
             raise Unavailable("S3 read failed", code="s3_unavailable") from e
         finally:
@@ -286,18 +271,68 @@ class Ingestor:
         )
 
 
+class _ChunkWriter:
+    """Streams bytes into chunk files cut at line boundaries, counting non-blank lines on the way.
+
+    No copy of the object is held in memory: each piece goes straight to the current chunk file;
+    a piece that crosses the chunk size is split at its last newline.
+    """
+
+    def __init__(self, tmp: str, chunk_bytes: int):
+        self.tmp, self.chunk_bytes = tmp, chunk_bytes
+        self.chunks: list[Chunk] = []
+        self.file: Any = None
+        self.size = self.lines = self.blank = 0
+        self.first_line = 0
+        self.last = b"\n"  # the byte before the current position (start of file counts as after a newline)
+
+    def _open(self) -> None:
+        self.path = os.path.join(self.tmp, f"chunk-{len(self.chunks)}")
+        self.file = open(self.path, "wb")
+        self.size = self.lines = self.blank = 0
+
+    def _append(self, data: bytes) -> None:
+        if not data:
+            return
+        if self.file is None:
+            self._open()
+        self.file.write(data)
+        self.size += len(data)
+        self.lines += data.count(b"\n")
+        self.blank += data.count(b"\n\n") + (1 if self.last == b"\n" and data[:1] == b"\n" else 0)
+        self.last = data[-1:]
+
+    def _finish(self) -> None:
+        if self.file is None:
+            return
+        self.file.close()
+        self.file = None
+        newlines = self.lines
+        total = newlines + (0 if self.last == b"\n" else 1)
+        self.chunks.append(Chunk(self.path, self.first_line, total - self.blank))
+        self.first_line += total
+
+    def write(self, piece: bytes) -> None:
+        if self.size + len(piece) < self.chunk_bytes:
+            self._append(piece)
+            return
+        cut = piece.rfind(b"\n") + 1
+        if cut == 0:  # no line end in this piece: the line goes on
+            self._append(piece)
+            return
+        self._append(piece[:cut])
+        self._finish()
+        self._append(piece[cut:])
+
+    def close(self) -> list[Chunk]:
+        self._finish()
+        return self.chunks
+
+
 class _Gone(Exception):
     def __init__(self, status: str):
         super().__init__(status)
         self.status = status
-
-
-def _non_blank_lines(data: bytes) -> int:
-    if not data:
-        return 0
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    blank = data.count(b"\n\n") + (1 if data.startswith(b"\n") else 0)
-    return lines - blank
 
 
 def ingest_directory(ingestor: Ingestor, s3: Any, bucket: str, directory: str, scope_key_prefix: str) -> list[IngestResult]:
