@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install bench clean migrate redrive-ingest
+.PHONY: up test install bench clean package migrate redrive-ingest
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/cold_start.py
+	$(PY) bench/build_queue.py
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
 
@@ -37,6 +38,11 @@ redrive-ingest: $(STAMP)
 	MA_AWS_ENDPOINT_URL=$${MA_AWS_ENDPOINT_URL-http://127.0.0.1:$${MA_MOTO_PORT:-4566}} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} \
 	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	$(PY) -m chalicelib.workers.ingest redrive
+
+## Package the Lambda functions as a SAM template, merged with what Chalice cannot declare.
+package: $(STAMP)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $${STAGE:-dev} \
+		--merge-template infra/chalice-merge.yaml build/package
 
 clean:
 	rm -rf $(VENV) .mastra-admin

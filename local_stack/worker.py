@@ -51,7 +51,11 @@ def main() -> int:
     print(f"worker ready pid={os.getpid()}", flush=True)
     stop.wait()
     pump.stop()
-    return 0
+    from chalicelib.runners.local_build import LocalBuildRunner
+
+    LocalBuildRunner.kill_running()
+    sys.stdout.flush()
+    os._exit(0)  # running builds are abandoned to the reaper, not waited for
 
 
 if __name__ == "__main__":

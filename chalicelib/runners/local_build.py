@@ -32,6 +32,15 @@ KILL_GRACE_SECONDS = 3.0
 PACK_EXCLUDES = (".git", "observability")
 
 
+PRIVATE_PREFIXES = ("MA_", "AWS_", "POWERTOOLS_", "_HANDLER", "LAMBDA_", "CHALICE_")
+PRIVATE_WORDS = ("SECRET", "TOKEN", "PASSWORD", "CREDENTIAL", "PRIVATE_KEY", "API_KEY")
+
+
+def _private(name: str) -> bool:
+    upper = name.upper()
+    return upper.startswith(PRIVATE_PREFIXES) or any(word in upper for word in PRIVATE_WORDS)
+
+
 def _die_with_parent() -> None:
     # The phase's first process dies with the worker; the reaper kills the rest of its group.
     try:
@@ -67,11 +76,22 @@ def kill_tree(pgid: int) -> None:
 
 class LocalBuildRunner:
     name = "local"
+    _running: set[int] = set()  # process groups of the phases running in this process
+    _running_lock = threading.Lock()
+
+    @classmethod
+    def kill_running(cls) -> None:
+        """On worker shutdown: no build process outlives its worker (the reaper re-queues the builds)."""
+        with cls._running_lock:
+            groups = list(cls._running)
+        for pgid in groups:
+            kill_tree(pgid)
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.root = Path(settings.build_root)
         self.node_cache = Path(settings.node_cache or self.root / ".node")
+        self._node_bin: Path | None = None
 
     def _pgid_file(self, build_id: str) -> Path:
         return self.root / build_id / "pgid"
@@ -84,7 +104,7 @@ class LocalBuildRunner:
             return Outcome("failed", reason=str(e))
         log(f"package manager: {plan.package_manager} (from {plan.detected_by}); "
             f"{'Mastra project' if plan.mastra else 'Node project'}")
-        node_bin = ensure_node(self.node_cache)
+        node_bin = self._node()
         env = self._env(job, node_bin)
         output = (job.source_dir / plan.output_dir).resolve()
         stamp_file = job.workspace / "stamp.json"
@@ -98,9 +118,16 @@ class LocalBuildRunner:
                 return result
         return self._pack(job, output, log)
 
+    def _node(self) -> Path:
+        # Checked once per worker process: `node --version` on every build is 150 ms of nothing.
+        if self._node_bin is None or not (self._node_bin / "node").exists():
+            self._node_bin = ensure_node(self.node_cache)
+        return self._node_bin
+
     def _env(self, job: BuildJob, node_bin: Path) -> dict[str, str]:
-        keep = {k: v for k, v in os.environ.items()
-                if k in ("HOME", "LANG", "TMPDIR", "npm_config_cache", "NPM_CONFIG_REGISTRY", "npm_config_registry")}
+        # The machine's own settings (CA bundle, proxies, npm config) pass through; the control
+        # plane's credentials and configuration never reach user code.
+        keep = {k: v for k, v in os.environ.items() if not _private(k)}
         return {
             **keep, **job.env,
             "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
@@ -120,6 +147,8 @@ class LocalBuildRunner:
             return Outcome("failed", reason=f"{phase.name}: command {phase.argv[0]!r} not found")
         pgid_file = self._pgid_file(job.build_id)
         pgid_file.write_text(str(proc.pid))
+        with self._running_lock:
+            self._running.add(proc.pid)
 
         def pump() -> None:
             assert proc.stdout is not None
@@ -129,8 +158,13 @@ class LocalBuildRunner:
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
         stopped_for = None
-        while proc.poll() is None:
-            if cancel.wait(0.2):
+        while True:
+            try:
+                proc.wait(timeout=0.2)  # returns the moment the phase exits
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel.is_set():
                 stopped_for = "cancelled"
             elif time.monotonic() > deadline:
                 stopped_for = "timeout"
@@ -139,6 +173,8 @@ class LocalBuildRunner:
                 proc.wait()
                 break
         reader.join(timeout=5)
+        with self._running_lock:
+            self._running.discard(proc.pid)
         pgid_file.unlink(missing_ok=True)
         if stopped_for == "cancelled":
             return Outcome("cancelled", reason="cancelled")

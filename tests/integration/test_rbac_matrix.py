@@ -19,8 +19,10 @@ _n = itertools.count()
 class World:
     """A team with one user per role, and fresh resources for each call."""
 
-    def __init__(self, stack, as_user):
+    def __init__(self, stack, as_user, tiny_source=None):
         self.stack, self.as_user = stack, as_user
+        self.tiny_source = tiny_source
+        self.slow_builds: list[str] = []
         tag = uuid.uuid4().hex[:6]
         self.users = {role: f"{role}-{tag}" for role in ROLES}
         self.sessions = {role: as_user(uid) for role, uid in self.users.items()}
@@ -44,6 +46,27 @@ class World:
     def deployment(self):
         r = self.owner().post(self.url(f"/projects/{self.project()}/deployments"), json={"type": "production"})
         return r.json()["id"]
+
+    def build(self):
+        """A build that ends at once (its GitHub source cannot be fetched)."""
+        r = self.owner().post(self.url(f"/deployments/{self.deployment()}/builds"), json={})
+        return r.json()["id"]
+
+    def slow_build(self):
+        """A build still running when the caller cancels it; the test cancels leftovers at the end."""
+        owner = self.owner()
+        project = owner.post(self.url(f"/teams/{self.team}/projects"), json={
+            "name": f"slow{next(_n)}", "source": {"type": "local", "path": str(self.tiny_source)}}).json()["id"]
+        owner.put(self.url(f"/projects/{project}/env/BUILD_SLEEP_SECONDS"), json={"value": "60"})
+        deployment = owner.post(self.url(f"/projects/{project}/deployments"), json={"type": "production"}).json()["id"]
+        build = owner.post(self.url(f"/deployments/{deployment}/builds"), json={}).json()["id"]
+        self.slow_builds.append(build)
+        return build
+
+    def token_project(self):
+        project = self.project()
+        self.owner().put(self.url(f"/projects/{project}/source-token"), json={"token": "ghp_x"})
+        return project
 
     def env(self):
         project = self.project()
@@ -99,6 +122,14 @@ def case(world: World, op: str, role: str):
         "get_deployment": lambda: ("GET", f"/deployments/{world.deployment()}", None),
         "update_deployment": lambda: ("PATCH", f"/deployments/{world.deployment()}", {"envOverrides": {"A": "b"}}),
         "delete_deployment": lambda: ("DELETE", f"/deployments/{world.deployment()}", None),
+        "create_build": lambda: ("POST", f"/deployments/{world.deployment()}/builds", {}),
+        "list_builds": lambda: ("GET", f"/deployments/{world.deployment()}/builds", None),
+        "get_build": lambda: ("GET", f"/builds/{world.build()}", None),
+        "get_build_logs": lambda: ("GET", f"/builds/{world.build()}/logs", None),
+        "cancel_build": lambda: ("POST", f"/builds/{world.slow_build()}/cancel", None),
+        "set_source_token": lambda: ("PUT", f"/projects/{world.project()}/source-token", {"token": "ghp_x"}),
+        "get_source_token": lambda: ("GET", f"/projects/{world.token_project()}/source-token", None),
+        "delete_source_token": lambda: ("DELETE", f"/projects/{world.token_project()}/source-token", None),
         "list_traces": lambda: ("GET", f"/projects/{world.observed()[0]}/traces", None),
         "get_trace": lambda: ("GET", "/projects/{}/traces/{}".format(*world.observed()), None),
         "list_logs": lambda: ("GET", f"/projects/{world.observed()[0]}/logs", None),
@@ -121,8 +152,12 @@ def operations(stack):
     return ops
 
 
-def test_every_route_and_role_follows_the_matrix(stack, as_user, operations):
-    world = World(stack, as_user)
+def test_every_route_and_role_follows_the_matrix(stack, as_user, operations, tmp_path):
+    import shutil
+
+    from tests.support.builds import TINY
+
+    world = World(stack, as_user, shutil.copytree(TINY, tmp_path / "tiny"))
     checked = 0
     for (op, method, path, permission), role in itertools.product(operations, ROLES):
         m, url, body = case(world, op, role)
@@ -142,6 +177,8 @@ def test_every_route_and_role_follows_the_matrix(stack, as_user, operations):
         else:
             assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden", where
         checked += 1
+    for build in world.slow_builds:  # do not leave sleeping builds to the other tests
+        world.owner().post(world.url(f"/builds/{build}/cancel"))
     assert checked == len(operations) * len(ROLES)
 
 
@@ -150,6 +187,7 @@ def test_unauthenticated_calls_to_every_route_get_401(stack, operations):
     for _op, method, path, _perm in operations:
         concrete = path.replace("{teamId}", "team_" + "0" * 26).replace("{projectId}", "prj_" + "0" * 26)
         concrete = concrete.replace("{deploymentId}", "dep_" + "0" * 26).replace("{keyId}", "key_" + "0" * 26)
-        concrete = concrete.replace("{userId}", "u").replace("{name}", "N").replace("{traceId}", "t")
+        concrete = concrete.replace("{userId}", "u").replace("{name}", "N").replace("{buildId}", "bld_" + "0" * 26)
+        concrete = concrete.replace("{traceId}", "t")
         r = anon.request(method, stack.url(concrete), json={})
         assert r.status_code == 401, f"{method} {path}: {r.status_code}"

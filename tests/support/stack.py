@@ -63,6 +63,16 @@ class Stack:
         return self.log_path.read_text(errors="replace")
 
 
+def _die_with_test() -> None:
+    # A test run killed from outside must not leave a stack behind (it would hold chDB and ports).
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def start_stack(home: Path, extra_env: dict[str, str] | None = None, timeout: float = 180) -> Stack:
     api_port, moto_port = free_port(), free_port()
     env = {
@@ -81,7 +91,7 @@ def start_stack(home: Path, extra_env: dict[str, str] | None = None, timeout: fl
     log = open(log_path, "a")
     stack.proc = subprocess.Popen(
         [sys.executable, "-m", "local_stack.supervisor"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True, preexec_fn=_die_with_test,
     )
     ready = threading.Event()
 

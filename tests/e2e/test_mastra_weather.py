@@ -1,18 +1,21 @@
-"""End to end: build the mastra-weather example, inject observability, run it, read its JSONL.
+"""End to end: the mastra-weather example built by the real stack, then run, then its JSONL read.
 
-Runs the same phases as a real build and deploy, in an isolated copy of the example:
-npm ci -> mastra build -> inject.mjs -> `node mastra-admin-entry.mjs` -> one agent call -> SIGTERM.
-Needs the npm registry (npm ci, mastra build's own install, Node 22 on first use). Phase timings
-are printed (run with -s to see them) and written to <tmp>/timings.json.
+The build goes through the API, the build queue, the worker and the local runner (npm ci ->
+mastra build -> inject -> pack to S3), exactly as a user's would. The test then unpacks the
+artifact from S3 into a directory of its own, starts it as the deploy runner will
+(`mastra-admin.json` says how), calls the agent, and checks the observability files it wrote.
+Needs the npm registry (npm ci and mastra build's own install).
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import time
 import urllib.request
 from pathlib import Path
@@ -20,35 +23,18 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from chalicelib.runners.injection import ENTRY_NAME, inject_command, read_manifest
+from chalicelib.runners.injection import ENTRY_NAME, read_manifest
 from chalicelib.runners.node_toolchain import ensure_node
+from tests.support.builds import log_lines, start_build, tiny_deployment, wait_build
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mastra-weather"
 SCHEMA_FILE = REPO / "chalicelib" / "contracts" / "observability-record.v1.schema.json"
 PLANTED = "sk-weather-PLANTED-5f0c1d9e7a"
-STAMP = {
-    "teamId": "team_e2e",
-    "projectId": "proj_e2e",
-    "deploymentId": "dep_e2e",
-    "buildId": "bld_e2e",
-    "commit": "0123456789abcdef0123456789abcdef01234567",
-    "environment": "preview",
-    "serviceName": "mastra-weather",
-}
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _phase(timings: dict, name: str, argv: list[str], cwd: Path, env: dict, timeout: int) -> None:
-    started = time.monotonic()
-    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    timings[name] = round(time.monotonic() - started, 1)
-    assert proc.returncode == 0, f"{name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
 
 def _http(method: str, url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
@@ -75,37 +61,39 @@ def _wait_for(predicate, timeout: float, interval: float = 0.2):
     return predicate()
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1200)
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
-def test_build_inject_run_and_read_observability(tmp_path):
+def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack, tmp_path):
     timings: dict[str, float] = {}
-    project = tmp_path / "mastra-weather"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("node_modules", ".mastra", ".git"))
+    owner = stack.session(stack.owner_key)
+    team = owner.get(stack.url("/teams")).json()["items"][0]["id"]
+    source = tmp_path / "mastra-weather"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("node_modules", ".mastra", ".git"))
+    project, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(source)},
+                                          name="mastra-weather")
 
     started = time.monotonic()
-    node_bin = ensure_node(Path(os.environ.get("MA_NODE_CACHE") or REPO / ".cache" / "node22"))
-    timings["ensure_node"] = round(time.monotonic() - started, 1)
-    env = {
-        **os.environ,
-        "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MASTRA_TELEMETRY_DISABLED": "1",
-        "npm_config_update_notifier": "false",
-        "npm_config_fund": "false",
-        "npm_config_audit": "false",
-    }
-    env.pop("WEATHER_API_KEY", None)
+    build = wait_build(stack, owner, start_build(stack, owner, deployment)["id"], timeout=900)
+    timings["build"] = round(time.monotonic() - started, 1)
+    assert build["status"] == "succeeded", (build, log_lines(stack, owner, build["id"])[-40:])
+    lines = log_lines(stack, owner, build["id"])
+    assert any("==> build: npx --no-install mastra build" in line for line in lines)
+    assert not (source / "node_modules").exists() and not (source / ".mastra").exists(), "built in place"
+    stamp = {"teamId": team, "projectId": project, "deploymentId": deployment, "buildId": build["id"],
+             "commit": None, "environment": "production"}
 
-    _phase(timings, "npm_ci", ["npm", "ci", "--no-audit", "--no-fund"], project, env, 600)
-    _phase(timings, "mastra_build", ["npx", "--no-install", "mastra", "build"], project, env, 600)
-    output = project / ".mastra" / "output"
-    stamp_file = tmp_path / "stamp.json"
-    stamp_file.write_text(json.dumps(STAMP))
-    _phase(timings, "inject", inject_command(node_bin, project, output, stamp_file), project, env, 300)
-
+    output = tmp_path / "server"
+    output.mkdir()
+    body = stack.aws("s3").get_object(Bucket="mastra-admin-local-artifacts", Key=build["artifactKey"])["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+        tar.extractall(output, filter="tar")
     manifest = read_manifest(output)
     assert manifest["mastra"] is True and manifest["start"] == ["node", ENTRY_NAME]
-    assert manifest["stamp"] == STAMP
+    assert {k: manifest["stamp"][k] for k in stamp} == stamp
 
+    node_bin = ensure_node(Path(os.environ.get("MA_NODE_CACHE") or REPO / ".cache" / "node22"))
+    env = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+           "MASTRA_TELEMETRY_DISABLED": "1"}
     port = _free_port()
     server_env = {**env, "PORT": str(port), "WEATHER_API_KEY": PLANTED, "NODE_ENV": "production"}
     server_env.pop("MASTRA_ADMIN_OBSERVABILITY_DIR", None)
@@ -164,7 +152,7 @@ def test_build_inject_run_and_read_observability(tmp_path):
 
     validator = Draft202012Validator(json.loads(SCHEMA_FILE.read_text()),
                                      format_checker=Draft202012Validator.FORMAT_CHECKER)
-    lines = 0
+    count = 0
     for path in closed_files:
         text = path.read_text()
         assert text.endswith("\n"), f"{path} ends with a half line"
@@ -172,13 +160,13 @@ def test_build_inject_run_and_read_observability(tmp_path):
             record = json.loads(line)
             errors = [e.message for e in validator.iter_errors(record)]
             assert not errors, f"{path.name}: {errors}"
-            lines += 1
+            count += 1
 
     spans = _records(obs, "spans")
     by_type: dict[str, list[dict]] = {}
     for span in spans:
         by_type.setdefault(span["spanType"], []).append(span)
-        for key, value in STAMP.items():
+        for key, value in stamp.items():
             assert span[key] == value, (key, span[key])
         assert span["recordId"] == f"{span['traceId']}:{span['spanId']}"
     assert {"agent_run", "model_generation", "tool_call"} <= set(by_type), sorted(by_type)
@@ -192,7 +180,7 @@ def test_build_inject_run_and_read_observability(tmp_path):
     assert root["isRoot"] is True and all(s["traceId"] == root["traceId"] for s in spans)
 
     logs = _records(obs, "logs")
-    assert logs and all(all(log[k] == v for k, v in STAMP.items()) for log in logs)
+    assert logs and all(all(log[k] == v for k, v in stamp.items()) for log in logs)
     fetching = [log for log in logs if log["message"] == "fetching weather"]
     assert len(fetching) == 1, "one logger call, one record (no duplicate from Mastra's log export)"
     assert fetching[0]["attributes"]["token"] == "[REDACTED]"
@@ -201,6 +189,6 @@ def test_build_inject_run_and_read_observability(tmp_path):
     metrics = _records(obs, "metrics")
     assert any(m["name"] == "mastra_model_total_input_tokens" and m["value"] == 40 for m in metrics)
 
-    timings["observability_lines"] = lines
+    timings["observability_lines"] = count
     (tmp_path / "timings.json").write_text(json.dumps(timings, indent=2))
     print("\nmastra-weather phases:", json.dumps(timings))
