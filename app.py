@@ -25,6 +25,13 @@ def build_reaper(event):
     build_workers.run_reaper()
 
 
+@app.on_sqs_message(queue=_settings.ingest_queue_name, batch_size=10)
+def ingest_queue_consumer(event):
+    from chalicelib.workers import ingest  # lazy: only the ingest function needs it
+
+    return ingest.handle(event.to_dict(), event.context)
+
+
 @app.on_ws_connect()
 def ws_connect(event):
     from chalicelib.ws import service

@@ -125,6 +125,21 @@ class WorkerKeeper:
         self.log.close()
 
 
+def start_ingest_pump(settings):
+    """The ingest queue's consumer runs in the supervisor, the one process that may open chDB."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from app import ingest_queue_consumer
+    from chalicelib import aws
+    from local_stack.dispatcher import QueuePump
+
+    return QueuePump(
+        aws.client("sqs"), settings.ingest_queue_name, ingest_queue_consumer, region=settings.region,
+        batch_size=10, concurrency=1, timeout_seconds=300,
+        on_error=lambda text: print(f"ingest: {text}", file=sys.stderr, flush=True),
+    ).start()
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -210,6 +225,7 @@ def main() -> int:
     stopping = threading.Event()
     server = None
     keeper = None
+    ingest_pump = None
 
     def shutdown(signum, _frame):
         stopping.set()
@@ -232,6 +248,10 @@ def main() -> int:
         from chalicelib.analytics.client import ping
 
         ping()  # opens chDB now: this process owns the directory
+        from chalicelib.analytics.migrate import migrate
+
+        migrate()  # the explicit local "deploy" step (in AWS: a one-off function, never at Lambda start)
+        ingest_pump = start_ingest_pump(settings)  # here, not in the worker: only this process opens chDB
         token = bootstrap_owner(cfg)
         server = serve_api(cfg)
         keeper = WorkerKeeper(cfg, stopping)
@@ -253,6 +273,8 @@ def main() -> int:
         pass
     finally:
         stopping.set()
+        if ingest_pump is not None:
+            ingest_pump.stop()
         if keeper is not None:
             keeper.stop()
         if server is not None:
