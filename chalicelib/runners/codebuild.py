@@ -147,6 +147,8 @@ class CodeBuildRunner:
             return Outcome("failed", reason=str(e))
         log(f"package manager: {plan.package_manager} (from {plan.detected_by}); "
             f"{'Mastra project' if plan.mastra else 'Node project'}")
+        if cancel.is_set():
+            return Outcome("cancelled", reason="cancelled")
         spec = buildspec_text(render_buildspec(plan, job))
         launch = secrets.token_hex(8)
         secret_id = None
