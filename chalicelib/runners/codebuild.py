@@ -152,41 +152,44 @@ class CodeBuildRunner:
         spec = buildspec_text(render_buildspec(plan, job))
         launch = secrets.token_hex(8)
         secret_id = None
+        bundle = job.workspace / "source.zip"
+        step = "pack the source"
         try:
-            bundle = self._pack_source(job, log)
+            self._pack_source(job, bundle, log)
             key = source_key(job.build_id)
+            step = "upload the source"
             with open(bundle, "rb") as body:
                 self.client("s3").put_object(Bucket=self.settings.bucket_name, Key=key, Body=body,
                                              ContentType="application/zip", Metadata={"build-id": job.build_id})
             log(f"source bundle s3://{self.settings.bucket_name}/{key} {bundle.stat().st_size} bytes")
             values = self._environment(job, log)
             if values:
+                step = "store the variables"
                 secret_id = secret_name(self.settings.stage, job.build_id, launch)
                 self.client("secretsmanager").create_secret(
                     Name=secret_id, SecretString=json.dumps(values),
                     Description=f"variables of mastra-admin build {job.build_id}; deleted when it finishes",
                     Tags=[{"Key": "mastra-admin:build-id", "Value": job.build_id}])
-            env = environment_overrides(job.build_id, secret_id, values)
             if cancel.is_set():
                 self._forget(secret_id)
                 return Outcome("cancelled", reason="cancelled")
+            step = "start the build"
             started = self.client("codebuild").start_build(
                 projectName=self.settings.codebuild_project,
                 sourceTypeOverride="S3",
                 sourceLocationOverride=f"{self.settings.bucket_name}/{key}",
                 buildspecOverride=spec,
-                environmentVariablesOverride=env,
+                environmentVariablesOverride=environment_overrides(job.build_id, secret_id, values),
                 timeoutInMinutesOverride=timeout_minutes(self.settings.build_timeout_seconds),
                 queuedTimeoutInMinutesOverride=timeout_minutes(self.settings.build_queue_limit_seconds),
                 # Fixed for this call, so botocore's own retries cannot start a second build.
                 idempotencyToken=f"{job.build_id}-{launch}",
             )["build"]
-        except (ClientError, BotoCoreError) as e:
+        except (ClientError, BotoCoreError, OSError) as e:
             self._forget(secret_id)
-            return Outcome("failed", reason=f"codebuild: could not start the build ({_describe(e)})")
-        except OSError as e:
-            self._forget(secret_id)
-            return Outcome("failed", reason=f"codebuild: could not pack the source ({e})")
+            return Outcome("failed", reason=f"codebuild: could not {step} ({_describe(e)})")
+        finally:
+            bundle.unlink(missing_ok=True)  # the worker keeps the workspace of a started build
         log(f"CodeBuild build {started['id']} started in project {self.settings.codebuild_project}")
         if cancel.is_set():  # cancelled while starting: do not leave it running unseen
             self._stop_quietly(started["id"])
@@ -203,10 +206,9 @@ class CodeBuildRunner:
             values[name] = job.env[name]
         return values
 
-    def _pack_source(self, job: BuildJob, log: LogLine) -> Path:
+    def _pack_source(self, job: BuildJob, bundle: Path, log: LogLine) -> None:
         """ZIP of the source (modes and symlinks kept) plus .mastra-admin/{injection/, stamp.json}."""
         src = job.source_dir
-        bundle = job.workspace / "source.zip"
         with zipfile.ZipFile(bundle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
             for root, dirs, files in os.walk(src):
                 rel_root = Path(root).relative_to(src)
@@ -232,7 +234,6 @@ class CodeBuildRunner:
                     continue
                 zf.write(path, f"{BUNDLE_DIR}/injection/{rel.as_posix()}")
             zf.writestr(_file_info(STAMP_FILE), json.dumps(job.stamp))
-        return bundle
 
     # --- check / stop --------------------------------------------------------------------------
 

@@ -204,6 +204,7 @@ def test_a_start_codebuild_refuses_is_a_failed_outcome_and_leaves_no_secret(clie
     outcome, _ = start(runner, tmp_path, "bld_itest_refused", API_TOKEN=SECRET_VALUE)
     assert outcome.status == "failed"
     assert outcome.reason.startswith("codebuild: could not start the build (ResourceNotFoundException")
+    assert not (tmp_path / "bld_itest_refused" / "attempt-1" / "source.zip").exists()
     names = [s["Name"] for s in clients.secretsmanager.list_secrets()["SecretList"]]
     assert not any("/bld_itest_refused/" in n for n in names)
 
@@ -225,3 +226,28 @@ def test_a_build_cancelled_before_start_is_not_started(runner, tmp_path, request
     assert not [r for r in requests_seen if r[0] == "StartBuild"]
     names = [s["Name"] for s in runner.client("secretsmanager").list_secrets()["SecretList"]]
     assert not any("/bld_itest_cancel/" in n for n in names)
+
+
+def test_the_bundle_keeps_file_modes_and_symlinks_and_replaces_a_projects_own_mastra_admin_dir(
+        runner, clients, tmp_path):
+    import stat
+
+    job = new_job(tmp_path, "bld_itest_modes")
+    (job.source_dir / "bin").mkdir()
+    (job.source_dir / "bin" / "run.sh").write_text("#!/bin/sh\necho hi\n")
+    (job.source_dir / "bin" / "run.sh").chmod(0o755)
+    (job.source_dir / "current").symlink_to("bin")
+    (job.source_dir / ".mastra-admin").mkdir()
+    (job.source_dir / ".mastra-admin" / "stamp.json").write_text('{"buildId": "forged"}')
+    lines: list[str] = []
+    assert runner.run(job, lines.append, threading.Event()).status == "started"
+    body = clients.s3.get_object(Bucket=BUCKET, Key=source_key("bld_itest_modes"))["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        mode = zf.getinfo("bin/run.sh").external_attr >> 16
+        link = zf.getinfo("current")
+        assert stat.S_ISREG(mode) and mode & 0o111
+        assert stat.S_ISLNK(link.external_attr >> 16) and zf.read(link) == b"bin"
+        assert [n for n in zf.namelist() if n == ".mastra-admin/stamp.json"] == [".mastra-admin/stamp.json"]
+        assert json.loads(zf.read(".mastra-admin/stamp.json"))["buildId"] == "bld_itest_modes"
+    assert any("own .mastra-admin/ is replaced" in line for line in lines)
+    assert not (job.workspace / "source.zip").exists()
