@@ -6,7 +6,7 @@ by an EventBridge rule on the stage's project (infra/codebuild.yaml), finishes t
 1. `interpret(event)` (pure): our build id (the MASTRA_ADMIN_BUILD_ID override, echoed in the
    event), the mapped status and reason, the log stream; None for events that are not ours or
    not final.
-2. Only a build still `building` whose recorded CodeBuild id is this one is touched: a duplicate
+2. Only events of this stage's project, and only a build still `building` whose recorded CodeBuild id is this one is touched: a duplicate
    or late event, or the event of an orphaned earlier start, changes nothing.
 3. The CloudWatch log lines are appended to the build's log (masked), a closing line is noted,
    the whole log is stored in S3, and the build moves `building -> status` with one conditional
@@ -39,6 +39,7 @@ class Completion:
     codebuild_status: str
     status: str  # succeeded | failed | cancelled
     reason: str | None
+    project: str = ""
     log_group: str | None = None
     log_stream: str | None = None
     secret_id: str | None = None
@@ -65,6 +66,7 @@ def interpret(event: dict) -> Completion | None:
         codebuild_status=codebuild_status,
         status=outcome_status(codebuild_status),
         reason=failure_reason(codebuild_status, phases),
+        project=detail.get("project-name") or "",
         log_group=logs.get("group-name") or None,
         log_stream=logs.get("stream-name") or None,
         secret_id=env_value(variables, SECRET_ID_VAR),
@@ -84,17 +86,19 @@ def handle_state_change(event: dict, runner: CodeBuildRunner | None = None) -> s
     if completion is None:
         return "ignored (not a final state of a mastra-admin build)"
     runner = runner or _runner()
+    if completion.project != runner.settings.codebuild_project:
+        return f"ignored (project {completion.project}, not this stage's)"
+    build = store.find(completion.build_id)
+    if build is None:
+        return "missing"
     try:
-        build = store.find(completion.build_id)
-        if build is None:
-            return "missing"
         if build.status != "building":
             return f"ignored ({build.status})"
         if not same_codebuild_build(build.external_id, completion.codebuild_id):
             return "ignored (an earlier CodeBuild build of this build)"
         return _record(build, completion, runner)
     finally:
-        runner.forget(completion.secret_id)
+        runner.forget(completion.secret_id)  # the build is over either way
 
 
 def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> str:

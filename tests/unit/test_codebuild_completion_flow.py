@@ -152,3 +152,18 @@ def test_events_of_other_projects_or_in_progress_are_ignored_without_any_call(wo
     in_progress["detail"]["build-status"] = "IN_PROGRESS"
     assert completion.handle_state_change(in_progress, world.runner).startswith("ignored")
     assert world.store.transitions == []
+
+
+def test_events_of_another_stages_project_or_of_unknown_builds_touch_nothing(world):
+    calls: list[str] = []
+    world.runner.client("secretsmanager").meta.events.register(
+        "before-parameter-build.secrets-manager.*", lambda model, **_: calls.append(model.name))
+    other = event("event_succeeded.json")
+    other["detail"]["project-name"] = "mastra-admin-prod-builds"
+    assert completion.handle_state_change(other, world.runner) == "ignored (project mastra-admin-prod-builds, not this stage's)"
+    world.build.build_id = "bld_someone_else"
+    assert completion.handle_state_change(event("event_succeeded.json"), world.runner) == "missing"
+    assert world.store.transitions == [] and calls == []  # another stage's secret is not ours to delete
+    world.stubs.secrets.add_response("delete_secret", {})
+    world.runner.forget("mastra-admin/dev/builds/x/y")
+    assert calls == ["DeleteSecret"]  # the hook does see deletions

@@ -63,8 +63,12 @@ def test_check_of_a_failed_codebuild_build_is_finished_failed_with_the_phase_and
 
 def test_check_of_a_running_codebuild_build_is_running_and_keeps_its_secret(stubbed):
     runner, codebuild, _, _ = stubbed
+    calls: list[str] = []
+    runner.client("secretsmanager").meta.events.register(  # fires before the Stubber answers
+        "before-parameter-build.secrets-manager.*", lambda model, **_: calls.append(model.name))
     codebuild.add_response("batch_get_builds", fixture("batch_get_builds_in_progress.json"), {"ids": [CODEBUILD_ID]})
     assert runner.check(build()).state == "running"
+    assert calls == []
 
 
 def test_check_of_a_build_codebuild_does_not_know_is_lost(stubbed):
