@@ -5,6 +5,8 @@ Query on GSI1 (CONN#{id}), for cleanup when it disconnects or is found gone.
 """
 from __future__ import annotations
 
+import time
+
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.db import keys
@@ -44,20 +46,37 @@ def subscribers(channel: str) -> list[Subscription]:
         return list(Subscription.query(keys.channel(channel)))
 
 
-def claim(channel: str, connection_id: str, expected: int | None, new: int) -> bool:
-    """Advance a subscription's log cursor from `expected` to `new`; whoever succeeds sends the lines."""
-    condition = Subscription.cursor == expected if expected is not None else Subscription.cursor.does_not_exist()
+def claim(channel: str, connection_id: str, expected: int | None, new: int, lease_ms: int) -> int | None:
+    """Advance a subscription's log cursor from `expected` to `new` and hold the right to send that
+    range for `lease_ms`; returns the lease token (release it after sending), None if lost."""
+    now = int(time.time() * 1000)
+    token = now + lease_ms
+    cursor_is = Subscription.cursor == expected if expected is not None else Subscription.cursor.does_not_exist()
+    free = Subscription.sending_until.does_not_exist() | (Subscription.sending_until < now)
     try:
         Subscription._get_connection().update_item(
             keys.channel(channel), keys.connection(connection_id),
-            actions=[Subscription.cursor.set(new)], condition=condition & Subscription.pk.exists(),
+            actions=[Subscription.cursor.set(new), Subscription.sending_until.set(token)],
+            condition=Subscription.pk.exists() & cursor_is & free,
         )
-        return True
+        return token
     except PynamoDBException as e:
         if is_condition_failure(e):
-            return False
+            return None
         with translated():
             raise
+
+
+def release(channel: str, connection_id: str, token: int) -> None:
+    try:
+        Subscription._get_connection().update_item(
+            keys.channel(channel), keys.connection(connection_id),
+            actions=[Subscription.sending_until.remove()], condition=Subscription.sending_until == token,
+        )
+    except PynamoDBException as e:
+        if not is_condition_failure(e):  # someone took over after our lease ran out: theirs now
+            with translated():
+                raise
 
 
 def find_subscription(channel: str, connection_id: str) -> Subscription | None:

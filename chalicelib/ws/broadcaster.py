@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
@@ -26,7 +27,8 @@ from chalicelib.ws.channels_access import LogSource, log_source
 
 FRAME_BYTES = 32 * 1024  # API Gateway's frame size; a message may be up to 128 KB
 MAX_MESSAGE_BYTES = 128 * 1024
-CLAIM_ATTEMPTS = 5
+CLAIM_ATTEMPTS = 40
+SEND_LEASE_MS = 10_000
 POST_CONCURRENCY = 32
 
 
@@ -110,35 +112,41 @@ class Broadcaster:
     def _send_log(self, sub: Subscription, source: LogSource, message: dict) -> None:
         offset, lines = int(message["offset"]), list(message["lines"])
         end = offset + len(lines)
-        cursor = sub.cursor
+        self._claim_and_send(sub.channel, sub.connection_id, sub.cursor, offset, end,
+                             lambda start: owed(sub.channel, source, start, offset, lines))
+
+    def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int) -> None:
+        """The resume path: claim and send what the stored log holds beyond `cursor`."""
+        end = source.end()
+        self._claim_and_send(channel, connection_id, cursor, cursor, end,
+                             lambda start: owed(channel, source, start, end, []))
+
+    def _claim_and_send(self, channel: str, connection_id: str, cursor, default_start: int, end: int,
+                        messages) -> None:
+        """Claim [cursor, end) on the subscription, then send it. A sender that finds another one
+        mid-send waits for it, so ranges reach the client in offset order, each once."""
+        delay = 0.01
         for _ in range(CLAIM_ATTEMPTS):
-            start = int(cursor) if cursor is not None else offset
+            start = int(cursor) if cursor is not None else default_start
             if start >= end:
                 return
-            if store.claim(sub.channel, sub.connection_id, None if cursor is None else int(cursor), end):
-                break
-            fresh = store.find_subscription(sub.channel, sub.connection_id)
+            expected = int(cursor) if cursor is not None else None
+            token = store.claim(channel, connection_id, expected, end, SEND_LEASE_MS)
+            if token is not None:
+                try:
+                    self.post_all(connection_id, messages(start))
+                finally:
+                    store.release(channel, connection_id, token)
+                return
+            fresh = store.find_subscription(channel, connection_id)
             if fresh is None:
                 return
             cursor = fresh.cursor
-        else:
-            return
-        self.post_all(sub.connection_id, owed(sub.channel, source, start, offset, lines))
-
-    def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int) -> int:
-        """The resume path: claim and send what the stored log holds beyond `cursor`."""
-        for _ in range(CLAIM_ATTEMPTS):
-            end = source.end()
-            if end <= cursor:
-                return cursor
-            if store.claim(channel, connection_id, cursor, end):
-                self.post_all(connection_id, owed(channel, source, cursor, end, []))
-                return end
-            fresh = store.find_subscription(channel, connection_id)
-            if fresh is None or fresh.cursor is None:
-                return cursor
-            cursor = int(fresh.cursor)
-        return cursor
+            if fresh.sending_until is not None and fresh.sending_until > time.time() * 1000:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        logger.warning("gave up sending log lines; the next publish catches up",
+                       extra={"channel": channel, "connectionId": connection_id})
 
 
 def owed(channel: str, source: LogSource, start: int, offset: int, lines: list[str]) -> list[dict]:
