@@ -253,6 +253,7 @@ class Subscription(BaseItem, discriminator="Subscription"):
     cursor = NumberAttribute(null=True)
     # While a sender posts the range it claimed, others wait (epoch ms): lines arrive in order.
     sending_until = NumberAttribute(null=True, attr_name="sendingUntil")
+    live_from = NumberAttribute(null=True, attr_name="liveFrom")  # where resume handed over to live
 
 
 class WebhookDelivery(BaseItem, discriminator="WebhookDelivery"):

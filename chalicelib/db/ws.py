@@ -79,6 +79,27 @@ def release(channel: str, connection_id: str, token: int) -> None:
                 raise
 
 
+def go_live(channel: str, connection_id: str, expected: int, token: int | None) -> bool:
+    """Switch a caught-up subscription to live delivery (no cursor, no per-batch writes); only if
+    nobody advanced its cursor meanwhile, and (token None) nobody holds the send lease."""
+    now = int(time.time() * 1000)
+    held = Subscription.sending_until == token if token is not None else (
+        Subscription.sending_until.does_not_exist() | (Subscription.sending_until < now))
+    try:
+        Subscription._get_connection().update_item(
+            keys.channel(channel), keys.connection(connection_id),
+            actions=[Subscription.cursor.remove(), Subscription.sending_until.remove(),
+                     Subscription.live_from.set(expected)],
+            condition=Subscription.pk.exists() & (Subscription.cursor == expected) & held,
+        )
+        return True
+    except PynamoDBException as e:
+        if is_condition_failure(e):
+            return False
+        with translated():
+            raise
+
+
 def find_subscription(channel: str, connection_id: str) -> Subscription | None:
     with translated():
         try:

@@ -111,15 +111,47 @@ class Broadcaster:
 
     def _send_log(self, sub: Subscription, source: LogSource, message: dict) -> None:
         offset, lines = int(message["offset"]), list(message["lines"])
+        if sub.cursor is None:
+            # Live: batches of a channel are published one after another, in offset order, so
+            # they go straight out with no write per subscriber.
+            self.post_all(sub.connection_id, split_log(sub.channel, offset, lines))
+            return
         end = offset + len(lines)
         self._claim_and_send(sub.channel, sub.connection_id, sub.cursor, offset, end,
                              lambda start: owed(sub.channel, source, start, offset, lines))
 
     def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int) -> None:
-        """The resume path: claim and send what the stored log holds beyond `cursor`."""
-        end = source.end()
-        self._claim_and_send(channel, connection_id, cursor, cursor, end,
-                             lambda start: owed(channel, source, start, end, []))
+        """The resume path: send what the stored log holds from `cursor`, then go live.
+
+        Each range is claimed (cursor advanced under a send lease) before it is sent, and the
+        switch to live is conditional on nobody having advanced the cursor since, so a batch
+        published meanwhile is sent either here or by the live path, never both."""
+        delay = 0.01
+        for _ in range(CLAIM_ATTEMPTS):
+            end = source.end()
+            token = None
+            if end > cursor:
+                token = store.claim(channel, connection_id, cursor, end, SEND_LEASE_MS)
+                if token is not None:
+                    try:
+                        self.post_all(connection_id, owed(channel, source, cursor, end, []))
+                    except Exception:
+                        store.release(channel, connection_id, token)
+                        raise
+                    cursor = end
+            if (token is not None or end <= cursor) and store.go_live(channel, connection_id, cursor, token):
+                return
+            if token is not None:
+                store.release(channel, connection_id, token)
+            fresh = store.find_subscription(channel, connection_id)
+            if fresh is None or fresh.cursor is None:
+                return
+            cursor = int(fresh.cursor)
+            if fresh.sending_until is not None and fresh.sending_until > time.time() * 1000:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        logger.warning("resume did not settle; the next publish catches up",
+                       extra={"channel": channel, "connectionId": connection_id})
 
     def _claim_and_send(self, channel: str, connection_id: str, cursor, default_start: int, end: int,
                         messages) -> None:
@@ -140,6 +172,12 @@ class Broadcaster:
                 return
             fresh = store.find_subscription(channel, connection_id)
             if fresh is None:
+                return
+            if fresh.cursor is None:
+                # It went live after we read it: lines before `live_from` were sent by the resume.
+                start = max(default_start, int(fresh.live_from if fresh.live_from is not None else default_start))
+                if start < end:
+                    self.post_all(connection_id, messages(start))
                 return
             cursor = fresh.cursor
             if fresh.sending_until is not None and fresh.sending_until > time.time() * 1000:
