@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install bench clean package
+.PHONY: up test install bench clean package migrate redrive-ingest
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,20 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/cold_start.py
 	$(PY) bench/build_queue.py
+	$(PY) bench/fanout.py
+	$(PY) bench/ingest.py
+	$(PY) bench/query.py
+
+## Apply the ClickHouse schema and seed prices (the local stack also does it on start; stop it first:
+## only one process may open chDB). With MA_CLICKHOUSE_INTERFACE=http MA_CLICKHOUSE_URL=... it migrates a server.
+migrate: $(STAMP)
+	MA_CLICKHOUSE_PATH=$${MA_CLICKHOUSE_PATH:-$(CURDIR)/.mastra-admin/clickhouse} $(PY) -m chalicelib.analytics.migrate
+
+## Move dead-lettered ingest messages back to the ingest queue (local stack: moto on MA_MOTO_PORT).
+redrive-ingest: $(STAMP)
+	MA_AWS_ENDPOINT_URL=$${MA_AWS_ENDPOINT_URL-http://127.0.0.1:$${MA_MOTO_PORT:-4566}} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} \
+	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+	$(PY) -m chalicelib.workers.ingest redrive
 
 ## Package the Lambda functions as a SAM template, merged with what Chalice cannot declare.
 package: $(STAMP)

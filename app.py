@@ -1,14 +1,18 @@
 """The mastra-admin Chalice app: blueprints, middleware and event handlers; nothing else."""
 from chalice import Chalice, Rate
 
+from chalicelib import channels
 from chalicelib.api.app_routes import register
 from chalicelib.settings import get_settings
 from chalicelib.workers import builds as build_workers
 from chalicelib.workers import deploys as deploy_workers
+from chalicelib.ws import broadcaster
 
 app = Chalice(app_name="mastra-admin")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.api.cors = False
 register(app)
+channels.add_sink(broadcaster.sink)
 _settings = get_settings()
 
 
@@ -36,3 +40,43 @@ def deploy_reaper(event):
 def server_health_checks(event):
     # EventBridge rates stop at one minute; locally the supervisor checks every MA_HEALTH_INTERVAL.
     deploy_workers.run_health_checks()
+
+
+@app.on_sqs_message(queue=_settings.ingest_queue_name, batch_size=10)
+def ingest_queue_consumer(event):
+    from chalicelib.workers import ingest  # lazy: only the ingest function needs it
+
+    return ingest.handle(event.to_dict(), event.context)
+
+
+@app.on_cw_event({
+    "source": ["aws.codebuild"],
+    "detail-type": ["CodeBuild Build State Change"],
+    "detail": {"project-name": [_settings.codebuild_project],
+               "build-status": ["SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"]},
+}, name="codebuild_completion")
+def codebuild_completion(event):
+    from chalicelib.services.codebuild_completion import handle_state_change
+
+    return handle_state_change(event.to_dict())
+
+
+@app.on_ws_connect()
+def ws_connect(event):
+    from chalicelib.ws import service
+
+    return service.connect(event.connection_id, event.to_dict().get("queryStringParameters"))
+
+
+@app.on_ws_message()
+def ws_message(event):
+    from chalicelib.ws import service
+
+    service.message(event.connection_id, event.body)
+
+
+@app.on_ws_disconnect()
+def ws_disconnect(event):
+    from chalicelib.ws import service
+
+    service.disconnect(event.connection_id)

@@ -94,6 +94,10 @@ class Settings:
     ecs_container_port: int = 8080
     alb_listener_arn: str = ""
     vpc_id: str = ""
+    # WebSocket API: the management endpoint replies and broadcasts go to (API Gateway's
+    # https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, or the local gateway's).
+    ws_management_url: str = ""
+    ws_connection_ttl_seconds: int = 7200
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -153,6 +157,8 @@ class Settings:
             ecs_container_port=int(_env("MA_ECS_CONTAINER_PORT", "8080")),
             alb_listener_arn=_env("MA_ALB_LISTENER_ARN"),
             vpc_id=_env("MA_VPC_ID"),
+            ws_management_url=_env("MA_WS_MANAGEMENT_URL"),
+            ws_connection_ttl_seconds=int(_env("MA_WS_CONNECTION_TTL_SECONDS", "7200")),
         )
 
 

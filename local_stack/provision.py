@@ -116,6 +116,14 @@ class Provisioner:
                     Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
                 )
         self.refs[logical], self.arns[logical] = name, f"arn:aws:s3:::{name}"
+        if "NotificationConfiguration" in props:  # CloudFormation on moto ignores it: apply it here
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration=_notification(props["NotificationConfiguration"]))
+
+    def _aws_sqs_queuepolicy(self, logical: str, props: dict[str, Any], _t: dict) -> None:
+        for url in props["Queues"]:
+            self.clients["sqs"].set_queue_attributes(QueueUrl=url,
+                                                     Attributes={"Policy": json.dumps(props["PolicyDocument"])})
 
     def _aws_kms_key(self, logical: str, props: dict[str, Any], template: dict) -> None:
         """A key is identified locally by the alias that targets it, so a restart reuses it."""
@@ -138,6 +146,15 @@ class Provisioner:
         if props["AliasName"] not in existing:
             kms.create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
         self.refs[logical] = props["AliasName"]
+
+
+def _notification(cfn: dict[str, Any]) -> dict[str, Any]:
+    """A bucket's NotificationConfiguration in CloudFormation's shape, in the S3 API's shape."""
+    return {"QueueConfigurations": [
+        {"QueueArn": q["Queue"], "Events": [q["Event"]],
+         **({"Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}} if "Filter" in q else {})}
+        for q in cfn.get("QueueConfigurations", [])
+    ]}
 
 
 def provision(endpoint_url: str | None, region: str, stage: str,

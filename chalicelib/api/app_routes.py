@@ -5,10 +5,11 @@ from chalice import Chalice
 
 from chalicelib import observability
 from chalicelib.api import builds, deployments, projects, servers, system, teams
+from chalicelib.api import observability as observability_api
 
 
 def register(app: Chalice) -> None:
-    for module in (system, teams, projects, deployments, builds, servers):
+    for module in (system, teams, projects, deployments, builds, servers, observability_api):
         app.register_blueprint(module.bp)
     app.register_middleware(observability.request_middleware, "http")
     app.register_middleware(observability.tracing_middleware, "http")

@@ -29,6 +29,7 @@ PATH_PARAMS = {
     "keyId": {"type": "string", "pattern": f"^{PREFIXES['apikey']}[0-9a-z]{{26}}$"},
     "userId": {"type": "string", "pattern": r"^[A-Za-z0-9._:@|+-]{1,128}$"},
     "name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"},
+    "traceId": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"},
 }
 PAGE_PARAMS = [
     {"name": "limit", "in": "query", "required": False,

@@ -302,6 +302,8 @@ class Connection(BaseItem, discriminator="Connection"):
 
     connection_id = UnicodeAttribute(attr_name="connectionId")
     user_id = UnicodeAttribute(attr_name="userId")
+    key_id = UnicodeAttribute(null=True, attr_name="keyId")
+    scope_team_id = UnicodeAttribute(null=True, attr_name="scopeTeamId")
     expires_at = NumberAttribute(attr_name="expiresAt")
 
 
@@ -311,6 +313,12 @@ class Subscription(BaseItem, discriminator="Subscription"):
     channel = UnicodeAttribute()
     connection_id = UnicodeAttribute(attr_name="connectionId")
     expires_at = NumberAttribute(attr_name="expiresAt")
+    # Log channels: offset of the next line this connection is owed. Advanced only by a conditional
+    # write, so the resume path and the live path never both send the same line.
+    cursor = NumberAttribute(null=True)
+    # While a sender posts the range it claimed, others wait (epoch ms): lines arrive in order.
+    sending_until = NumberAttribute(null=True, attr_name="sendingUntil")
+    live_from = NumberAttribute(null=True, attr_name="liveFrom")  # where resume handed over to live
 
 
 class WebhookDelivery(BaseItem, discriminator="WebhookDelivery"):

@@ -86,6 +86,32 @@ def read_logs(access: Access, server_id: str, query: dict[str, str]) -> api.Serv
                             lines=piece.lines)
 
 
+def log_source(server_id: str):
+    """The stored output of a server by line offset, for WebSocket subscribers that resume."""
+    from chalicelib.ws.channels_access import LogSource
+
+    def end() -> int:
+        server = store.find(server_id)
+        if server is None:
+            return 0
+        return deploy_runner_named(server.runner).logs(server, None, 0, 1).next_offset
+
+    def read(since: int):
+        server = store.find(server_id)
+        if server is None:
+            return
+        runner = deploy_runner_named(server.runner)
+        while True:
+            piece = runner.logs(server, since, None, MAX_LOG_LINES)
+            for i, line in enumerate(piece.lines):
+                yield piece.offset + i, line
+            if len(piece.lines) < MAX_LOG_LINES:
+                return
+            since = piece.next_offset
+
+    return LogSource(end=end, read=read)
+
+
 # --- lifecycle ------------------------------------------------------------------------------
 
 

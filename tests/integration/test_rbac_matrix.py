@@ -83,6 +83,17 @@ class World:
         creator = self.sessions[role if role != "outsider" else "owner"]
         return creator.post(self.url(f"/teams/{self.team}/api-keys"), json={"name": "k"}).json()["id"]
 
+    def observed(self):
+        """A project with one ingested trace: (projectId, traceId). Made once per world."""
+        if not hasattr(self, "_observed"):
+            from tests.support.observability_stack import ingest_one_trace
+
+            project = self.project()
+            deployment = self.owner().post(self.url(f"/projects/{project}/deployments"),
+                                           json={"type": "production"}).json()["id"]
+            self._observed = (project, ingest_one_trace(self.stack, self.owner(), self.team, project, deployment))
+        return self._observed
+
 
 def case(world: World, op: str, role: str):
     """(method, path, json body) for one operation, with fresh resources where it mutates."""
@@ -119,6 +130,12 @@ def case(world: World, op: str, role: str):
         "set_source_token": lambda: ("PUT", f"/projects/{world.project()}/source-token", {"token": "ghp_x"}),
         "get_source_token": lambda: ("GET", f"/projects/{world.token_project()}/source-token", None),
         "delete_source_token": lambda: ("DELETE", f"/projects/{world.token_project()}/source-token", None),
+        "list_traces": lambda: ("GET", f"/projects/{world.observed()[0]}/traces", None),
+        "get_trace": lambda: ("GET", "/projects/{}/traces/{}".format(*world.observed()), None),
+        "list_logs": lambda: ("GET", f"/projects/{world.observed()[0]}/logs", None),
+        "get_metrics": lambda: ("GET", f"/projects/{world.observed()[0]}/metrics", None),
+        "list_scores": lambda: ("GET", f"/projects/{world.observed()[0]}/scores", None),
+        "team_usage": lambda: ("GET", f"/teams/{t}/usage", None),
     }[op]()
 
 
@@ -171,5 +188,6 @@ def test_unauthenticated_calls_to_every_route_get_401(stack, operations):
         concrete = path.replace("{teamId}", "team_" + "0" * 26).replace("{projectId}", "prj_" + "0" * 26)
         concrete = concrete.replace("{deploymentId}", "dep_" + "0" * 26).replace("{keyId}", "key_" + "0" * 26)
         concrete = concrete.replace("{userId}", "u").replace("{name}", "N").replace("{buildId}", "bld_" + "0" * 26)
+        concrete = concrete.replace("{traceId}", "t")
         r = anon.request(method, stack.url(concrete), json={})
         assert r.status_code == 401, f"{method} {path}: {r.status_code}"

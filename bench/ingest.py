@@ -1,0 +1,160 @@
+"""Ingest throughput: the real ingest path vs the engine's own ceiling and a naive Python floor.
+
+    python bench/ingest.py [--lines 1000000] [--floor-lines 200000] [--repeat 2]
+
+Generates N realistic span lines (tests/support/observability_records.py: whole agent traces with
+model generations, tool calls and token usage), puts them in S3 (moto, in-process) as one object,
+and measures, on the same file, same machine, same chDB engine:
+
+  ingest   the ingest worker handling one SQS event for the object (S3 GET, chunking, engine-side
+           JSONEachRow parsing with contract checks, dedup tokens, rollup views, row-count check,
+           ledger): rows/s over the whole handler call;
+  ceiling  `INSERT INTO t SELECT * FROM file(path, JSONEachRow)` into a plain MergeTree;
+  floor    json.loads per line in Python, then a columnar insert (on --floor-lines lines).
+
+Best of --repeat runs each. The last line is `ratio_to_ceiling X` (target >= 0.7).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+from tests.support.observability_records import Scope, spans_stream, write_jsonl  # noqa: E402
+
+SCOPE = Scope("team_bench", "prj_bench", "dep_bench")
+BUCKET = "bench-artifacts"
+
+
+def dataset(lines: int) -> Path:
+    """The generated file, cached between runs (same seed, same bytes)."""
+    path = Path(tempfile.gettempdir()) / f"ma-bench-spans-{lines}.jsonl"
+    if not path.exists():
+        start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=7)
+        t = time.perf_counter()
+        tmp = path.with_suffix(".partial")
+        write_jsonl(tmp, spans_stream(SCOPE, lines, start=start, days=7))
+        tmp.rename(path)
+        print(f"generated {lines} lines ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s",
+              flush=True)
+    return path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--floor-lines", type=int, default=200_000)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--keep", help="keep the chDB directory here (bench/query.py can reuse it)")
+    args = ap.parse_args()
+
+    import boto3
+    import clickhouse_connect
+    from moto import mock_aws
+
+    from chalicelib.analytics.migrate import migrate
+    from chalicelib.analytics.writer import Writer
+    from chalicelib.services.observability_ingest import Ingestor
+    from chalicelib.workers import ingest
+    from tests.support.ingest_env import s3_notification, sqs_event
+
+    path = dataset(args.lines)
+    size = path.stat().st_size
+    db = args.keep or tempfile.mkdtemp(prefix="ma-bench-chdb-")
+    if args.keep:
+        shutil.rmtree(db, ignore_errors=True)
+    client = clickhouse_connect.get_client(interface="chdb", path=db)
+    writer = Writer(client, "chdb")
+    migrate(writer)
+
+    results: dict[str, float] = {}
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        ingestor = Ingestor(s3, writer)
+        keys = []
+        for run in range(args.repeat):
+            key = SCOPE.s3_key("spans", f"bench-{run}.jsonl")
+            s3.upload_file(str(path), BUCKET, key)
+            keys.append((key, s3.head_object(Bucket=BUCKET, Key=key)["ETag"].strip('"')))
+
+        best_ingest = best_ceiling = 0.0
+        for run in range(args.repeat):
+            key, etag = keys[run]
+            event = sqs_event(s3_notification(BUCKET, key, etag, size))
+            t = time.perf_counter()
+            result = ingest.handle(event, ingestor=ingestor)
+            elapsed = time.perf_counter() - t
+            assert result == {"batchItemFailures": []}, result
+            got = writer.query("SELECT ingested FROM ingested_objects FINAL WHERE key = {k:String}", {"k": key})
+            assert got and got[0][0] == args.lines, f"ingested {got}, expected {args.lines}"
+            best_ingest = max(best_ingest, args.lines / elapsed)
+            print(f"ingest  run {run + 1}: {args.lines / elapsed:>10,.0f} rows/s ({elapsed:.2f}s)", flush=True)
+
+            client.command("DROP TABLE IF EXISTS bench_ceiling")
+            client.command(f"CREATE TABLE bench_ceiling ENGINE = MergeTree ORDER BY tuple() AS "
+                           f"SELECT * FROM file('{path}', 'JSONEachRow') LIMIT 0",
+                           settings={"input_format_json_read_objects_as_strings": 1})
+            t = time.perf_counter()
+            client.command(f"INSERT INTO bench_ceiling SELECT * FROM file('{path}', 'JSONEachRow')",
+                           settings={"input_format_json_read_objects_as_strings": 1})
+            elapsed = time.perf_counter() - t
+            best_ceiling = max(best_ceiling, args.lines / elapsed)
+            print(f"ceiling run {run + 1}: {args.lines / elapsed:>10,.0f} rows/s ({elapsed:.2f}s)", flush=True)
+        results["ingest"], results["ceiling"] = best_ingest, best_ceiling
+
+    # The floor: what a per-line Python parser achieves on the same lines.
+    columns = ["recordId", "traceId", "spanId", "parentSpanId", "name", "spanType", "startTime", "durationMs",
+               "status", "model", "inputTokens", "outputTokens", "attributes", "input", "output"]
+    client.command("DROP TABLE IF EXISTS bench_floor")
+    client.command("CREATE TABLE bench_floor (recordId String, traceId String, spanId String, parentSpanId String, "
+                   "name String, spanType String, startTime DateTime64(3, 'UTC'), durationMs Float64, status String, "
+                   "model String, inputTokens UInt64, outputTokens UInt64, attributes String, input String, "
+                   "output String) ENGINE = MergeTree ORDER BY tuple()")
+    t = time.perf_counter()
+    rows, n = [], 0
+    with open(path, "rb") as f:
+        for line in f:
+            if n >= args.floor_lines:
+                break
+            r = json.loads(line)
+            rows.append([r["recordId"], r["traceId"], r["spanId"], r.get("parentSpanId") or "", r["name"],
+                         r["spanType"], datetime.fromisoformat(r["startTime"].replace("Z", "+00:00")),
+                         r["durationMs"], r["status"], r.get("model") or "", r.get("inputTokens") or 0,
+                         r.get("outputTokens") or 0, json.dumps(r.get("attributes") or {}), r.get("input") or "",
+                         r.get("output") or ""])
+            n += 1
+            if len(rows) == 50_000:
+                client.insert("bench_floor", rows, column_names=columns)
+                rows = []
+    if rows:
+        client.insert("bench_floor", rows, column_names=columns)
+    results["floor"] = n / (time.perf_counter() - t)
+    print(f"floor   ({n} lines): {results['floor']:>10,.0f} rows/s", flush=True)
+
+    client.close()
+    if not args.keep:
+        shutil.rmtree(db, ignore_errors=True)
+    print(f"lines {args.lines}  bytes {size}  cores {os.cpu_count()}")
+    print(f"ingest_rows_per_s {results['ingest']:.0f}")
+    print(f"ceiling_rows_per_s {results['ceiling']:.0f}")
+    print(f"floor_rows_per_s {results['floor']:.0f}")
+    print(f"ratio_to_floor {results['ingest'] / results['floor']:.2f}")
+    print(f"ratio_to_ceiling {results['ingest'] / results['ceiling']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

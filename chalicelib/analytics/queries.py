@@ -1,0 +1,225 @@
+"""Read-side SQL over the analytics tables. Every statement is scoped by team and project.
+
+Raw tables are ReplacingMergeTree: a row may exist twice until a merge, so reads take one row per
+identity with `LIMIT 1 BY`. Metrics and usage read the hourly rollup (sums, counts, t-digests).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.analytics.writer import Writer
+
+SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "is_root", "name", "span_type", "start_time", "end_time",
+                "duration_ms", "status", "error_message", "model", "provider", "input_tokens", "output_tokens",
+                "total_tokens", "attributes", "metadata", "input", "output", "deployment_id", "environment")
+
+
+# --- prices -------------------------------------------------------------------------------------
+
+_DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
+
+
+@dataclass(frozen=True)
+class Prices:
+    table: dict[str, tuple[float, float]]  # model -> (input, output) USD per million tokens
+
+    def lookup(self, model: str) -> tuple[float, float] | None:
+        candidates = [model, model.split("/", 1)[-1]]
+        candidates += [_DATE_SUFFIX.sub("", c) for c in candidates]
+        for c in candidates:
+            if c in self.table:
+                return self.table[c]
+        return None
+
+    def cost(self, model: str, input_tokens: int, output_tokens: int) -> float | None:
+        """USD; None when the model has no price (never 0 for an unknown model)."""
+        if not model:
+            return None if (input_tokens or output_tokens) else 0.0
+        price = self.lookup(model)
+        if price is None:
+            return None
+        return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+
+
+def prices_for(writer: Writer, team_id: str) -> Prices:
+    rows = writer.query(
+        "SELECT team_id, model, input_per_mtok, output_per_mtok FROM model_prices FINAL "
+        "WHERE team_id IN ('', {team:String}) ORDER BY team_id", {"team": team_id})
+    table: dict[str, tuple[float, float]] = {}
+    for team, model, i, o in rows:  # '' sorts first, so a team's override replaces the seed
+        table[model] = (float(i), float(o))
+    return Prices(table)
+
+
+def set_team_price(writer: Writer, team_id: str, model: str, input_per_mtok: float, output_per_mtok: float) -> None:
+    writer.insert_rows("model_prices", ["team_id", "model", "input_per_mtok", "output_per_mtok", "source"],
+                       [[team_id, model, input_per_mtok, output_per_mtok, "team override"]])
+
+
+# --- traces -------------------------------------------------------------------------------------
+
+
+def list_traces(writer: Writer, team: str, project: str, start: datetime, end: datetime, *, deployment: str | None,
+                environment: str | None, span_type: str | None, status: str | None, text: str | None,
+                after: tuple[datetime, str] | None, limit: int) -> list[tuple]:
+    params: dict[str, Any] = {"team": team, "project": project, "start": start, "end": end, "limit": limit}
+    where = ["team_id = {team:String}", "project_id = {project:String}",
+             "start_time >= {start:DateTime64(3, 'UTC')}", "start_time < {end:DateTime64(3, 'UTC')}"]
+    root = list(where) + ["is_root"]
+    if deployment:
+        root.append("deployment_id = {deployment:String}")
+        params["deployment"] = deployment
+    if environment:
+        root.append("environment = {environment:String}")
+        params["environment"] = environment
+    inner = []
+    if span_type:
+        inner.append("span_type = {span_type:String}")
+        params["span_type"] = span_type
+    if status == "error":
+        inner.append("status = 'error'")
+    if text:
+        inner.append("(positionCaseInsensitiveUTF8(name, {text:String}) > 0 OR "
+                     "positionCaseInsensitiveUTF8(input, {text:String}) > 0 OR "
+                     "positionCaseInsensitiveUTF8(output, {text:String}) > 0)")
+        params["text"] = text
+    if inner:  # traces with at least one span that matches
+        root.append(f"trace_id IN (SELECT trace_id FROM spans WHERE {' AND '.join(where + inner)})")
+    if status == "ok":
+        root.append(f"trace_id NOT IN (SELECT trace_id FROM spans WHERE {' AND '.join(where)} AND status = 'error')")
+    if after is not None:
+        root.append("(start_time, trace_id) < ({after_time:DateTime64(3, 'UTC')}, {after_trace:String})")
+        params.update(after_time=after[0], after_trace=after[1])
+    return writer.query(
+        "SELECT trace_id, name, span_type, deployment_id, environment, start_time, end_time, duration_ms, status "
+        f"FROM spans WHERE {' AND '.join(root)} ORDER BY start_time DESC, trace_id DESC "
+        "LIMIT 1 BY trace_id LIMIT {limit:UInt32}", params)
+
+
+def trace_aggregates(writer: Writer, team: str, project: str, trace_ids: list[str]) -> list[tuple]:
+    """(trace_id, model, spans, errors, input, output, total) per trace and generation model."""
+    if not trace_ids:
+        return []
+    return writer.query(
+        "SELECT trace_id, if(span_type = 'model_generation', model, '') AS m, count(), countIf(status = 'error'), "
+        "sumIf(input_tokens, span_type = 'model_generation'), sumIf(output_tokens, span_type = 'model_generation'), "
+        "sumIf(total_tokens, span_type = 'model_generation') "
+        "FROM (SELECT trace_id, span_id, span_type, model, status, input_tokens, output_tokens, total_tokens "
+        "      FROM spans WHERE team_id = {team:String} AND project_id = {project:String} "
+        "      AND trace_id IN {ids:Array(String)} LIMIT 1 BY trace_id, span_id) "
+        "GROUP BY trace_id, m", {"team": team, "project": project, "ids": trace_ids})
+
+
+def trace_spans(writer: Writer, team: str, project: str, trace_id: str) -> list[dict]:
+    rows = writer.query(
+        f"SELECT {', '.join(SPAN_COLUMNS)} FROM spans WHERE team_id = {{team:String}} AND project_id = {{project:String}} "
+        "AND trace_id = {trace:String} ORDER BY start_time, span_id LIMIT 1 BY span_id LIMIT 10000",
+        {"team": team, "project": project, "trace": trace_id})
+    return [dict(zip(SPAN_COLUMNS, r)) for r in rows]
+
+
+# --- logs ---------------------------------------------------------------------------------------
+
+LOG_COLUMNS = ("record_id", "timestamp", "level", "message", "source", "deployment_id", "environment", "trace_id",
+               "span_id", "attributes")
+
+
+def list_logs(writer: Writer, team: str, project: str, start: datetime, end: datetime, *, levels: list[str] | None,
+              text: str | None, deployment: str | None, trace: str | None, after: tuple[datetime, str] | None,
+              limit: int) -> list[dict]:
+    params: dict[str, Any] = {"team": team, "project": project, "start": start, "end": end, "limit": limit}
+    where = ["team_id = {team:String}", "project_id = {project:String}",
+             "timestamp >= {start:DateTime64(3, 'UTC')}", "timestamp < {end:DateTime64(3, 'UTC')}"]
+    if levels:
+        where.append("level IN {levels:Array(String)}")
+        params["levels"] = levels
+    if text:
+        where.append("positionCaseInsensitiveUTF8(message, {text:String}) > 0")
+        params["text"] = text
+    if deployment:
+        where.append("deployment_id = {deployment:String}")
+        params["deployment"] = deployment
+    if trace:
+        where.append("trace_id = {trace:String}")
+        params["trace"] = trace
+    if after is not None:
+        where.append("(timestamp, record_id) < ({after_time:DateTime64(3, 'UTC')}, {after_id:String})")
+        params.update(after_time=after[0], after_id=after[1])
+    rows = writer.query(
+        f"SELECT {', '.join(LOG_COLUMNS)} FROM logs WHERE {' AND '.join(where)} "
+        "ORDER BY timestamp DESC, record_id DESC LIMIT 1 BY record_id LIMIT {limit:UInt32}", params)
+    return [dict(zip(LOG_COLUMNS, r)) for r in rows]
+
+
+def list_build_logs(writer: Writer, team: str, project: str, build: str, *, text: str | None,
+                    after_line: int | None, limit: int) -> list[tuple]:
+    params: dict[str, Any] = {"team": team, "project": project, "build": build, "limit": limit}
+    where = ["team_id = {team:String}", "project_id = {project:String}", "build_id = {build:String}"]
+    if text:
+        where.append("positionCaseInsensitiveUTF8(message, {text:String}) > 0")
+        params["text"] = text
+    if after_line is not None:
+        where.append("line_no > {after:UInt32}")
+        params["after"] = after_line
+    return writer.query(
+        f"SELECT line_no, timestamp, message, deployment_id FROM build_logs WHERE {' AND '.join(where)} "
+        "ORDER BY line_no LIMIT 1 BY line_no LIMIT {limit:UInt32}", params)
+
+
+# --- rollups ------------------------------------------------------------------------------------
+
+_GROUPS = {"deployment": "deployment_id", "environment": "environment", "model": "model", "none": "''"}
+
+
+def rollup(writer: Writer, team: str, project: str | None, family: str, start: datetime, end: datetime, *,
+           interval: str, group_by: str, by_model: bool, deployment: str | None = None,
+           environment: str | None = None) -> list[tuple]:
+    """(group, bucket, model, calls, errors, [p50, p95], input, output, total) from the hourly rollup."""
+    params: dict[str, Any] = {"team": team, "family": family, "start": start, "end": end}
+    where = ["team_id = {team:String}", "family = {family:String}",
+             "hour >= toStartOfHour({start:DateTime('UTC')})", "hour < {end:DateTime('UTC')}"]
+    if project:
+        where.append("project_id = {project:String}")
+        params["project"] = project
+    if deployment:
+        where.append("deployment_id = {deployment:String}")
+        params["deployment"] = deployment
+    if environment:
+        where.append("environment = {environment:String}")
+        params["environment"] = environment
+    group = "project_id" if group_by == "project" else _GROUPS[group_by]
+    bucket = "toStartOfDay(hour)" if interval == "day" else "hour"
+    model = "model" if by_model else "''"
+    return writer.query(
+        f"SELECT {group} AS g, {bucket} AS t, {model} AS m, countMerge(calls), sumMerge(errors), "
+        "quantilesTDigestMerge(0.5, 0.95)(duration_q), sumMerge(input_tokens), sumMerge(output_tokens), "
+        f"sumMerge(total_tokens) FROM span_rollup_hourly WHERE {' AND '.join(where)} "
+        "GROUP BY g, t, m ORDER BY g, t, m", params)
+
+
+# --- scores -------------------------------------------------------------------------------------
+
+SCORE_COLUMNS = ("record_id", "timestamp", "trace_id", "span_id", "scorer_name", "score", "reason", "deployment_id")
+
+
+def list_scores(writer: Writer, team: str, project: str, start: datetime, end: datetime, *, scorer: str | None,
+                trace: str | None, deployment: str | None, after: tuple[datetime, str] | None,
+                limit: int) -> list[dict]:
+    params: dict[str, Any] = {"team": team, "project": project, "start": start, "end": end, "limit": limit}
+    where = ["team_id = {team:String}", "project_id = {project:String}",
+             "timestamp >= {start:DateTime64(3, 'UTC')}", "timestamp < {end:DateTime64(3, 'UTC')}"]
+    for name, column, value in (("scorer", "scorer_name", scorer), ("trace", "trace_id", trace),
+                                ("deployment", "deployment_id", deployment)):
+        if value:
+            where.append(f"{column} = {{{name}:String}}")
+            params[name] = value
+    if after is not None:
+        where.append("(timestamp, record_id) < ({after_time:DateTime64(3, 'UTC')}, {after_id:String})")
+        params.update(after_time=after[0], after_id=after[1])
+    rows = writer.query(
+        f"SELECT {', '.join(SCORE_COLUMNS)} FROM scores WHERE {' AND '.join(where)} "
+        "ORDER BY timestamp DESC, record_id DESC LIMIT 1 BY record_id LIMIT {limit:UInt32}", params)
+    return [dict(zip(SCORE_COLUMNS, r)) for r in rows]

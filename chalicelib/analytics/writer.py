@@ -1,0 +1,132 @@
+"""The one way rows reach ClickHouse: the engine parses a file of lines itself.
+
+`Writer.insert_file` runs one `INSERT INTO t (explicit columns) SELECT … FROM <source> WHERE …`
+per file, with an `insert_deduplication_token`, so a retry writes nothing twice. The source is the
+only thing that differs by adapter:
+
+  * chDB (local stack): the engine reads the local file, `file(path, fmt, structure)`;
+  * a ClickHouse server over HTTP: the bytes are the request body, `input(structure)`.
+
+Either way no line is parsed in Python. Vendor errors become the project's exceptions here:
+`Unavailable` (retry later) or `AnalyticsError` (the statement itself is wrong).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from chalicelib.errors import AppError, Unavailable
+
+logger = logging.getLogger(__name__)
+
+# One block per insert: the whole file is squashed before it is written, so an insert is all or
+# nothing and a retried insert dedups by its token exactly. Files are bounded by the ingest chunk.
+_ONE_BLOCK = {
+    "max_insert_block_size": 100_000_000,
+    "min_insert_block_size_rows": 100_000_000,
+    "min_insert_block_size_bytes": 1 << 40,
+}
+
+# Lines that do not parse are skipped by the engine (and then found and quarantined by the caller);
+# unknown fields are ignored; nested objects arrive as JSON text.
+INGEST_SETTINGS = {
+    "input_format_skip_unknown_fields": 1,
+    "input_format_json_read_objects_as_strings": 1,
+    "input_format_allow_errors_num": 1_000_000_000,
+    "input_format_allow_errors_ratio": 1,
+    **_ONE_BLOCK,
+}
+
+# ClickHouse error codes that mean "the statement is wrong", not "try again later".
+_POISON_CODES = {"SYNTAX_ERROR", "UNKNOWN_TABLE", "UNKNOWN_IDENTIFIER", "ILLEGAL_TYPE_OF_ARGUMENT",
+                 "TYPE_MISMATCH", "NO_SUCH_COLUMN_IN_TABLE", "UNKNOWN_SETTING", "BAD_ARGUMENTS"}
+
+
+class AnalyticsError(AppError):
+    """A statement ClickHouse rejected for what it is; retrying it will not help."""
+
+    status = 500
+    code = "analytics_error"
+
+
+def translate(exc: Exception) -> AppError:
+    """A clickhouse-connect / chDB exception as one of ours (use with `raise … from exc`)."""
+    if isinstance(exc, AppError):
+        return exc
+    text = str(exc)
+    for name in _POISON_CODES:
+        if f"({name})" in text:
+            return AnalyticsError(f"ClickHouse rejected the statement: {name}", code="analytics_statement_error")
+    return Unavailable("ClickHouse is unavailable", code="clickhouse_unavailable")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@dataclass(frozen=True)
+class FileInsert:
+    table: str
+    columns: list[str]
+    expressions: list[str]
+    structure: str
+    fmt: str  # JSONEachRow | LineAsString
+    predicate: str
+    parameters: Mapping[str, Any]
+    token: str
+
+
+class Writer:
+    """Runs inserts and small statements on one clickhouse-connect client (HTTP or chDB)."""
+
+    def __init__(self, client: Any, interface: str):
+        self.client = client
+        self.interface = interface
+
+    def _source(self, insert: FileInsert, path: str) -> str:
+        if self.interface == "chdb":
+            return f"file({_quote(path)}, {_quote(insert.fmt)}, {_quote(insert.structure)})"
+        return f"input({_quote(insert.structure)})"
+
+    def insert_file(self, insert: FileInsert, path: str) -> None:
+        sql = (f"INSERT INTO {insert.table} ({', '.join(insert.columns)}) "
+               f"SELECT {', '.join(insert.expressions)} FROM {self._source(insert, path)} WHERE {insert.predicate}")
+        settings = {**INGEST_SETTINGS, "insert_deduplication_token": insert.token}
+        try:
+            if self.interface == "chdb":
+                self.client.command(sql, parameters=dict(insert.parameters), settings=settings)
+            else:
+                with open(path, "rb") as f:
+                    data = f.read()
+                self.client.command(f"{sql} FORMAT {insert.fmt}", parameters=dict(insert.parameters), data=data,
+                                    settings=settings)
+        except Exception as e:
+            raise translate(e) from e
+
+    def insert_rows(self, table: str, columns: list[str], rows: list[list[Any]], token: str | None = None) -> None:
+        settings = {"insert_deduplication_token": token} if token else None
+        try:
+            self.client.insert(table, rows, column_names=columns, settings=settings)
+        except Exception as e:
+            raise translate(e) from e
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None,
+              settings: Mapping[str, Any] | None = None) -> list[tuple]:
+        try:
+            return self.client.query(sql, parameters=dict(parameters or {}), settings=dict(settings or {})).result_rows
+        except Exception as e:
+            raise translate(e) from e
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        try:
+            self.client.command(sql, parameters=dict(parameters or {}) or None)
+        except Exception as e:
+            raise translate(e) from e
+
+
+def get_writer() -> Writer:
+    from chalicelib.analytics.client import get_client
+    from chalicelib.settings import get_settings
+
+    return Writer(get_client(), get_settings().clickhouse_interface)

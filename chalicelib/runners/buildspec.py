@@ -1,0 +1,109 @@
+"""The CodeBuild buildspec of one build, rendered from the same Plan the local runner executes.
+
+Version 0.2, Node 22. Every phase aborts the build on the first failing command, so a failed
+install or build never reaches the packing step:
+
+    install     the plan's install command
+    build       the plan's build command, then the inject step (shipped in the source bundle)
+    post_build  pack the output as tar.gz (top-level .git, observability and our own directory
+                left out, as the local runner does), sha256 it, upload it with the digest as
+                object metadata
+
+Only non-secret values appear here (ids, the artifact location, build switches): the project's
+variables go through `environmentVariablesOverride` as Secrets Manager references (see
+chalicelib/runners/codebuild.py), so the buildspec can be stored, logged and shown safely.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+
+from chalicelib.runners.build_plan import Plan
+from chalicelib.runners.build_port import BuildJob
+
+BUNDLE_DIR = ".mastra-admin"  # our files inside the source bundle: injection/ and stamp.json
+INJECT_SCRIPT = f"{BUNDLE_DIR}/injection/inject.mjs"
+STAMP_FILE = f"{BUNDLE_DIR}/stamp.json"
+NODE_VERSION = "22"
+PACK_EXCLUDES = (".git", "observability", BUNDLE_DIR)  # top-level names only, like the local runner
+ARTIFACT_FILE = "/tmp/mastra-admin-artifact.tgz"
+SRC = '"$CODEBUILD_SRC_DIR"'
+
+
+def _in_src(relative: str) -> str:
+    """A shell word for a path under the source directory (the variable stays expandable)."""
+    relative = relative.strip("/")
+    return SRC if relative in ("", ".") else f"{SRC}/{shlex.quote(relative)}"
+
+
+def inject_command(plan: Plan) -> str:
+    return "node " + " ".join([
+        _in_src(INJECT_SCRIPT),
+        "--project", SRC,
+        "--output", _in_src(plan.output_dir),
+        "--stamp", _in_src(STAMP_FILE),
+    ])
+
+
+def pack_command(plan: Plan) -> str:
+    """tar.gz of the output directory's top-level entries (sorted, excludes applied), no './' prefix."""
+    out = _in_src(plan.output_dir)
+    excludes = " ".join(f"! -name {shlex.quote(name)}" for name in PACK_EXCLUDES)
+    return (
+        f"set -o pipefail; (cd {out} && find . -mindepth 1 -maxdepth 1 {excludes} -printf '%P\\0')"
+        f" | LC_ALL=C sort -z | tar -czf {ARTIFACT_FILE} -C {out} --null -T -"
+    )
+
+
+def upload_command() -> str:
+    """sha256 and upload in one command: a shell variable need not survive between commands."""
+    target = '"s3://$MASTRA_ADMIN_ARTIFACT_BUCKET/$MASTRA_ADMIN_ARTIFACT_KEY"'
+    return (
+        f"sha=$(sha256sum {ARTIFACT_FILE}) && sha=${{sha%% *}}"
+        f" && aws s3 cp {ARTIFACT_FILE} {target} --only-show-errors --content-type application/gzip"
+        ' --metadata "sha256=$sha,build-id=$MASTRA_ADMIN_BUILD_ID"'
+        f' && echo "artifact {target[1:-1]} $(stat -c %s {ARTIFACT_FILE}) bytes sha256 $sha"'
+    )
+
+
+def render_buildspec(plan: Plan, job: BuildJob) -> dict:
+    install = [shlex.join(p.argv) for p in plan.phases if p.name == "install"]
+    build = [shlex.join(p.argv) for p in plan.phases if p.name != "install"]
+    build.append(inject_command(plan))
+    return {
+        "version": 0.2,
+        "env": {
+            "shell": "bash",
+            "variables": {
+                "CI": "1",
+                "MASTRA_TELEMETRY_DISABLED": "1",
+                "npm_config_update_notifier": "false",
+                "npm_config_fund": "false",
+                "MASTRA_ADMIN_ARTIFACT_BUCKET": job.artifact_bucket,
+                "MASTRA_ADMIN_ARTIFACT_KEY": job.artifact_key,
+            },
+        },
+        "phases": {
+            "install": {
+                "on-failure": "ABORT",
+                "runtime-versions": {"nodejs": NODE_VERSION},
+                "commands": ["node --version", *install],
+            },
+            "build": {"on-failure": "ABORT", "commands": build},
+            "post_build": {
+                "on-failure": "ABORT",
+                "commands": [
+                    # post_build runs after a failed build phase unless that phase aborted; never
+                    # upload the output of a failed build even if someone relaxes on-failure.
+                    '[ "${CODEBUILD_BUILD_SUCCEEDING:-0}" = 1 ]',
+                    pack_command(plan),
+                    upload_command(),
+                ],
+            },
+        },
+    }
+
+
+def buildspec_text(spec: dict) -> str:
+    """The `buildspecOverride` string: JSON, which is YAML, so no YAML library ships to Lambda."""
+    return json.dumps(spec, indent=2)

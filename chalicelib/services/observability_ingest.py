@@ -1,0 +1,357 @@
+"""Ingest one S3 object (observability JSONL or a build log) into ClickHouse, exactly once.
+
+The happy path never parses a line in Python: the object is cut into chunks at line boundaries
+(bounded memory, one all-or-nothing insert each), and the engine parses every chunk itself. Lines
+the engine rejects (bad JSON, contract broken, wrong team) are skipped by it; when the row count
+the engine reports for the object falls short of the object's lines, the slow path reads the
+lines back, keeps what the engine accepted, and writes the rest with line numbers and reasons to
+`quarantine/{original key}`. Good lines are never held back by bad ones.
+
+Idempotent per bucket/key/ETag: a ledger row short-circuits redeliveries, and every insert carries
+a deduplication token derived from bucket/key/ETag/chunk, so a retry after a crash half-way
+writes nothing twice (rollups included).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from chalicelib.analytics import contract, schema
+from chalicelib.analytics.writer import FileInsert, Writer
+from chalicelib.aws import error_code
+from chalicelib.errors import Unavailable
+from chalicelib.observability import logger
+
+CHUNK_BYTES = 64 << 20
+READ_BYTES = 8 << 20
+QUARANTINE_PREFIX = "quarantine/"
+MAX_RAW_CHARS = 8192
+_ID = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
+OBSERVABILITY_KEY = re.compile(rf"^observability/(?P<kind>[a-z]+)/(?P<team>{_ID})/(?P<project>{_ID})/"
+                               rf"(?P<deployment>{_ID})/[^/]+\.jsonl$")
+BUILD_LOG_KEY = re.compile(rf"^builds/(?P<build>{_ID})/build\.log$")
+BUILD_LOG_METADATA = ("team-id", "project-id", "deployment-id")
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+    etag: str
+    size: int = 0
+
+    @property
+    def source_key(self) -> str:
+        return f"{self.bucket}/{self.key}@{self.etag}"
+
+
+@dataclass
+class IngestResult:
+    key: str
+    status: str  # ingested | duplicate | quarantined | ignored | missing | superseded
+    lines: int = 0
+    ingested: int = 0
+    quarantined: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    path: str
+    first_line: int  # 0-based line number of the chunk's first line in the object
+    lines: int  # non-blank lines
+
+
+@dataclass(frozen=True)
+class Target:
+    spec: schema.KindSpec
+    params: dict[str, Any]
+
+
+class Ingestor:
+    """Ports: an S3 client (boto3 shape) and a Writer."""
+
+    def __init__(self, s3: Any, writer: Writer, chunk_bytes: int = CHUNK_BYTES, tmp_dir: str | None = None):
+        self.s3, self.writer, self.chunk_bytes, self.tmp_dir = s3, writer, chunk_bytes, tmp_dir
+
+    # --- entry point --------------------------------------------------------------------------
+
+    def ingest(self, obj: S3Object) -> IngestResult:
+        if obj.key.startswith(QUARANTINE_PREFIX) or not (obj.key.startswith("observability/")
+                                                         or BUILD_LOG_KEY.match(obj.key)):
+            return IngestResult(obj.key, "ignored")
+        if self._already_ingested(obj):
+            return IngestResult(obj.key, "duplicate")
+        target, problem = self._target(obj)
+        if target is None:
+            if problem == "missing":
+                return IngestResult(obj.key, "missing")
+            self._quarantine(obj, [{"line": None, "reason": problem}])
+            self._record(obj, "unknown", "", 0, 0, 0)
+            logger.warning("object quarantined", extra={"key": obj.key, "reason": problem})
+            return IngestResult(obj.key, "quarantined", reasons=[problem])
+        with tempfile.TemporaryDirectory(prefix="ingest-", dir=self.tmp_dir) as tmp:
+            try:
+                chunks = list(self._download(obj, tmp))
+            except _Gone as e:
+                return IngestResult(obj.key, e.status)
+            for i, chunk in enumerate(chunks):
+                self._insert(obj, target, chunk, i)
+            lines = sum(c.lines for c in chunks)
+            ingested = self._ingested_rows(obj)
+            entries: list[dict] = []
+            if ingested < lines:
+                entries = self._find_rejected(obj, target, chunks, tmp)
+                ingested = self._ingested_rows(obj)
+                self._quarantine(obj, entries)
+        self._record(obj, target.spec.kind, target.params["team"], lines, ingested, len(entries))
+        logger.info("object ingested", extra={"key": obj.key, "lines": lines, "ingested": ingested,
+                                              "quarantined": len(entries)})
+        return IngestResult(obj.key, "ingested", lines, ingested, len(entries),
+                            reasons=sorted({e["reason"] for e in entries}))
+
+    # --- routing ------------------------------------------------------------------------------
+
+    def _target(self, obj: S3Object) -> tuple[Target | None, str]:
+        params = {"source_key": obj.source_key}
+        m = OBSERVABILITY_KEY.match(obj.key)
+        if m:
+            spec = schema.KINDS.get(m["kind"])
+            if spec is None:
+                return None, f"unknown kind {m['kind']!r} in key (expected one of {', '.join(schema.KINDS)})"
+            params.update(team=m["team"], project=m["project"], deployment=m["deployment"])
+            return Target(spec, params), ""
+        b = BUILD_LOG_KEY.match(obj.key)
+        if not b:
+            return None, "key does not match observability/{kind}/{teamId}/{projectId}/{deploymentId}/{file}.jsonl"
+        try:
+            head = self.s3.head_object(Bucket=obj.bucket, Key=obj.key)
+        except Exception as e:
+            if error_code(e) in ("404", "NoSuchKey", "NotFound"):
+                return None, "missing"
+            raise Unavailable("S3 is unavailable", code="s3_unavailable") from e
+        metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
+        absent = [k for k in BUILD_LOG_METADATA if not metadata.get(k)]
+        if absent:
+            return None, f"build log without metadata {', '.join(absent)}"
+        if any(not re.fullmatch(_ID, metadata[k]) for k in BUILD_LOG_METADATA):
+            return None, "build log metadata ids are malformed"
+        params.update(team=metadata["team-id"], project=metadata["project-id"],
+                      deployment=metadata["deployment-id"], build=b["build"])
+        return Target(schema.BUILD_LOGS, params), ""
+
+    # --- reading the object -------------------------------------------------------------------
+
+    def _download(self, obj: S3Object, tmp: str) -> Iterator[Chunk]:
+        try:
+            kwargs = {"IfMatch": obj.etag} if obj.etag else {}
+            body = self.s3.get_object(Bucket=obj.bucket, Key=obj.key, **kwargs)["Body"]
+        except Exception as e:
+            code = error_code(e)
+            if code in ("NoSuchKey", "404"):
+                raise _Gone("missing") from e
+            if code in ("PreconditionFailed", "412"):
+                raise _Gone("superseded") from e  # a newer version has its own event
+            raise Unavailable("S3 is unavailable", code="s3_unavailable") from e
+        writer = _ChunkWriter(tmp, self.chunk_bytes)
+        try:
+            while True:
+                piece = body.read(READ_BYTES)
+                if not piece:
+                    break
+                writer.write(piece)
+            yield from writer.close()
+        except Exception as e:
+            raise Unavailable("S3 read failed", code="s3_unavailable") from e
+        finally:
+            body.close()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _insert(self, obj: S3Object, target: Target, chunk: Chunk, index: int | str) -> None:
+        spec = target.spec
+        if spec is schema.BUILD_LOGS:
+            columns, expressions = schema.build_log_columns()
+            fmt, params = "LineAsString", {**target.params, "line_offset": chunk.first_line}
+            predicate = " AND ".join(spec.contract)
+        else:
+            columns, expressions = spec.columns(), spec.expressions()
+            fmt, params, predicate = "JSONEachRow", target.params, spec.predicate()
+        self.writer.insert_file(FileInsert(
+            table=spec.table, columns=columns, expressions=expressions, structure=spec.structure()
+            if spec is not schema.BUILD_LOGS else "line String", fmt=fmt, predicate=predicate,
+            parameters=params, token=f"{obj.source_key}#{index}",
+        ), chunk.path)
+
+    def _ingested_rows(self, obj: S3Object) -> int:
+        rows = self.writer.query("SELECT sum(rows) FROM ingested_rows WHERE source_key = {k:String}",
+                                 {"k": obj.source_key})
+        return int(rows[0][0] or 0) if rows else 0
+
+    def _accepted(self, obj: S3Object, target: Target) -> set:
+        if target.spec is schema.BUILD_LOGS:
+            return {r[0] for r in self.writer.query(
+                "SELECT line_no FROM build_logs WHERE team_id = {team:String} AND build_id = {build:String} "
+                "AND source_key = {k:String}", {"team": target.params["team"], "build": target.params["build"],
+                                                "k": obj.source_key})}
+        return {r[0] for r in self.writer.query(
+            f"SELECT DISTINCT record_id FROM {target.spec.table} WHERE team_id = {{team:String}} "
+            "AND project_id = {project:String} AND source_key = {k:String}",
+            {"team": target.params["team"], "project": target.params["project"], "k": obj.source_key})}
+
+    def _find_rejected(self, obj: S3Object, target: Target, chunks: list[Chunk], tmp: str) -> list[dict]:
+        """The slow path: which lines did the engine not take, and why.
+
+        A valid line can be lost by the engine's error recovery when the line before it is broken
+        (an unterminated string runs into it), so lines the contract accepts but the engine did not
+        take are inserted again on their own before anything is quarantined.
+        """
+        spec = target.spec
+        build_log = spec is schema.BUILD_LOGS
+        accepted = self._accepted(obj, target)
+        entries, retry = [], []
+        for chunk in chunks:
+            with open(chunk.path, "rb") as f:
+                for offset, raw in enumerate(f):
+                    line = raw.rstrip(b"\r\n")
+                    if not line.strip():
+                        continue
+                    line_no = chunk.first_line + offset + 1
+                    if build_log:
+                        if line_no in accepted:
+                            continue
+                        why = contract.build_log_reason(line)
+                    else:
+                        rid = contract.record_id(line)
+                        if rid is not None and rid in accepted:
+                            continue
+                        why = contract.reason(line, spec.kind, target.params)
+                    entry = {"line": line_no, "reason": why, "raw": line.decode("utf-8", "replace")[:MAX_RAW_CHARS]}
+                    if why is None and not build_log:
+                        retry.append((entry, rid, line))
+                    else:
+                        entries.append(entry)
+        if retry:
+            path = os.path.join(tmp, "retry")
+            with open(path, "wb") as f:
+                f.write(b"".join(line + b"\n" for _, _, line in retry))
+            self._insert(obj, target, Chunk(path, 0, len(retry)), "retry")
+            accepted = self._accepted(obj, target)
+            for entry, rid, _ in retry:
+                if rid not in accepted:
+                    entries.append({**entry, "reason": "rejected by the ClickHouse engine"})
+        return sorted(entries, key=lambda e: e["line"])
+
+    def _quarantine(self, obj: S3Object, entries: list[dict]) -> None:
+        if not entries:
+            return
+        body = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode()
+        try:
+            self.s3.put_object(Bucket=obj.bucket, Key=QUARANTINE_PREFIX + obj.key, Body=body,
+                               ContentType="application/x-ndjson",
+                               Metadata={"source-etag": obj.etag.strip('"'), "lines": str(len(entries))})
+        except Exception as e:
+            raise Unavailable("S3 is unavailable", code="s3_unavailable") from e
+
+    def _already_ingested(self, obj: S3Object) -> bool:
+        rows = self.writer.query(
+            "SELECT count() FROM ingested_objects WHERE bucket = {b:String} AND key = {k:String} AND etag = {e:String}",
+            {"b": obj.bucket, "k": obj.key, "e": obj.etag})
+        return bool(rows and rows[0][0])
+
+    def _record(self, obj: S3Object, kind: str, team: str, lines: int, ingested: int, quarantined: int) -> None:
+        self.writer.insert_rows(
+            "ingested_objects", ["bucket", "key", "etag", "kind", "team_id", "lines", "ingested", "quarantined"],
+            [[obj.bucket, obj.key, obj.etag, kind, team, lines, ingested, quarantined]],
+            token=f"ledger:{obj.source_key}",
+        )
+
+
+class _ChunkWriter:
+    """Streams bytes into chunk files cut at line boundaries, counting non-blank lines on the way.
+
+    No copy of the object is held in memory: each piece goes straight to the current chunk file;
+    a piece that crosses the chunk size is split at its last newline.
+    """
+
+    def __init__(self, tmp: str, chunk_bytes: int):
+        self.tmp, self.chunk_bytes = tmp, chunk_bytes
+        self.chunks: list[Chunk] = []
+        self.file: Any = None
+        self.size = self.lines = self.blank = 0
+        self.first_line = 0
+        self.last = b"\n"  # the byte before the current position (start of file counts as after a newline)
+
+    def _open(self) -> None:
+        self.path = os.path.join(self.tmp, f"chunk-{len(self.chunks)}")
+        self.file = open(self.path, "wb")
+        self.size = self.lines = self.blank = 0
+
+    def _append(self, data: bytes) -> None:
+        if not data:
+            return
+        if self.file is None:
+            self._open()
+        self.file.write(data)
+        self.size += len(data)
+        self.lines += data.count(b"\n")
+        self.blank += data.count(b"\n\n") + (1 if self.last == b"\n" and data[:1] == b"\n" else 0)
+        self.last = data[-1:]
+
+    def _finish(self) -> None:
+        if self.file is None:
+            return
+        self.file.close()
+        self.file = None
+        newlines = self.lines
+        total = newlines + (0 if self.last == b"\n" else 1)
+        self.chunks.append(Chunk(self.path, self.first_line, total - self.blank))
+        self.first_line += total
+
+    def write(self, piece: bytes) -> None:
+        if self.size + len(piece) < self.chunk_bytes:
+            self._append(piece)
+            return
+        cut = piece.rfind(b"\n") + 1
+        if cut == 0:  # no line end in this piece: the line goes on
+            self._append(piece)
+            return
+        self._append(piece[:cut])
+        self._finish()
+        self._append(piece[cut:])
+
+    def close(self) -> list[Chunk]:
+        self._finish()
+        return self.chunks
+
+
+class _Gone(Exception):
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
+def ingest_directory(ingestor: Ingestor, s3: Any, bucket: str, directory: str, scope_key_prefix: str) -> list[IngestResult]:
+    """Upload every *.jsonl under `directory` (as `{scope_key_prefix}/{kind}/.../name`) and ingest it.
+
+    For wiring real output (e.g. the JSONL a mastra-weather server wrote) into tests: files under
+    `{directory}/{spans|logs|metrics|scores}/` go to `observability/{kind}/{scope_key_prefix}/{name}`
+    where scope_key_prefix is `{teamId}/{projectId}/{deploymentId}`.
+    """
+    results = []
+    for kind in sorted(schema.KINDS):
+        folder = os.path.join(directory, kind)
+        if not os.path.isdir(folder):
+            continue
+        for name in sorted(os.listdir(folder)):
+            if not name.endswith(".jsonl"):
+                continue
+            key = f"observability/{kind}/{scope_key_prefix}/{name}"
+            with open(os.path.join(folder, name), "rb") as f:
+                etag = s3.put_object(Bucket=bucket, Key=key, Body=f.read())["ETag"]
+            results.append(ingestor.ingest(S3Object(bucket, key, etag)))
+    return results

@@ -1,0 +1,211 @@
+"""Delivers channel messages to subscribed WebSocket connections through the management API.
+
+`publish(channel, message)` finds the subscribers with one Query and posts to them concurrently
+through `apigatewaymanagementapi` (API Gateway in AWS, the local gateway locally; the endpoint
+comes from settings). A connection that is gone (GoneException) is forgotten with its
+subscriptions. Messages respect API Gateway's limits: log batches are split into messages of at
+most FRAME_BYTES, never truncated.
+
+On log channels each subscription has a cursor (the next offset it is owed), advanced only by a
+conditional write: the live path here and the resume path of a (re)subscribing client both claim
+a range before sending it, so every line reaches a subscriber exactly once, and a subscriber that
+fell behind gets the missing lines from the stored log first.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable
+
+from chalicelib.db import ws as store
+from chalicelib.db.models import Subscription
+from chalicelib.observability import logger
+from chalicelib.settings import get_settings
+from chalicelib.ws.channels_access import LogSource, log_source
+
+FRAME_BYTES = 32 * 1024  # API Gateway's frame size; a message may be up to 128 KB
+MAX_MESSAGE_BYTES = 128 * 1024
+CLAIM_ATTEMPTS = 40
+SEND_LEASE_MS = 10_000
+POST_CONCURRENCY = 32
+
+
+def _dumps(message: dict) -> bytes:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def split_log(channel: str, offset: int, lines: list[str], extra: dict | None = None) -> list[dict]:
+    """Log messages of at most FRAME_BYTES each (a lone line may take a message up to 128 KB;
+    a line longer than that goes out in parts, each with `part`/`parts`, so nothing is cut)."""
+    base = {"channel": channel, "type": "log", **(extra or {})}
+    overhead = len(_dumps({**base, "offset": offset + len(lines), "lines": []}))
+    messages: list[dict] = []
+    batch: list[str] = []
+    start, size = offset, overhead
+    for i, line in enumerate(lines):
+        cost = len(_dumps([line])) + 1
+        if batch and size + cost > FRAME_BYTES:
+            messages.append({**base, "offset": start, "lines": batch})
+            batch, start, size = [], offset + i, overhead
+        if overhead + cost > MAX_MESSAGE_BYTES:
+            step = (MAX_MESSAGE_BYTES - overhead) // 4  # worst case 4 bytes per character once escaped
+            parts = [line[j:j + step] for j in range(0, len(line), step)]
+            messages += [{**base, "offset": offset + i, "lines": [p], "part": n, "parts": len(parts)}
+                         for n, p in enumerate(parts)]
+            start, size = offset + i + 1, overhead
+            continue
+        batch.append(line)
+        size += cost
+    if batch:
+        messages.append({**base, "offset": start, "lines": batch})
+    return messages
+
+
+class Broadcaster:
+    def __init__(self, endpoint_url: str, region: str):
+        import boto3
+        from botocore.config import Config
+
+        self.client = boto3.client(
+            "apigatewaymanagementapi", endpoint_url=endpoint_url, region_name=region,
+            config=Config(max_pool_connections=POST_CONCURRENCY, retries={"max_attempts": 2},
+                          connect_timeout=3, read_timeout=10),
+        )
+        self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-post")
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def post(self, connection_id: str, message: dict) -> bool:
+        """False if the connection is gone (and it has been forgotten)."""
+        try:
+            self.client.post_to_connection(ConnectionId=connection_id, Data=_dumps(message))
+            return True
+        except self.client.exceptions.GoneException:
+            store.forget_connection(connection_id)
+            return False
+
+    def post_all(self, connection_id: str, messages: Iterable[dict]) -> bool:
+        for message in messages:
+            if not self.post(connection_id, message):
+                return False
+        return True
+
+    # --- publishing ------------------------------------------------------------------------
+
+    def publish(self, channel: str, message: dict) -> None:
+        subs = store.subscribers(channel)
+        if not subs:
+            return
+        source = log_source(channel) if message.get("type") == "log" else None
+        if source is not None:
+            work = [functools.partial(self._send_log, sub, source, message) for sub in subs]
+        else:
+            work = [functools.partial(self.post, sub.connection_id, message) for sub in subs]
+        for future in [self.pool.submit(task) for task in work]:
+            try:
+                future.result()
+            except Exception:
+                logger.exception("websocket delivery failed", extra={"channel": channel})
+
+    def _send_log(self, sub: Subscription, source: LogSource, message: dict) -> None:
+        offset, lines = int(message["offset"]), list(message["lines"])
+        if sub.cursor is None:
+            # Live: batches of a channel are published one after another, in offset order, so
+            # they go straight out with no write per subscriber.
+            self.post_all(sub.connection_id, split_log(sub.channel, offset, lines))
+            return
+        end = offset + len(lines)
+        self._claim_and_send(sub.channel, sub.connection_id, sub.cursor, offset, end,
+                             lambda start: owed(sub.channel, source, start, offset, lines))
+
+    def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int) -> None:
+        """The resume path: send what the stored log holds from `cursor`, then go live.
+
+        Each range is claimed (cursor advanced under a send lease) before it is sent, and the
+        switch to live is conditional on nobody having advanced the cursor since, so a batch
+        published meanwhile is sent either here or by the live path, never both."""
+        delay = 0.01
+        for _ in range(CLAIM_ATTEMPTS):
+            end = source.end()
+            token = None
+            if end > cursor:
+                token = store.claim(channel, connection_id, cursor, end, SEND_LEASE_MS)
+                if token is not None:
+                    try:
+                        self.post_all(connection_id, owed(channel, source, cursor, end, []))
+                    except Exception:
+                        store.release(channel, connection_id, token)
+                        raise
+                    cursor = end
+            if (token is not None or end <= cursor) and store.go_live(channel, connection_id, cursor, token):
+                return
+            if token is not None:
+                store.release(channel, connection_id, token)
+            fresh = store.find_subscription(channel, connection_id)
+            if fresh is None or fresh.cursor is None:
+                return
+            cursor = int(fresh.cursor)
+            if fresh.sending_until is not None and fresh.sending_until > time.time() * 1000:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        logger.warning("resume did not settle; the next publish catches up",
+                       extra={"channel": channel, "connectionId": connection_id})
+
+    def _claim_and_send(self, channel: str, connection_id: str, cursor, default_start: int, end: int,
+                        messages) -> None:
+        """Claim [cursor, end) on the subscription, then send it. A sender that finds another one
+        mid-send waits for it, so ranges reach the client in offset order, each once."""
+        delay = 0.01
+        for _ in range(CLAIM_ATTEMPTS):
+            start = int(cursor) if cursor is not None else default_start
+            if start >= end:
+                return
+            expected = int(cursor) if cursor is not None else None
+            token = store.claim(channel, connection_id, expected, end, SEND_LEASE_MS)
+            if token is not None:
+                try:
+                    self.post_all(connection_id, messages(start))
+                finally:
+                    store.release(channel, connection_id, token)
+                return
+            fresh = store.find_subscription(channel, connection_id)
+            if fresh is None:
+                return
+            if fresh.cursor is None:
+                # It went live after we read it: lines before `live_from` were sent by the resume.
+                start = max(default_start, int(fresh.live_from if fresh.live_from is not None else default_start))
+                if start < end:
+                    self.post_all(connection_id, messages(start))
+                return
+            cursor = fresh.cursor
+            if fresh.sending_until is not None and fresh.sending_until > time.time() * 1000:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        logger.warning("gave up sending log lines; the next publish catches up",
+                       extra={"channel": channel, "connectionId": connection_id})
+
+
+def owed(channel: str, source: LogSource, start: int, offset: int, lines: list[str]) -> list[dict]:
+    """Messages for lines [start, offset + len(lines)): the stored ones before `offset`, then `lines`."""
+    stored = [line for n, line in source.read(start) if n < offset] if start < offset else []
+    if start > offset:
+        lines = lines[start - offset:]
+        offset = start
+    return split_log(channel, start, stored + lines) if stored else split_log(channel, offset, lines)
+
+
+@functools.lru_cache(maxsize=1)
+def broadcaster() -> Broadcaster | None:
+    settings = get_settings()
+    if not settings.ws_management_url:
+        return None
+    return Broadcaster(settings.ws_management_url, settings.region)
+
+
+def sink(channel: str, message: dict) -> None:
+    """The channels sink: a no-op where no WebSocket API is configured."""
+    target = broadcaster()
+    if target is not None:
+        target.publish(channel, message)

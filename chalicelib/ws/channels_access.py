@@ -1,0 +1,78 @@
+"""Which channels exist, who may read them, and where their stored log is (for resume).
+
+A channel is `{kind}:{id}` (or `server:{id}:logs`); the caller may subscribe only if it may read
+the resource behind it, decided by the same RBAC as the REST API (not a member: not found).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from chalicelib.auth.access import Access, Principal
+from chalicelib.errors import BadRequest, NotFound
+
+CHANNEL = re.compile(r"^(build|deployment|server|project):([a-z]{3,4}_[0-9a-z]{26})(:logs)?$")
+PERMISSIONS = {"build": "build:read", "deployment": "deployment:read", "server": "server:read",
+               "project": "project:read"}
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """A channel whose log lines are stored by offset: a subscriber can resume from any offset."""
+    end: Callable[[], int]
+    read: Callable[[int], Iterator[tuple[int, str]]]
+
+
+def parse(channel: str) -> tuple[str, str, bool]:
+    match = CHANNEL.match(channel or "")
+    if not match or (match.group(3) and match.group(1) != "server"):
+        raise BadRequest("Unknown channel; use build:{id}, deployment:{id}, server:{id}, server:{id}:logs "
+                         "or project:{id}", code="unknown_channel")
+    return match.group(1), match.group(2), bool(match.group(3))
+
+
+def _team_of(kind: str, item_id: str) -> str | None:
+    if kind == "build":
+        from chalicelib.db import builds
+
+        item = builds.find(item_id)
+    elif kind == "deployment":
+        from chalicelib.db import deployments
+
+        item = deployments.find(item_id)
+    elif kind == "project":
+        from chalicelib.db import projects
+
+        item = projects.find(item_id)
+    else:
+        from chalicelib.db.models import Server
+        from chalicelib.db import keys
+
+        try:
+            item = Server.get(keys.server(item_id), keys.META)
+        except Server.DoesNotExist:
+            item = None
+    return getattr(item, "team_id", None)
+
+
+def authorize(principal: Principal, channel: str) -> None:
+    """Raises NotFound (no such resource, or not the caller's), Forbidden, or BadRequest."""
+    kind, item_id, _ = parse(channel)
+    team_id = _team_of(kind, item_id)
+    if team_id is None:
+        raise NotFound(f"No such {kind}")
+    Access(principal=principal, permission=PERMISSIONS[kind]).require(team_id, resource=kind)
+
+
+def log_source(channel: str) -> LogSource | None:
+    kind, item_id, logs = parse(channel)
+    if kind == "build":
+        from chalicelib.db import builds
+
+        return LogSource(end=lambda: builds.next_log_offset(item_id), read=lambda since: builds.read_log(item_id, since))
+    if kind == "server" and logs:
+        from chalicelib.services.servers import log_source
+
+        return log_source(item_id)
+    return None

@@ -1,0 +1,141 @@
+"""The WebSocket API's behaviour: connect with a token, subscribe, unsubscribe, ping, disconnect.
+
+Client messages: {"action": "subscribe", "channel": "build:bld_…", "since": N?},
+{"action": "unsubscribe", "channel": …}, {"action": "ping"}. Every reply is a JSON object with a
+`type`: `subscribed`, `unsubscribed`, `pong`, or `error` with a machine-readable `code` (a refused
+subscription is never a silent drop). On a log channel, `since` resumes from that offset: the
+stored lines come first, then live ones, each line once.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from chalicelib.auth.access import Principal, authenticate
+from chalicelib.db import ws as store
+from chalicelib.db import keys
+from chalicelib.db.models import Connection
+from chalicelib.errors import AppError, BadRequest, Unauthorized
+from chalicelib.observability import logger
+from chalicelib.settings import get_settings
+from chalicelib.ws import channels_access
+from chalicelib.ws.broadcaster import Broadcaster, broadcaster
+
+MAX_MESSAGE_BYTES = 4096
+
+
+def connect(connection_id: str, query: dict | None) -> dict:
+    """API Gateway refuses the upgrade unless this answers 200."""
+    token = (query or {}).get("token")
+    try:
+        principal = authenticate(f"Bearer {token}" if token else None, get_settings())
+    except Unauthorized as e:
+        return {"statusCode": 401, "body": json.dumps({"error": {"code": e.code, "message": e.message}})}
+    store.put_connection(Connection(
+        keys.connection(connection_id), keys.META, connection_id=connection_id, user_id=principal.user_id,
+        key_id=principal.key_id, scope_team_id=principal.scope_team_id, expires_at=_expiry(),
+    ))
+    return {"statusCode": 200}
+
+
+def disconnect(connection_id: str) -> None:
+    store.forget_connection(connection_id)
+
+
+def _expiry() -> int:
+    return int(time.time()) + get_settings().ws_connection_ttl_seconds
+
+
+def _error(code: str, message: str, **extra) -> dict:
+    return {"type": "error", "code": code, "message": message, **extra}
+
+
+def message(connection_id: str, body: str, out: Broadcaster | None = None) -> None:
+    out = out or broadcaster()
+    if out is None:
+        raise RuntimeError("MA_WS_MANAGEMENT_URL is not set: the WebSocket API cannot reply")
+    reply = _handle(connection_id, body, out)
+    if reply is not None:
+        out.post(connection_id, reply)
+
+
+def _parse(body: str) -> dict:
+    if body is None or len(body.encode()) > MAX_MESSAGE_BYTES:
+        raise BadRequest(f"Messages are limited to {MAX_MESSAGE_BYTES} bytes", code="message_too_large")
+    try:
+        data = json.loads(body)
+    except ValueError as e:
+        raise BadRequest("The message is not JSON", code="invalid_json") from e
+    if not isinstance(data, dict) or data.get("action") not in ("subscribe", "unsubscribe", "ping"):
+        raise BadRequest("action must be subscribe, unsubscribe or ping", code="unknown_action")
+    return data
+
+
+def _handle(connection_id: str, body: str, out: Broadcaster) -> dict | None:
+    channel = None
+    try:
+        data = _parse(body)
+        if data["action"] == "ping":
+            return {"type": "pong"}
+        channel = data.get("channel")
+        if not isinstance(channel, str):
+            raise BadRequest("channel is required", code="missing_channel")
+        connection = store.find_connection(connection_id)
+        if connection is None:
+            raise Unauthorized("The connection is not registered; reconnect", code="unknown_connection")
+        if data["action"] == "unsubscribe":
+            channels_access.parse(channel)
+            store.unsubscribe(connection_id, channel)
+            return {"type": "unsubscribed", "channel": channel}
+        return _subscribe(connection, channel, data.get("since"), out)
+    except AppError as e:
+        return _error(e.code, e.message, **({"channel": channel} if channel else {}))
+    except Exception:
+        logger.exception("websocket message failed", extra={"connectionId": connection_id})
+        return _error("internal_error", "The message could not be handled", **({"channel": channel} if channel else {}))
+
+
+def _principal(connection: Connection) -> Principal:
+    if connection.key_id:  # a key revoked after connecting no longer subscribes
+        from chalicelib.db import api_keys
+
+        key = api_keys.find(connection.key_id)
+        if key is None or key.revoked_at is not None:
+            raise Unauthorized("The API key was revoked", code="invalid_token")
+    return Principal(user_id=connection.user_id, key_id=connection.key_id, scope_team_id=connection.scope_team_id)
+
+
+def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) -> None:
+    if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+        raise BadRequest("since must be a non-negative integer offset", code="invalid_since")
+    channels_access.authorize(_principal(connection), channel)
+    source = channels_access.log_source(channel)
+    cursor = None
+    if source is not None:
+        cursor = since if since is not None else source.end()
+    elif since is not None:
+        raise BadRequest("This channel has no stored log to resume from", code="resume_unsupported")
+    store.subscribe(connection.connection_id, channel, _expiry(), cursor)
+    ack = {"type": "subscribed", "channel": channel}
+    if cursor is not None:
+        ack["offset"] = cursor
+    out.post(connection.connection_id, ack)
+    if source is not None:
+        out.catch_up(channel, connection.connection_id, source, cursor)
+    current = _current_state(channel)
+    if current is not None:
+        out.post(connection.connection_id, current)
+    return None
+
+
+def _current_state(channel: str) -> dict | None:
+    """What a late subscriber should know at once (a build's status, for one)."""
+    kind, item_id, logs = channels_access.parse(channel)
+    if kind == "build" and not logs:
+        from chalicelib.db import builds
+
+        build = builds.find(item_id)
+        if build is not None:
+            return {"channel": channel, "type": "status", "status": build.status, "buildId": build.build_id,
+                    "reason": build.reason, "current": True}
+    return None

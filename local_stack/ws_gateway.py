@@ -1,0 +1,227 @@
+"""The local stand-in for API Gateway's WebSocket API.
+
+A WebSocket server (the `websockets` library) on MA_WS_PORT turns a client's connect, messages and
+disconnect into API-Gateway-shaped Lambda events for the same Chalice handlers AWS invokes
+(`ws_connect`, `ws_message`, `ws_disconnect` in app.py); the $connect handler decides, before the
+upgrade, whether the connection is accepted. A second, plain HTTP server on MA_WS_MGMT_PORT serves
+API Gateway's management API (`POST|GET|DELETE /@connections/{id}`), so the broadcaster's boto3
+`apigatewaymanagementapi` client works unchanged with its endpoint pointed here; an unknown
+connection answers 410 GoneException, as in AWS.
+
+The token travels in the query string (browsers cannot set headers on a WebSocket): nothing here
+logs request paths.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from local_stack.dispatcher import LambdaContext
+
+Handler = Callable[[dict, Any], Any]
+SEND_TIMEOUT = 10.0
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class Gateway:
+    def __init__(self, host: str, ws_port: int, mgmt_port: int, *, connect: Handler, message: Handler,
+                 disconnect: Handler, api_id: str = "local", stage: str = "local"):
+        self.host, self.ws_port, self.mgmt_port = host, ws_port, mgmt_port
+        self.handlers = {"$connect": connect, "$default": message, "$disconnect": disconnect}
+        self.api_id, self.stage = api_id, stage
+        self.connections: dict[str, Any] = {}
+        self.connected_at: dict[str, int] = {}
+        self.last_active: dict[str, int] = {}
+        self.pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="ws-handler")
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._http: ThreadingHTTPServer | None = None
+
+    # --- events ------------------------------------------------------------------------------
+
+    def _event(self, route: str, connection_id: str, *, body: str | None = None, query: dict | None = None,
+               headers: dict | None = None, source_ip: str = "127.0.0.1") -> dict:
+        kind = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
+        now = _now_ms()
+        return {
+            "requestContext": {
+                "routeKey": route, "eventType": kind, "connectionId": connection_id,
+                "apiId": self.api_id, "stage": self.stage, "domainName": f"{self.host}:{self.ws_port}",
+                "requestId": str(uuid.uuid4()), "requestTimeEpoch": now,
+                "connectedAt": self.connected_at.get(connection_id, now),
+                "identity": {"sourceIp": source_ip},
+            },
+            "queryStringParameters": query or None, "headers": headers or {}, "body": body,
+            "isBase64Encoded": False,
+        }
+
+    async def _invoke(self, route: str, event: dict) -> Any:
+        context = LambdaContext(function_name=f"ws{route}", aws_request_id=event["requestContext"]["requestId"],
+                                deadline_ms=time.time() * 1000 + 29_000)
+        assert self.loop is not None
+        return await self.loop.run_in_executor(self.pool, self.handlers[route], event, context)
+
+    # --- the WebSocket side ----------------------------------------------------------------
+
+    async def _process_request(self, connection, request):
+        connection_id = secrets.token_urlsafe(12)
+        self.connected_at[connection_id] = _now_ms()
+        query = dict(parse_qsl(urlsplit(request.path).query))
+        peer = connection.remote_address[0] if connection.remote_address else "127.0.0.1"
+        event = self._event("$connect", connection_id, query=query, headers=dict(request.headers), source_ip=peer)
+        try:
+            result = await self._invoke("$connect", event) or {}
+        except Exception:
+            self.connected_at.pop(connection_id, None)
+            return connection.respond(500, "Internal server error\n")
+        status = int(result.get("statusCode", 200))
+        if status != 200:
+            self.connected_at.pop(connection_id, None)
+            return connection.respond(status, (result.get("body") or "Forbidden") + "\n")
+        connection.ma_connection_id = connection_id
+        self.connections[connection_id] = connection
+        return None
+
+    async def _serve_connection(self, connection) -> None:
+        connection_id = connection.ma_connection_id
+        self.last_active[connection_id] = _now_ms()
+        try:
+            async for raw in connection:
+                self.last_active[connection_id] = _now_ms()
+                body = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+                try:
+                    await self._invoke("$default", self._event("$default", connection_id, body=body))
+                except Exception:
+                    pass  # as API Gateway: the client gets nothing back from a failed integration
+        except Exception:
+            pass
+        finally:
+            self.connections.pop(connection_id, None)
+            try:
+                await self._invoke("$disconnect", self._event("$disconnect", connection_id))
+            except Exception:
+                pass
+            self.connected_at.pop(connection_id, None)
+            self.last_active.pop(connection_id, None)
+
+    async def _main(self) -> None:
+        from websockets.asyncio.server import serve
+
+        self.loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with serve(self._serve_connection, self.host, self.ws_port, process_request=self._process_request,
+                         max_size=128 * 1024, ping_interval=20, ping_timeout=20):
+            self._ready.set()
+            await self._stop.wait()
+
+    # --- the management API ----------------------------------------------------------------
+
+    def send(self, connection_id: str, data: bytes) -> bool:
+        connection = self.connections.get(connection_id)
+        if connection is None or self.loop is None:
+            return False
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        future = asyncio.run_coroutine_threadsafe(connection.send(text if text is not None else data), self.loop)
+        try:
+            future.result(SEND_TIMEOUT)
+            return True
+        except Exception:
+            return False
+
+    def close(self, connection_id: str) -> bool:
+        connection = self.connections.get(connection_id)
+        if connection is None or self.loop is None:
+            return False
+        asyncio.run_coroutine_threadsafe(connection.close(), self.loop)
+        return True
+
+    def _management_handler(self):
+        gateway = self
+
+        class Management(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # paths hold connection ids only, but stay quiet
+                pass
+
+            def _reply(self, status: int, body: dict | None = None, error: str | None = None) -> None:
+                data = json.dumps(body).encode() if body is not None else b""
+                self.send_response(status)
+                if error:
+                    self.send_header("x-amzn-ErrorType", error)
+                if data:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _connection_id(self) -> str | None:
+                path = unquote(urlsplit(self.path).path)
+                prefix = "/@connections/"
+                return path[len(prefix):] if path.startswith(prefix) and len(path) > len(prefix) else None
+
+            def _gone(self) -> None:
+                self._reply(410, {"message": "Gone"}, error="GoneException")
+
+            def do_POST(self):
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                connection_id = self._connection_id()
+                if connection_id is None:
+                    return self._reply(404, {"message": "Not Found"}, error="NotFoundException")
+                if len(data) > 128 * 1024:
+                    return self._reply(413, {"message": "Payload too large"}, error="PayloadTooLargeException")
+                self._reply(200) if gateway.send(connection_id, data) else self._gone()
+
+            def do_GET(self):
+                connection_id = self._connection_id()
+                if connection_id is None or connection_id not in gateway.connections:
+                    return self._gone()
+                connected = gateway.connected_at.get(connection_id, _now_ms())
+                self._reply(200, {"ConnectedAt": _iso(connected), "Identity": {"SourceIp": "127.0.0.1"},
+                                  "LastActiveAt": _iso(gateway.last_active.get(connection_id, connected))})
+
+            def do_DELETE(self):
+                connection_id = self._connection_id()
+                if connection_id is None or not gateway.close(connection_id):
+                    return self._gone()
+                self._reply(204)
+
+        return Management
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "Gateway":
+        threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True, name="ws-gateway").start()
+        if not self._ready.wait(30):
+            raise RuntimeError("the WebSocket gateway did not start")
+        self._http = ThreadingHTTPServer((self.host, self.mgmt_port), self._management_handler())
+        self._http.daemon_threads = True
+        threading.Thread(target=self._http.serve_forever, daemon=True, name="ws-management").start()
+        return self
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        if self.loop is not None and self._stop is not None:
+            self.loop.call_soon_threadsafe(self._stop.set)

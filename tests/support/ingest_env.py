@@ -1,0 +1,121 @@
+"""An in-process ingest environment: moto server on loopback and chDB in this test process.
+
+chDB lets a process open one data directory only, so the environment is a per-process singleton
+shared by every test module that needs it (the local stack subprocess opens its own directory).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from tests.support.stack import free_port
+
+BUCKET = "mastra-admin-local-artifacts"
+_env: "IngestEnv | None" = None
+_ids = itertools.count()
+
+
+@dataclass
+class IngestEnv:
+    moto_url: str
+    s3: Any
+    sqs: Any
+    client: Any  # clickhouse-connect chDB client
+    writer: Any
+    path: str
+
+    def ingestor(self, writer: Any = None, **kwargs: Any):
+        from chalicelib.services.observability_ingest import Ingestor
+
+        return Ingestor(self.s3, writer or self.writer, **kwargs)
+
+    def put(self, key: str, body: bytes, metadata: dict | None = None) -> str:
+        return self.s3.put_object(Bucket=BUCKET, Key=key, Body=body, Metadata=metadata or {})["ETag"].strip('"')
+
+    def count(self, sql: str, **params: Any) -> int:
+        return int(self.client.query(sql, parameters=params).result_rows[0][0] or 0)
+
+
+def ingest_env() -> IngestEnv:
+    global _env
+    if _env is not None:
+        return _env
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from chalicelib.analytics.migrate import migrate
+    from chalicelib.analytics.writer import Writer
+    import clickhouse_connect
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=url, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    path = tempfile.mkdtemp(prefix="ma-ingest-chdb-")
+    import atexit, shutil
+
+    atexit.register(shutil.rmtree, path, True)
+    atexit.register(server.stop)
+    client = clickhouse_connect.get_client(interface="chdb", path=path)
+    writer = Writer(client, "chdb")
+    migrate(writer)
+    _env = IngestEnv(url, s3, sqs, client, writer, path)
+    return _env
+
+
+def s3_notification(bucket: str, key: str, etag: str, size: int = 0) -> str:
+    """The body S3 sends to SQS for an ObjectCreated event (key URL-encoded, as AWS does)."""
+    return json.dumps({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-23T12:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+               "object": {"key": quote(key, safe=""), "size": size, "eTag": etag, "sequencer": "0A1B2C3D4E5F"}},
+    }]})
+
+
+def sqs_event(*bodies: str) -> dict:
+    """A Lambda SQS event with a unique messageId per record (chalice's test client repeats one)."""
+    records = []
+    for body in bodies:
+        n = next(_ids)
+        records.append({
+            "messageId": f"msg-{n}-{uuid.uuid4()}", "receiptHandle": f"rh-{n}", "body": body,
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "s3",
+                           "ApproximateFirstReceiveTimestamp": "0"},
+            "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:mastra-admin-local-ingest", "awsRegion": "us-east-1",
+        })
+    return {"Records": records}
+
+
+def down_writer(env: IngestEnv, state: dict) -> Any:
+    """A Writer whose engine is unreachable while state['down'] is true."""
+    from chalicelib.analytics.writer import Writer
+
+    class FlakyClient:
+        def __getattr__(self, name: str) -> Any:
+            real = getattr(env.client, name)
+            if not callable(real):
+                return real
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                if state["down"]:
+                    raise ConnectionRefusedError("ClickHouse is down (test)")
+                return real(*args, **kwargs)
+
+            return call
+
+    return Writer(FlakyClient(), "chdb")
+
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

@@ -1,0 +1,54 @@
+"""Put observability JSONL into the running local stack's S3 and wait until the API serves it."""
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from tests.support.observability_records import Scope, jsonl, trace
+
+BUCKET = "mastra-admin-local-artifacts"
+
+
+def put_records(stack, scope: Scope, kind: str, records: list[dict], name: str | None = None) -> str:
+    key = scope.s3_key(kind, name)
+    stack.aws("s3").put_object(Bucket=BUCKET, Key=key, Body=jsonl(records))
+    return key
+
+
+def upload_directory(stack, scope: Scope, directory: Path) -> list[str]:
+    """Ship a directory the way the deployed server's shipper does: {kind}/*.jsonl -> S3.
+
+    For the e2e test: point it at the observability/ directory a real mastra-weather server wrote.
+    """
+    keys = []
+    for kind in ("spans", "logs", "metrics", "scores"):
+        for path in sorted((directory / kind).glob("*.jsonl")) if (directory / kind).is_dir() else []:
+            key = scope.s3_key(kind, path.name)
+            stack.aws("s3").put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes())
+            keys.append(key)
+    return keys
+
+
+def wait_for(fetch, predicate, timeout: float = 60, interval: float = 0.3):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fetch()
+        if predicate(last):
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last: {getattr(last, 'text', last)!r:.500}")
+
+
+def ingest_one_trace(stack, session, team_id: str, project_id: str, deployment_id: str) -> str:
+    """Upload one agent trace for the project and wait until the trace API returns it."""
+    scope = Scope(team_id, project_id, deployment_id)
+    trace_id = uuid.uuid4().hex
+    start = datetime.now(timezone.utc) - timedelta(minutes=5)
+    put_records(stack, scope, "spans", trace(scope, start, random.Random(3), trace_id=trace_id))
+    wait_for(lambda: session.get(stack.url(f"/projects/{project_id}/traces/{trace_id}")),
+             lambda r: r.status_code == 200)
+    return trace_id
