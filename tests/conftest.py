@@ -12,6 +12,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 from tests.support.jwts import HS256_SECRET, token_for  # noqa: E402
 from tests.support.builds import BUILD_ENV  # noqa: E402
 from tests.support.github_fake import FakeGitHub  # noqa: E402
+from tests.support.deploys import kill_servers  # noqa: E402
 from tests.support.stack import start_stack, stop_stack  # noqa: E402
 
 
@@ -33,6 +34,7 @@ def stack(tmp_path_factory, github):
         "MA_JWT_HS256_SECRET": HS256_SECRET, "MA_GITHUB_API_URL": github.url, **BUILD_ENV})
     yield s
     stop_stack(s)
+    kill_servers(s.home)  # deployed servers outlive the stack on purpose
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ PATH_PARAMS = {
     "deploymentId": {"type": "string", "pattern": f"^{PREFIXES['deployment']}[0-9a-z]{{26}}$"},
     "buildId": {"type": "string", "pattern": f"^{PREFIXES['build']}[0-9a-z]{{26}}$"},
     "keyId": {"type": "string", "pattern": f"^{PREFIXES['apikey']}[0-9a-z]{{26}}$"},
+    "deployId": {"type": "string", "pattern": f"^{PREFIXES['deploy']}[0-9a-z]{{26}}$"},
+    "serverId": {"type": "string", "pattern": f"^{PREFIXES['server']}[0-9a-z]{{26}}$"},
     "userId": {"type": "string", "pattern": r"^[A-Za-z0-9._:@|+-]{1,128}$"},
     "name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"},
     "traceId": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"},

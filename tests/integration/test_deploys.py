@@ -271,7 +271,7 @@ def test_observability_files_are_shipped_when_closed_and_at_stop(stack, owner, t
                                                       Prefix=prefix).get("Contents", [])]
 
     wait_for(lambda: keys() == [prefix + name], 10, what="the closed file shipped")
-    assert not (closed / name).exists()
+    wait_for(lambda: not (closed / name).exists(), 5, what="the shipped file removed")
     # A file the server could not rotate (killed) is shipped at stop, whole lines only.
     (Path(obs) / "logs").mkdir(exist_ok=True)
     (Path(obs) / "logs" / "current.jsonl").write_text('{"kind":"log","n":1}\n{"kind":"log","n":2}\n{"half')

@@ -63,6 +63,31 @@ class World:
         self.slow_builds.append(build)
         return build
 
+    def deployed(self):
+        """(deploymentId, buildId, serverId) of a tiny project built and serving; made once per world."""
+        if getattr(self, "_deployed", None) is None:
+            import time
+
+            owner = self.owner()
+            project = owner.post(self.url(f"/teams/{self.team}/projects"), json={
+                "name": f"served{next(_n)}", "source": {"type": "local", "path": str(self.tiny_source)}}).json()["id"]
+            deployment = owner.post(self.url(f"/projects/{project}/deployments"),
+                                    json={"type": "production"}).json()["id"]
+            build = owner.post(self.url(f"/deployments/{deployment}/builds"), json={}).json()["id"]
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                current = owner.get(self.url(f"/deployments/{deployment}")).json()
+                if current["serverId"]:
+                    break
+                time.sleep(0.3)
+            assert current["serverId"], current
+            self._deployed = (deployment, build, current["serverId"])
+        return self._deployed
+
+    def deploy(self):
+        """A deploy (stopping a deployment that never ran does no harm)."""
+        return self.owner().post(self.url(f"/deployments/{self.deployment()}/stop")).json()["id"]
+
     def token_project(self):
         project = self.project()
         self.owner().put(self.url(f"/projects/{project}/source-token"), json={"token": "ghp_x"})
@@ -136,6 +161,16 @@ def case(world: World, op: str, role: str):
         "get_metrics": lambda: ("GET", f"/projects/{world.observed()[0]}/metrics", None),
         "list_scores": lambda: ("GET", f"/projects/{world.observed()[0]}/scores", None),
         "team_usage": lambda: ("GET", f"/teams/{t}/usage", None),
+        "redeploy": lambda: ("POST", f"/deployments/{world.deployed()[0]}/redeploy", {}),
+        "rollback": lambda: ("POST", f"/deployments/{world.deployed()[0]}/rollback",
+                             {"buildId": world.deployed()[1]}),
+        "restart_deployment": lambda: ("POST", f"/deployments/{world.deployed()[0]}/restart", None),
+        "stop_deployment": lambda: ("POST", f"/deployments/{world.deployment()}/stop", None),
+        "list_deploys": lambda: ("GET", f"/deployments/{world.deployment()}/deploys", None),
+        "get_deploy": lambda: ("GET", f"/deploys/{world.deploy()}", None),
+        "list_servers": lambda: ("GET", f"/deployments/{world.deployment()}/servers", None),
+        "get_server": lambda: ("GET", f"/servers/{world.deployed()[2]}", None),
+        "get_server_logs": lambda: ("GET", f"/servers/{world.deployed()[2]}/logs", None),
     }[op]()
 
 
@@ -179,6 +214,8 @@ def test_every_route_and_role_follows_the_matrix(stack, as_user, operations, tmp
         checked += 1
     for build in world.slow_builds:  # do not leave sleeping builds to the other tests
         world.owner().post(world.url(f"/builds/{build}/cancel"))
+    if getattr(world, "_deployed", None):  # nor a running server
+        world.owner().post(world.url(f"/deployments/{world.deployed()[0]}/stop"))
     assert checked == len(operations) * len(ROLES)
 
 
@@ -188,6 +225,7 @@ def test_unauthenticated_calls_to_every_route_get_401(stack, operations):
         concrete = path.replace("{teamId}", "team_" + "0" * 26).replace("{projectId}", "prj_" + "0" * 26)
         concrete = concrete.replace("{deploymentId}", "dep_" + "0" * 26).replace("{keyId}", "key_" + "0" * 26)
         concrete = concrete.replace("{userId}", "u").replace("{name}", "N").replace("{buildId}", "bld_" + "0" * 26)
+        concrete = concrete.replace("{deployId}", "dpl_" + "0" * 26).replace("{serverId}", "srv_" + "0" * 26)
         concrete = concrete.replace("{traceId}", "t")
         r = anon.request(method, stack.url(concrete), json={})
         assert r.status_code == 401, f"{method} {path}: {r.status_code}"
