@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) bench/fanout.py
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
+	$(PY) bench/deploy.py
 
 ## Apply the ClickHouse schema and seed prices (the local stack also does it on start; stop it first:
 ## only one process may open chDB). With MA_CLICKHOUSE_INTERFACE=http MA_CLICKHOUSE_URL=... it migrates a server.

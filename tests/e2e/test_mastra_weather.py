@@ -31,6 +31,9 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mastra-weather"
 SCHEMA_FILE = REPO / "chalicelib" / "contracts" / "observability-record.v1.schema.json"
 PLANTED = "sk-weather-PLANTED-5f0c1d9e7a"
+BUILT: dict = {}  # the build of the first test (a succeeded build is deployed by itself)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,6 +78,7 @@ def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack
     started = time.monotonic()
     build = wait_build(stack, owner, start_build(stack, owner, deployment)["id"], timeout=900)
     timings["build"] = round(time.monotonic() - started, 1)
+    BUILT.update(project=project, deployment=deployment, build=build, team=team)  # the deploy test reuses it
     assert build["status"] == "succeeded", (build, log_lines(stack, owner, build["id"])[-40:])
     lines = log_lines(stack, owner, build["id"])
     assert any("==> build: npx --no-install mastra build" in line for line in lines)
@@ -192,3 +196,66 @@ def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack
     timings["observability_lines"] = count
     (tmp_path / "timings.json").write_text(json.dumps(timings, indent=2))
     print("\nmastra-weather phases:", json.dumps(timings))
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_the_example_deploys_and_its_agent_answers_through_the_router(stack, tmp_path):
+    from tests.support.deploys import via_host, via_path, wait_deploy_of_build, wait_for
+
+    owner = stack.session(stack.owner_key)
+    if not BUILT:  # run alone: build it here
+        team = owner.get(stack.url("/teams")).json()["items"][0]["id"]
+        source = tmp_path / "mastra-weather"
+        shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("node_modules", ".mastra", ".git"))
+        project, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(source)},
+                                              name="mastra-weather")
+        build = wait_build(stack, owner, start_build(stack, owner, deployment)["id"], timeout=900)
+        assert build["status"] == "succeeded", build
+        BUILT.update(project=project, deployment=deployment, build=build, team=team)
+    deployment_id, build = BUILT["deployment"], BUILT["build"]
+    assert owner.put(stack.url(f"/projects/{BUILT['project']}/env/WEATHER_API_KEY"),
+                     json={"value": PLANTED}).status_code == 200
+
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    deploy = wait_deploy_of_build(stack, owner, deployment_id, build["id"], timeout=300)
+    timings["build_to_deployed"] = round(time.monotonic() - started, 1)
+    assert deploy["status"] == "succeeded", deploy
+    deployment = owner.get(stack.url(f"/deployments/{deployment_id}")).json()
+    assert deployment["status"] == "running" and deployment["currentBuildId"] == build["id"]
+
+    # The variable set after the first deploy reaches the server with a redeploy (no rebuild).
+    r = owner.post(stack.url(f"/deployments/{deployment_id}/redeploy"), json={})
+    assert r.status_code == 202, r.text
+    from tests.support.deploys import wait_deploy
+
+    started = time.monotonic()
+    redeploy = wait_deploy(stack, owner, r.json()["id"], timeout=300)
+    timings["redeploy"] = round(time.monotonic() - started, 1)
+    assert redeploy["status"] == "succeeded", redeploy
+    deployment = owner.get(stack.url(f"/deployments/{deployment_id}")).json()
+
+    r = via_host(stack, deployment["slug"], "/health")
+    assert r.status_code == 200 and r.json() == {"success": True}
+    started = time.monotonic()
+    r = via_path(stack, deployment["slug"], "/api/agents/weatherAgent/generate", method="POST",
+                 json={"messages": [{"role": "user", "content": "Weather in Paris?"}]}, timeout=60)
+    timings["agent_call_via_router"] = round(time.monotonic() - started, 2)
+    assert r.status_code == 200, r.text[:500]
+    assert "18°C" in r.json()["text"] and "Paris" in r.json()["text"]
+
+    server_id = deployment["serverId"]
+    lines = wait_for(lambda: owner.get(stack.url(f"/servers/{server_id}/logs"), params={"tail": 200}).json()["lines"],
+                     10, what="server log lines")
+    assert lines, "the server's output is readable"
+    assert not any(PLANTED in line for line in lines), "the logger tap redacts the planted secret"
+
+    # Stopping ships the server's observability files to S3 under the ingest worker's prefix.
+    r = owner.post(stack.url(f"/deployments/{deployment_id}/stop"))
+    assert wait_deploy(stack, owner, r.json()["id"], timeout=120)["status"] == "succeeded"
+    prefix = f"observability/spans/{BUILT['team']}/{BUILT['project']}/{deployment_id}/"
+    keys = [o["Key"] for o in stack.aws("s3").list_objects_v2(
+        Bucket="mastra-admin-local-artifacts", Prefix=prefix).get("Contents", [])]
+    assert keys and all(k.endswith(".jsonl") for k in keys), keys
+    print("\nmastra-weather deploy:", json.dumps(timings))
