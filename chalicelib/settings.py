@@ -85,7 +85,7 @@ class Settings:
     ecs_subnets: tuple[str, ...] = ()
     ecs_security_groups: tuple[str, ...] = ()
     ecs_assign_public_ip: bool = False
-    ecs_image: str = "public.ecr.aws/docker/library/node:22-slim"
+    ecs_image: str = "mastra-admin-server:latest"  # infra/server-image/Dockerfile
     ecs_execution_role_arn: str = ""
     ecs_task_role_arn: str = ""
     ecs_cpu: str = "512"
@@ -148,7 +148,7 @@ class Settings:
             ecs_subnets=_list("MA_ECS_SUBNETS"),
             ecs_security_groups=_list("MA_ECS_SECURITY_GROUPS"),
             ecs_assign_public_ip=_bool("MA_ECS_ASSIGN_PUBLIC_IP", False),
-            ecs_image=_env("MA_ECS_IMAGE", "public.ecr.aws/docker/library/node:22-slim"),
+            ecs_image=_env("MA_ECS_IMAGE", "mastra-admin-server:latest"),
             ecs_execution_role_arn=_env("MA_ECS_EXECUTION_ROLE_ARN"),
             ecs_task_role_arn=_env("MA_ECS_TASK_ROLE_ARN"),
             ecs_cpu=_env("MA_ECS_CPU", "512"),
