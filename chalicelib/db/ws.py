@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import time
 
-from pynamodb.exceptions import PynamoDBException
-
 from chalicelib.db import keys
-from chalicelib.db.errors import is_condition_failure, translated
+from chalicelib.db.conditional import update_if
+from chalicelib.db.errors import translated
 from chalicelib.db.models import Connection, Subscription
 
 
@@ -53,30 +52,16 @@ def claim(channel: str, connection_id: str, expected: int | None, new: int, leas
     token = now + lease_ms
     cursor_is = Subscription.cursor == expected if expected is not None else Subscription.cursor.does_not_exist()
     free = Subscription.sending_until.does_not_exist() | (Subscription.sending_until < now)
-    try:
-        Subscription._get_connection().update_item(
-            keys.channel(channel), keys.connection(connection_id),
-            actions=[Subscription.cursor.set(new), Subscription.sending_until.set(token)],
-            condition=Subscription.pk.exists() & cursor_is & free,
-        )
-        return token
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return None
-        with translated():
-            raise
+    won = update_if(Subscription, keys.channel(channel), keys.connection(connection_id),
+                    [Subscription.cursor.set(new), Subscription.sending_until.set(token)],
+                    Subscription.pk.exists() & cursor_is & free)
+    return token if won else None
 
 
 def release(channel: str, connection_id: str, token: int) -> None:
-    try:
-        Subscription._get_connection().update_item(
-            keys.channel(channel), keys.connection(connection_id),
-            actions=[Subscription.sending_until.remove()], condition=Subscription.sending_until == token,
-        )
-    except PynamoDBException as e:
-        if not is_condition_failure(e):  # someone took over after our lease ran out: theirs now
-            with translated():
-                raise
+    # Fails only if someone took over after our lease ran out: the lease is theirs now.
+    update_if(Subscription, keys.channel(channel), keys.connection(connection_id),
+              [Subscription.sending_until.remove()], Subscription.sending_until == token)
 
 
 def go_live(channel: str, connection_id: str, expected: int, token: int | None) -> bool:
@@ -85,19 +70,10 @@ def go_live(channel: str, connection_id: str, expected: int, token: int | None) 
     now = int(time.time() * 1000)
     held = Subscription.sending_until == token if token is not None else (
         Subscription.sending_until.does_not_exist() | (Subscription.sending_until < now))
-    try:
-        Subscription._get_connection().update_item(
-            keys.channel(channel), keys.connection(connection_id),
-            actions=[Subscription.cursor.remove(), Subscription.sending_until.remove(),
-                     Subscription.live_from.set(expected)],
-            condition=Subscription.pk.exists() & (Subscription.cursor == expected) & held,
-        )
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+    return update_if(Subscription, keys.channel(channel), keys.connection(connection_id),
+                     [Subscription.cursor.remove(), Subscription.sending_until.remove(),
+                      Subscription.live_from.set(expected)],
+                     Subscription.pk.exists() & (Subscription.cursor == expected) & held)
 
 
 def find_subscription(channel: str, connection_id: str) -> Subscription | None:
