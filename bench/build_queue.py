@@ -34,6 +34,7 @@ from chalicelib.runners.build_plan import make_plan  # noqa: E402
 from chalicelib.runners.injection import inject_command  # noqa: E402
 from chalicelib.runners.node_toolchain import ensure_node  # noqa: E402
 from tests.support.builds import TINY, start_build, tiny_deployment  # noqa: E402
+from tests.support.deploys import kill_servers  # noqa: E402
 from tests.support.stack import start_stack, stop_stack  # noqa: E402
 
 NODE_CACHE = ROOT / ".cache" / "node22"
@@ -102,6 +103,7 @@ def main() -> None:
                 hand_total.append(by_hand(work, s3, node_bin, n))
         finally:
             stop_stack(stack)
+            kill_servers(work / "home")  # each succeeded build was deployed
     med = statistics.median
     print(f"builds {args.builds} (tiny fixture, alternating)")
     print(f"post_to_building_ms p50 {med(to_building) * 1000:.0f} max {max(to_building) * 1000:.0f}")

@@ -27,6 +27,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from tests.support.builds import BUILD_ENV, copy_tiny, start_build, tiny_deployment, wait_build  # noqa: E402
+from tests.support.deploys import kill_servers  # noqa: E402
 from tests.support.stack import start_stack, stop_stack  # noqa: E402
 
 LINES = 100
@@ -115,6 +116,7 @@ def main() -> None:
             single, fan, connect_s = asyncio.run(run())
         finally:
             stop_stack(stack)
+            kill_servers(Path(tmp) / "home")  # each succeeded build was deployed
     print(f"clients {args.clients}, batch {LINES} lines, rounds {args.rounds} (medians)")
     print(f"connect_and_subscribe_all_s {connect_s:.1f}")
     print(f"one_client_ms {single * 1000:.0f}")

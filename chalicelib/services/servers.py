@@ -159,7 +159,12 @@ def check_all() -> list[Checked]:
 
 
 def check_one(server: Server) -> Checked:
+    from chalicelib.db import deployments as deployment_store
+
     runner = deploy_runner_named(server.runner)
+    if deployment_store.find(server.deployment_id) is None:  # deleted while it ran: nothing routes to it
+        stop_server(server, reason="its deployment was deleted", runner=runner)
+        return Checked(server.server_id, "stopped")
     probe = runner.probe(server)
     now = utcnow()
     if not probe.alive:

@@ -7,6 +7,7 @@ import time
 from tests.support.builds import (
     BUILD_ENV, build_processes, copy_tiny, log_lines, start_build, tiny_deployment, wait_build, wait_log,
 )
+from tests.support.deploys import kill_servers
 from tests.support.stack import start_stack, stop_stack
 
 
@@ -39,3 +40,4 @@ def test_a_build_in_flight_during_a_crash_finishes_after_restart(tmp_path):
         assert any("re-queued" in line for line in lines)
     finally:
         stop_stack(stack)
+        kill_servers(home)  # the succeeded build was deployed

@@ -282,3 +282,11 @@ def test_observability_files_are_shipped_when_closed_and_at_stop(stack, owner, t
     assert len(objects) == 1
     body = s3.get_object(Bucket="mastra-admin-local-artifacts", Key=objects[0]["Key"])["Body"].read().decode()
     assert body == '{"kind":"log","n":1}\n{"kind":"log","n":2}\n'
+
+
+def test_deleting_a_deployment_stops_its_server_at_the_next_check(stack, owner, team, tmp_path):
+    _, deployment, _, _ = _deployed(stack, owner, team, tmp_path, name="deleted")
+    server = owner.get(stack.url(f"/servers/{deployment['serverId']}")).json()
+    assert owner.delete(stack.url(f"/deployments/{deployment['id']}")).status_code == 204
+    wait_for(lambda: server["pid"] not in server_processes(stack.home), 10, what="the server stopped")
+    assert via_path(stack, deployment["slug"], "/").status_code == 404
