@@ -88,7 +88,7 @@ def main() -> int:
     if args.keep:
         shutil.rmtree(db, ignore_errors=True)
     client = clickhouse_connect.get_client(interface="chdb", path=db)
-    writer = Writer(client, "chdb")
+    writer = Writer(client, "chdb", client_factory=lambda: clickhouse_connect.get_client(interface="chdb", path=db))
     migrate(writer)
     # The ceiling's target: the same schema, views included, in a database of its own.
     client.command("CREATE DATABASE IF NOT EXISTS bench_ceiling")

@@ -58,7 +58,7 @@ def default_ingestor() -> Ingestor:
 
     settings = get_settings()
     return Ingestor(client("s3"), get_writer(), chunk_bytes=settings.ingest_chunk_mb << 20,
-                    tmp_dir=settings.ingest_tmp_dir or None)
+                    tmp_dir=settings.ingest_tmp_dir or None, insert_workers=settings.ingest_insert_workers)
 
 
 def record_handler(record: Any, ingestor: Ingestor | None = None) -> list[IngestResult]:
