@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/cold_start.py
 	$(PY) bench/build_queue.py
+	$(PY) bench/fanout.py
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
 

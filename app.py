@@ -32,6 +32,18 @@ def ingest_queue_consumer(event):
     return ingest.handle(event.to_dict(), event.context)
 
 
+@app.on_cw_event({
+    "source": ["aws.codebuild"],
+    "detail-type": ["CodeBuild Build State Change"],
+    "detail": {"project-name": [_settings.codebuild_project],
+               "build-status": ["SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"]},
+}, name="codebuild_completion")
+def codebuild_completion(event):
+    from chalicelib.services.codebuild_completion import handle_state_change
+
+    return handle_state_change(event.to_dict())
+
+
 @app.on_ws_connect()
 def ws_connect(event):
     from chalicelib.ws import service

@@ -10,7 +10,6 @@ trace + the price table) and the metrics query (trace and model families from th
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import statistics

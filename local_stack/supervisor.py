@@ -29,6 +29,7 @@ class LocalConfig:
     host: str
     api_port: int
     ws_port: int
+    ws_mgmt_port: int
     router_port: int
     moto_port: int
 
@@ -40,6 +41,7 @@ class LocalConfig:
             host=os.environ.get("MA_HOST", "127.0.0.1"),
             api_port=int(os.environ.get("MA_API_PORT", "8000")),
             ws_port=int(os.environ.get("MA_WS_PORT", "8001")),
+            ws_mgmt_port=int(os.environ.get("MA_WS_MGMT_PORT", "8002")),
             router_port=int(os.environ.get("MA_ROUTER_PORT", "3100")),
             moto_port=int(os.environ.get("MA_MOTO_PORT", "4566")),
         )
@@ -64,6 +66,7 @@ def configure_environment(cfg: LocalConfig) -> None:
     os.environ["MA_CLICKHOUSE_INTERFACE"] = "chdb"
     os.environ["MA_CLICKHOUSE_PATH"] = str(cfg.home / "clickhouse")
     os.environ.setdefault("MA_PUBLIC_DOMAIN", f"localhost:{cfg.router_port}")
+    os.environ["MA_WS_MANAGEMENT_URL"] = f"http://127.0.0.1:{cfg.ws_mgmt_port}"
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "mastra-admin")
     os.environ["MA_HOME"] = str(cfg.home)
     os.environ.setdefault("MA_BUILD_ROOT", str(cfg.home / "builds"))
@@ -123,6 +126,15 @@ class WorkerKeeper:
         if self.proc is not None:
             processes.stop(self.proc)
         self.log.close()
+
+
+def start_gateway(cfg: LocalConfig):
+    """The WebSocket API (the same Chalice handlers) and its @connections management API."""
+    from app import ws_connect, ws_disconnect, ws_message
+    from local_stack.ws_gateway import Gateway
+
+    return Gateway(cfg.host, cfg.ws_port, cfg.ws_mgmt_port, connect=ws_connect, message=ws_message,
+                   disconnect=ws_disconnect).start()
 
 
 def start_ingest_pump(settings):
@@ -207,7 +219,8 @@ def serve_api(cfg: LocalConfig):
 
 def main() -> int:
     cfg = LocalConfig.from_env()
-    for name, port in (("API", cfg.api_port), ("moto", cfg.moto_port)):
+    for name, port in (("API", cfg.api_port), ("moto", cfg.moto_port), ("WS", cfg.ws_port),
+                       ("WS_MGMT", cfg.ws_mgmt_port)):
         if not _port_free(cfg.host if name == "API" else "127.0.0.1", port):
             print(f"error: port {port} for the {name} is in use (set MA_{name.upper()}_PORT)", file=sys.stderr)
             return 2
@@ -226,6 +239,7 @@ def main() -> int:
     server = None
     keeper = None
     ingest_pump = None
+    gateway = None
 
     def shutdown(signum, _frame):
         stopping.set()
@@ -254,6 +268,7 @@ def main() -> int:
         ingest_pump = start_ingest_pump(settings)  # here, not in the worker: only this process opens chDB
         token = bootstrap_owner(cfg)
         server = serve_api(cfg)
+        gateway = start_gateway(cfg)
         keeper = WorkerKeeper(cfg, stopping)
         keeper.start()
         from chalicelib.services import health
@@ -267,12 +282,16 @@ def main() -> int:
         else:
             print(f"owner API key: {cfg.home / 'owner-key'}", flush=True)
         print(f"try: curl -H \"Authorization: Bearer $(cat {cfg.home / 'owner-key'})\" {cfg.api_url}/teams", flush=True)
-        print(f"mastra-admin ready api={cfg.api_url}", flush=True)
+        print(f"live: ws://{cfg.host}:{cfg.ws_port}/?token=<key>  then "
+              '{"action":"subscribe","channel":"build:<buildId>"}', flush=True)
+        print(f"mastra-admin ready api={cfg.api_url} ws=ws://{cfg.host}:{cfg.ws_port}", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         stopping.set()
+        if gateway is not None:
+            gateway.stop()
         if ingest_pump is not None:
             ingest_pump.stop()
         if keeper is not None:

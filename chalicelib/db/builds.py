@@ -12,6 +12,7 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.db import keys
+from chalicelib.db.conditional import update_if
 from chalicelib.db.connection import connection
 from chalicelib.db.errors import is_condition_failure, translated
 from chalicelib.db.models import ActiveBuild, Build, BuildLogChunk, utcnow
@@ -95,34 +96,14 @@ def drop_marker(build_id: str) -> None:
 
 def renew_lease(build_id: str, attempt: int, until: datetime) -> bool:
     """The worker's heartbeat; False once the build is no longer this attempt's (cancelled, reaped)."""
-    try:
-        Build._get_connection().update_item(
-            keys.build(build_id), keys.META,
-            actions=[Build.lease_expires_at.set(until)],
-            condition=(Build.status == "building") & (Build.attempt == attempt),
-        )
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+    return update_if(Build, keys.build(build_id), keys.META, [Build.lease_expires_at.set(until)],
+                     (Build.status == "building") & (Build.attempt == attempt))
 
 
 def set_fields(build_id: str, attempt: int, **fields) -> bool:
     """Record facts of a running attempt (external id, log lines) without changing its status."""
-    actions = [getattr(Build, n).set(v) for n, v in fields.items()]
-    try:
-        Build._get_connection().update_item(
-            keys.build(build_id), keys.META, actions=actions,
-            condition=Build.attempt == attempt,
-        )
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+    return update_if(Build, keys.build(build_id), keys.META, [getattr(Build, n).set(v) for n, v in fields.items()],
+                     Build.attempt == attempt)
 
 
 def append_log(build_id: str, offset: int, lines: list[str]) -> None:

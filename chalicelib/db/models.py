@@ -251,6 +251,9 @@ class Subscription(BaseItem, discriminator="Subscription"):
     # Log channels: offset of the next line this connection is owed. Advanced only by a conditional
     # write, so the resume path and the live path never both send the same line.
     cursor = NumberAttribute(null=True)
+    # While a sender posts the range it claimed, others wait (epoch ms): lines arrive in order.
+    sending_until = NumberAttribute(null=True, attr_name="sendingUntil")
+    live_from = NumberAttribute(null=True, attr_name="liveFrom")  # where resume handed over to live
 
 
 class WebhookDelivery(BaseItem, discriminator="WebhookDelivery"):

@@ -5,10 +5,11 @@ Query on GSI1 (CONN#{id}), for cleanup when it disconnects or is found gone.
 """
 from __future__ import annotations
 
-from pynamodb.exceptions import PynamoDBException
+import time
 
 from chalicelib.db import keys
-from chalicelib.db.errors import is_condition_failure, translated
+from chalicelib.db.conditional import update_if
+from chalicelib.db.errors import translated
 from chalicelib.db.models import Connection, Subscription
 
 
@@ -44,20 +45,35 @@ def subscribers(channel: str) -> list[Subscription]:
         return list(Subscription.query(keys.channel(channel)))
 
 
-def claim(channel: str, connection_id: str, expected: int | None, new: int) -> bool:
-    """Advance a subscription's log cursor from `expected` to `new`; whoever succeeds sends the lines."""
-    condition = Subscription.cursor == expected if expected is not None else Subscription.cursor.does_not_exist()
-    try:
-        Subscription._get_connection().update_item(
-            keys.channel(channel), keys.connection(connection_id),
-            actions=[Subscription.cursor.set(new)], condition=condition & Subscription.pk.exists(),
-        )
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+def claim(channel: str, connection_id: str, expected: int | None, new: int, lease_ms: int) -> int | None:
+    """Advance a subscription's log cursor from `expected` to `new` and hold the right to send that
+    range for `lease_ms`; returns the lease token (release it after sending), None if lost."""
+    now = int(time.time() * 1000)
+    token = now + lease_ms
+    cursor_is = Subscription.cursor == expected if expected is not None else Subscription.cursor.does_not_exist()
+    free = Subscription.sending_until.does_not_exist() | (Subscription.sending_until < now)
+    won = update_if(Subscription, keys.channel(channel), keys.connection(connection_id),
+                    [Subscription.cursor.set(new), Subscription.sending_until.set(token)],
+                    Subscription.pk.exists() & cursor_is & free)
+    return token if won else None
+
+
+def release(channel: str, connection_id: str, token: int) -> None:
+    # Fails only if someone took over after our lease ran out: the lease is theirs now.
+    update_if(Subscription, keys.channel(channel), keys.connection(connection_id),
+              [Subscription.sending_until.remove()], Subscription.sending_until == token)
+
+
+def go_live(channel: str, connection_id: str, expected: int, token: int | None) -> bool:
+    """Switch a caught-up subscription to live delivery (no cursor, no per-batch writes); only if
+    nobody advanced its cursor meanwhile, and (token None) nobody holds the send lease."""
+    now = int(time.time() * 1000)
+    held = Subscription.sending_until == token if token is not None else (
+        Subscription.sending_until.does_not_exist() | (Subscription.sending_until < now))
+    return update_if(Subscription, keys.channel(channel), keys.connection(connection_id),
+                     [Subscription.cursor.remove(), Subscription.sending_until.remove(),
+                      Subscription.live_from.set(expected)],
+                     Subscription.pk.exists() & (Subscription.cursor == expected) & held)
 
 
 def find_subscription(channel: str, connection_id: str) -> Subscription | None:

@@ -111,3 +111,8 @@ def make_plan(src: Path) -> Plan:
     else:
         output = "."
     return Plan(manager, detected_by, mastra, tuple(phases), output)
+
+
+def describe(plan: Plan) -> str:
+    return (f"package manager: {plan.package_manager} (from {plan.detected_by}); "
+            f"{'Mastra project' if plan.mastra else 'Node project'}")

@@ -33,7 +33,7 @@ from chalicelib.aws import error_code
 from chalicelib.db.models import Build
 from chalicelib.errors import Unavailable
 from chalicelib.runners import injection
-from chalicelib.runners.build_plan import PlanError, make_plan
+from chalicelib.runners.build_plan import PlanError, describe, make_plan
 from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome, artifact_key
 from chalicelib.runners.buildspec import BUNDLE_DIR, STAMP_FILE, buildspec_text, render_buildspec
 from chalicelib.settings import Settings
@@ -145,8 +145,7 @@ class CodeBuildRunner:
             plan = make_plan(job.source_dir)
         except PlanError as e:
             return Outcome("failed", reason=str(e))
-        log(f"package manager: {plan.package_manager} (from {plan.detected_by}); "
-            f"{'Mastra project' if plan.mastra else 'Node project'}")
+        log(describe(plan))
         if cancel.is_set():
             return Outcome("cancelled", reason="cancelled")
         spec = buildspec_text(render_buildspec(plan, job))

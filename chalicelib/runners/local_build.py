@@ -22,7 +22,7 @@ from pathlib import Path
 from chalicelib import aws
 from chalicelib.db.models import Build
 from chalicelib.runners import injection
-from chalicelib.runners.build_plan import Phase, PlanError, make_plan
+from chalicelib.runners.build_plan import Phase, PlanError, describe, make_plan
 from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome
 from chalicelib.runners.node_toolchain import ensure_node
 from chalicelib.settings import Settings
@@ -102,8 +102,7 @@ class LocalBuildRunner:
             plan = make_plan(job.source_dir)
         except PlanError as e:
             return Outcome("failed", reason=str(e))
-        log(f"package manager: {plan.package_manager} (from {plan.detected_by}); "
-            f"{'Mastra project' if plan.mastra else 'Node project'}")
+        log(describe(plan))
         node_bin = self._node()
         env = self._env(job, node_bin)
         output = (job.source_dir / plan.output_dir).resolve()

@@ -100,6 +100,7 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
         store.set_fields(build_id, attempt, external_id=outcome.external_id,
                          lease_expires_at=utcnow() + timedelta(seconds=settings.build_timeout_seconds + 300))
         log.close()
+        shutil.rmtree(workspace, ignore_errors=True)  # Lambda's /tmp outlives the invocation
         return "started"
     finish(claimed, attempt, outcome, log)
     shutil.rmtree(workspace, ignore_errors=True)

@@ -108,7 +108,10 @@ def cancel_build(access: Access, build_id: str) -> api.BuildOut:
     if moved.runner and moved.runner != "local":
         from chalicelib.runners.factory import build_runner
 
-        build_runner().stop(moved)
+        try:
+            build_runner().stop(moved)
+        except Unavailable:  # recorded as cancelled; the reaper's check stops it when CodeBuild answers
+            logger.warning("cancel: runner unreachable", extra={"buildId": moved.build_id})
     publish_status(moved)
     return views.build(moved)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
@@ -26,7 +27,8 @@ from chalicelib.ws.channels_access import LogSource, log_source
 
 FRAME_BYTES = 32 * 1024  # API Gateway's frame size; a message may be up to 128 KB
 MAX_MESSAGE_BYTES = 128 * 1024
-CLAIM_ATTEMPTS = 5
+CLAIM_ATTEMPTS = 40
+SEND_LEASE_MS = 10_000
 POST_CONCURRENCY = 32
 
 
@@ -109,36 +111,80 @@ class Broadcaster:
 
     def _send_log(self, sub: Subscription, source: LogSource, message: dict) -> None:
         offset, lines = int(message["offset"]), list(message["lines"])
-        end = offset + len(lines)
-        cursor = sub.cursor
-        for _ in range(CLAIM_ATTEMPTS):
-            start = int(cursor) if cursor is not None else offset
-            if start >= end:
-                return
-            if store.claim(sub.channel, sub.connection_id, None if cursor is None else int(cursor), end):
-                break
-            fresh = store.find_subscription(sub.channel, sub.connection_id)
-            if fresh is None:
-                return
-            cursor = fresh.cursor
-        else:
+        if sub.cursor is None:
+            # Live: batches of a channel are published one after another, in offset order, so
+            # they go straight out with no write per subscriber.
+            self.post_all(sub.connection_id, split_log(sub.channel, offset, lines))
             return
-        self.post_all(sub.connection_id, owed(sub.channel, source, start, offset, lines))
+        end = offset + len(lines)
+        self._claim_and_send(sub.channel, sub.connection_id, sub.cursor, offset, end,
+                             lambda start: owed(sub.channel, source, start, offset, lines))
 
-    def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int) -> int:
-        """The resume path: claim and send what the stored log holds beyond `cursor`."""
+    def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int) -> None:
+        """The resume path: send what the stored log holds from `cursor`, then go live.
+
+        Each range is claimed (cursor advanced under a send lease) before it is sent, and the
+        switch to live is conditional on nobody having advanced the cursor since, so a batch
+        published meanwhile is sent either here or by the live path, never both."""
+        delay = 0.01
         for _ in range(CLAIM_ATTEMPTS):
             end = source.end()
-            if end <= cursor:
-                return cursor
-            if store.claim(channel, connection_id, cursor, end):
-                self.post_all(connection_id, owed(channel, source, cursor, end, []))
-                return end
+            token = None
+            if end > cursor:
+                token = store.claim(channel, connection_id, cursor, end, SEND_LEASE_MS)
+                if token is not None:
+                    try:
+                        self.post_all(connection_id, owed(channel, source, cursor, end, []))
+                    except Exception:
+                        store.release(channel, connection_id, token)
+                        raise
+                    cursor = end
+            if (token is not None or end <= cursor) and store.go_live(channel, connection_id, cursor, token):
+                return
+            if token is not None:
+                store.release(channel, connection_id, token)
             fresh = store.find_subscription(channel, connection_id)
             if fresh is None or fresh.cursor is None:
-                return cursor
+                return
             cursor = int(fresh.cursor)
-        return cursor
+            if fresh.sending_until is not None and fresh.sending_until > time.time() * 1000:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        logger.warning("resume did not settle; the next publish catches up",
+                       extra={"channel": channel, "connectionId": connection_id})
+
+    def _claim_and_send(self, channel: str, connection_id: str, cursor, default_start: int, end: int,
+                        messages) -> None:
+        """Claim [cursor, end) on the subscription, then send it. A sender that finds another one
+        mid-send waits for it, so ranges reach the client in offset order, each once."""
+        delay = 0.01
+        for _ in range(CLAIM_ATTEMPTS):
+            start = int(cursor) if cursor is not None else default_start
+            if start >= end:
+                return
+            expected = int(cursor) if cursor is not None else None
+            token = store.claim(channel, connection_id, expected, end, SEND_LEASE_MS)
+            if token is not None:
+                try:
+                    self.post_all(connection_id, messages(start))
+                finally:
+                    store.release(channel, connection_id, token)
+                return
+            fresh = store.find_subscription(channel, connection_id)
+            if fresh is None:
+                return
+            if fresh.cursor is None:
+                # It went live after we read it: lines before `live_from` were sent by the resume.
+                start = max(default_start, int(fresh.live_from if fresh.live_from is not None else default_start))
+                if start < end:
+                    self.post_all(connection_id, messages(start))
+                return
+            cursor = fresh.cursor
+            if fresh.sending_until is not None and fresh.sending_until > time.time() * 1000:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        logger.warning("gave up sending log lines; the next publish catches up",
+                       extra={"channel": channel, "connectionId": connection_id})
 
 
 def owed(channel: str, source: LogSource, start: int, offset: int, lines: list[str]) -> list[dict]:

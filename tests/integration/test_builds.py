@@ -215,3 +215,17 @@ def test_build_endpoints_reject_bad_input_with_codes(stack, owner, team, tmp_pat
     listed = owner.get(stack.url(f"/deployments/{deployment}/builds")).json()["items"]
     assert [b["id"] for b in listed][0] == build["id"]
     wait_build(stack, owner, build["id"])
+
+
+def test_a_newer_build_supersedes_older_ones_still_in_the_queue(stack, owner, team, tmp_path):
+    src = copy_tiny(tmp_path / "tiny")
+    _, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(src)},
+                                    env={"BUILD_SLEEP_SECONDS": "4"})
+    # Two builds take both worker slots; the third waits in the queue until the fourth arrives.
+    ids = [start_build(stack, owner, deployment)["id"] for _ in range(4)]
+    builds = [wait_build(stack, owner, build_id) for build_id in ids]
+    assert builds[-1]["status"] == "succeeded"
+    assert builds[2]["status"] == "superseded", builds[2]
+    superseded = [b for b in builds if b["status"] == "superseded"]
+    assert all(b["attempt"] == 0 and b["reason"].startswith("superseded by bld_") for b in superseded)
+    assert all(b["status"] in ("succeeded", "superseded") for b in builds)

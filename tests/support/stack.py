@@ -36,6 +36,10 @@ class Stack:
         return (self.home / "owner-key").read_text().strip()
 
     @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.env['MA_WS_PORT']}"
+
+    @property
     def env_endpoint(self) -> str:
         """The moto server behind the stack, for asserting on what was really stored."""
         return f"http://127.0.0.1:{self.env['MA_MOTO_PORT']}"
@@ -81,6 +85,7 @@ def start_stack(home: Path, extra_env: dict[str, str] | None = None, timeout: fl
         "MA_API_PORT": str(api_port),
         "MA_MOTO_PORT": str(moto_port),
         "MA_WS_PORT": str(free_port()),
+        "MA_WS_MGMT_PORT": str(free_port()),
         "MA_ROUTER_PORT": str(free_port()),
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),

@@ -1,0 +1,126 @@
+"""WebSocket fan-out benchmark: one 100-line log batch to 500 subscribers vs to one.
+
+    .venv/bin/python bench/fanout.py [--clients 500] [--rounds 3]
+
+Starts a real local stack, builds the tiny fixture once (so its build channel exists and is
+readable), connects N WebSocket clients through the local gateway and subscribes them all to
+`build:{id}`. Then, from this process, the same broadcaster the workers use publishes a 100-line
+log batch, and we time until every client has received all 100 lines. The baseline is the same
+publish with one subscriber, in the same run. Last line: `ratio_to_one_client X`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+from tests.support.builds import BUILD_ENV, copy_tiny, start_build, tiny_deployment, wait_build  # noqa: E402
+from tests.support.stack import start_stack, stop_stack  # noqa: E402
+
+LINES = 100
+
+
+async def _connect_all(url: str, channel: str, n: int, concurrency: int = 50):
+    import websockets
+
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one():
+        async with sem:
+            ws = await websockets.connect(url, open_timeout=60, max_size=None)
+            await ws.send(json.dumps({"action": "subscribe", "channel": channel}))
+            while True:  # the ack, then the build's current status
+                message = json.loads(await ws.recv())
+                if message.get("type") == "status":
+                    return ws
+
+    return await asyncio.gather(*(one() for _ in range(n)))
+
+
+async def _round(clients, publish, offset: int) -> float:
+    async def receive(ws):
+        got = 0
+        while got < LINES:
+            message = json.loads(await ws.recv())
+            if message.get("type") == "log" and message["offset"] >= offset:
+                got += len(message["lines"])
+        return time.perf_counter()
+
+    waiters = [asyncio.create_task(receive(ws)) for ws in clients]
+    await asyncio.sleep(0.05)
+    started = time.perf_counter()
+    await asyncio.get_running_loop().run_in_executor(None, publish, offset)
+    done = await asyncio.wait_for(asyncio.gather(*waiters), timeout=300)
+    return max(done) - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
+        stack = start_stack(Path(tmp) / "home", BUILD_ENV)
+        try:
+            # This process publishes like a worker does: the same settings, pointed at this stack.
+            os.environ.update(MA_AWS_ENDPOINT_URL=stack.env_endpoint, MA_STAGE="local",
+                              MA_WS_MANAGEMENT_URL=f"http://127.0.0.1:{stack.env['MA_WS_MGMT_PORT']}")
+            from chalicelib.ws.broadcaster import broadcaster
+
+            session = stack.session(stack.owner_key)
+            team = session.get(stack.url("/teams")).json()["items"][0]["id"]
+            _, deployment = tiny_deployment(stack, session, team,
+                                            {"type": "local", "path": str(copy_tiny(Path(tmp) / "tiny"))})
+            build = wait_build(stack, session, start_build(stack, session, deployment)["id"])
+            channel = f"build:{build['id']}"
+            lines = [f"bench line {i} " + "x" * 80 for i in range(LINES)]
+            out = broadcaster()
+
+            def publish(offset: int) -> None:
+                out.publish(channel, {"channel": channel, "type": "log", "offset": offset, "lines": lines})
+
+            url = f"{stack.ws_url}/?token={stack.owner_key}"
+            offset = build["logLines"]
+
+            async def run():
+                nonlocal offset
+                one = await _connect_all(url, channel, 1)
+                singles = []
+                for _ in range(args.rounds):
+                    singles.append(await _round(one, publish, offset))
+                    offset += LINES
+                await one[0].close()
+                started = time.perf_counter()
+                many = await _connect_all(url, channel, args.clients)
+                connect_s = time.perf_counter() - started
+                fans = []
+                for _ in range(args.rounds):
+                    fans.append(await _round(many, publish, offset))
+                    offset += LINES
+                await asyncio.gather(*(ws.close() for ws in many))
+                return statistics.median(singles), statistics.median(fans), connect_s
+
+            single, fan, connect_s = asyncio.run(run())
+        finally:
+            stop_stack(stack)
+    print(f"clients {args.clients}, batch {LINES} lines, rounds {args.rounds} (medians)")
+    print(f"connect_and_subscribe_all_s {connect_s:.1f}")
+    print(f"one_client_ms {single * 1000:.0f}")
+    print(f"all_clients_ms {fan * 1000:.0f}")
+    print(f"ratio_to_one_client {fan / single:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The WebSocket API through the local gateway, with real WebSocket clients and real builds."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from tests.support.builds import copy_tiny, log_lines, start_build, tiny_deployment, wait_build
+
+FINAL = ("succeeded", "failed", "cancelled", "superseded")
+
+
+@pytest.fixture(scope="module")
+def team(stack):
+    return stack.session(stack.owner_key).get(stack.url("/teams")).json()["items"][0]["id"]
+
+
+def _client(stack, token: str):
+    return connect(f"{stack.ws_url}/?token={token}", open_timeout=10)
+
+
+def _subscribe(ws, channel: str, since: int | None = None) -> dict:
+    message = {"action": "subscribe", "channel": channel}
+    if since is not None:
+        message["since"] = since
+    ws.send(json.dumps(message))
+    return json.loads(ws.recv(timeout=10))
+
+
+def _collect(ws, stop, timeout: float = 120) -> list[dict]:
+    """Messages until `stop(message)` is true."""
+    got: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = json.loads(ws.recv(timeout=deadline - time.monotonic()))
+        got.append(message)
+        if stop(message):
+            return got
+    raise AssertionError(f"stopped waiting; got {got[-5:]}")
+
+
+def _is_final(message: dict) -> bool:
+    return message.get("type") == "status" and message.get("status") in FINAL
+
+
+def _lines_by_offset(messages: list[dict]) -> list[tuple[int, str]]:
+    out = []
+    for m in messages:
+        if m.get("type") == "log":
+            out.extend((m["offset"] + i, line) for i, line in enumerate(m["lines"]))
+    return out
+
+
+def test_a_subscriber_gets_every_line_in_order_and_the_final_status_and_outsiders_are_refused(
+        stack, team, tmp_path, as_user):
+    owner = stack.session(stack.owner_key)
+    _, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(copy_tiny(tmp_path / "t"))},
+                                    env={"BUILD_SLEEP_SECONDS": "2", "BUILD_LINES": "300"})
+    build_id = start_build(stack, owner, deployment)["id"]
+    channel = f"build:{build_id}"
+
+    with _client(stack, stack.owner_key) as ws:
+        ack = _subscribe(ws, channel, since=0)
+        assert ack == {"type": "subscribed", "channel": channel, "offset": 0}
+        messages = _collect(ws, _is_final)
+
+    assert messages[-1]["status"] == "succeeded" and messages[-1]["channel"] == channel
+    received = _lines_by_offset(messages)
+    offsets = [n for n, _ in received]
+    assert offsets == list(range(len(offsets))), "every line once, in order"
+    assert [line for _, line in received] == log_lines(stack, owner, build_id)
+    assert sum("build line" in line for _, line in received) == 300
+
+    # A member of another team is refused the same channel, with a code, not silence.
+    other = as_user("ws-outsider")
+    other_team = other.post(stack.url("/teams"), json={"name": "elsewhere"}).json()["id"]
+    assert other_team
+    from tests.support.jwts import token_for
+
+    with _client(stack, token_for("ws-outsider")) as ws:
+        refusal = _subscribe(ws, channel)
+    assert refusal["type"] == "error" and refusal["code"] == "not_found" and refusal["channel"] == channel
+
+
+def test_reconnecting_with_since_resumes_without_gap_or_duplicate(stack, team, tmp_path):
+    owner = stack.session(stack.owner_key)
+    _, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(copy_tiny(tmp_path / "t"))},
+                                    env={"BUILD_SLEEP_SECONDS": "5"})
+    build_id = start_build(stack, owner, deployment)["id"]
+    channel = f"build:{build_id}"
+
+    with _client(stack, stack.owner_key) as ws:
+        _subscribe(ws, channel, since=0)
+        first = _collect(ws, lambda m: any("working 1" in line for line in m.get("lines", [])))
+    first_lines = _lines_by_offset(first)
+    resume_at = first_lines[-1][0] + 1
+    time.sleep(1.5)  # lines keep coming while nobody listens
+
+    with _client(stack, stack.owner_key) as ws:
+        assert _subscribe(ws, channel, since=resume_at)["offset"] == resume_at
+        second = _collect(ws, _is_final)
+    second_lines = _lines_by_offset(second)
+    assert second_lines[0][0] == resume_at, "the missed lines come first"
+
+    union = first_lines + second_lines
+    assert [n for n, _ in union] == list(range(len(union))), "no gap, no duplicate"
+    assert [line for _, line in union] == log_lines(stack, owner, build_id)
+
+
+def test_a_client_that_vanished_without_closing_is_removed_at_the_next_publish(stack, team, tmp_path):
+    owner = stack.session(stack.owner_key)
+    project, deployment = tiny_deployment(stack, owner, team,
+                                          {"type": "local", "path": str(copy_tiny(tmp_path / "t"))})
+    # API Gateway may drop a connection without a $disconnect reaching us: the registry still has
+    # it, the gateway does not.
+    ddb = stack.aws("dynamodb")
+    ghost = "ghost-connection-id"
+    expires = str(int(time.time()) + 3600)
+    ddb.put_item(TableName="mastra-admin-local", Item={
+        "PK": {"S": f"CONN#{ghost}"}, "SK": {"S": "#META"}, "kind": {"S": "Connection"},
+        "connectionId": {"S": ghost}, "userId": {"S": "local-owner"}, "expiresAt": {"N": expires}})
+    ddb.put_item(TableName="mastra-admin-local", Item={
+        "PK": {"S": f"CHANNEL#project:{project}"}, "SK": {"S": f"CONN#{ghost}"}, "kind": {"S": "Subscription"},
+        "GSI1PK": {"S": f"CONN#{ghost}"}, "GSI1SK": {"S": f"CHANNEL#project:{project}"},
+        "channel": {"S": f"project:{project}"}, "connectionId": {"S": ghost}, "expiresAt": {"N": expires}})
+
+    with _client(stack, stack.owner_key) as ws:
+        _subscribe(ws, f"project:{project}")
+        wait_build(stack, owner, start_build(stack, owner, deployment)["id"])
+        events = _collect(ws, lambda m: m.get("type") == "build" and m.get("status") in FINAL)
+    assert [e["status"] for e in events if e["type"] == "build"][-1] == "succeeded"
+
+    def stored(pk, sk):
+        return ddb.get_item(TableName="mastra-admin-local", Key={"PK": {"S": pk}, "SK": {"S": sk}}).get("Item")
+
+    assert stored(f"CONN#{ghost}", "#META") is None
+    assert stored(f"CHANNEL#project:{project}", f"CONN#{ghost}") is None
+
+
+def test_bad_tokens_are_refused_and_bad_messages_get_error_codes(stack):
+    for token in ("", "ma_not_a_real_key", "eyJhbGciOiJIUzI1NiJ9.e30.bad"):
+        with pytest.raises(InvalidStatus) as refused:
+            _client(stack, token)
+        assert refused.value.response.status_code == 401
+
+    with _client(stack, stack.owner_key) as ws:
+        ws.send(json.dumps({"action": "ping"}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+        for raw, code in (("not json", "invalid_json"), ('{"action": "dance"}', "unknown_action"),
+                          ('{"action": "subscribe"}', "missing_channel"),
+                          ('{"action": "subscribe", "channel": "team:secret"}', "unknown_channel"),
+                          ('{"action": "subscribe", "channel": "build:bld_00000000000000000000000000"}', "not_found"),
+                          ('{"action": "subscribe", "channel": "build:bld_00000000000000000000000000", "since": -1}',
+                           "invalid_since")):
+            ws.send(raw)
+            reply = json.loads(ws.recv(timeout=10))
+            assert reply["type"] == "error" and reply["code"] == code, (raw, reply)
+    # The token rode in the query string: no log may hold it (beyond the one-time bootstrap print).
+    assert stack.log_path.read_text(errors="replace").count(stack.owner_key) == 1
+    assert stack.owner_key not in (stack.home / "worker.log").read_text(errors="replace")
