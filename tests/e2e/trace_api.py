@@ -5,6 +5,7 @@ through the trace API. Called by tests/e2e/test_mastra_weather.py on the output 
 build, not two)."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,8 @@ def _descendants(node: dict) -> list[dict]:
 
 def assert_shipped_spans_reach_the_trace_api(stack, session, team: str, project: str, deployment: str,
                                             obs_dir: Path, spans: list[dict], timings: dict) -> None:
-    import time
-
     root_trace = next(s["traceId"] for s in spans if s["spanType"] == "agent_run")
+    assert session.get(stack.url(f"/projects/{project}/traces/{root_trace}")).status_code == 404, "not before shipping"
     started = time.monotonic()
     keys = upload_directory(stack, Scope(team, project, deployment), obs_dir, pattern="closed/*.jsonl")
     assert any(k.startswith("observability/spans/") for k in keys), keys
