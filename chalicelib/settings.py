@@ -50,6 +50,14 @@ class Settings:
     clickhouse_interface: str = "chdb"
     clickhouse_url: str = ""
     clickhouse_path: str = ""
+    # Ingest: objects are cut into chunks of about this size, one all-or-nothing insert (one block)
+    # each; the engine holds a chunk in memory, and with the HTTP interface so does the process.
+    ingest_chunk_mb: int = 64
+    # Where chunk files go; empty: /dev/shm when the object fits there (no disk writeback), else
+    # the system temp directory (Lambda: /tmp, whose ephemeral storage must hold the object).
+    ingest_tmp_dir: str = ""
+    # Chunk inserts in flight at once, each on its own connection.
+    ingest_insert_workers: int = 2
     jwt_hs256_secret: str = ""
     jwks_url: str = ""
     jwt_audience: str = ""
@@ -117,6 +125,9 @@ class Settings:
             clickhouse_interface=_env("MA_CLICKHOUSE_INTERFACE", "chdb" if stage == "local" else "http"),
             clickhouse_url=_env("MA_CLICKHOUSE_URL"),
             clickhouse_path=_env("MA_CLICKHOUSE_PATH"),
+            ingest_chunk_mb=int(_env("MA_INGEST_CHUNK_MB", "64")),
+            ingest_tmp_dir=_env("MA_INGEST_TMP_DIR"),
+            ingest_insert_workers=int(_env("MA_INGEST_INSERT_WORKERS", "2")),
             jwt_hs256_secret=_env("MA_JWT_HS256_SECRET"),
             jwks_url=_env("MA_JWKS_URL"),
             jwt_audience=_env("MA_JWT_AUDIENCE"),

@@ -17,6 +17,13 @@ _lock = threading.Lock()
 
 @functools.lru_cache(maxsize=1)
 def get_client() -> Any:
+    """The process's shared client."""
+    return new_client()
+
+
+def new_client() -> Any:
+    """A client on a connection of its own (chDB: another handle on the same path, which one
+    process may open as often as it likes), for statements that run in parallel."""
     import clickhouse_connect  # lazy: heavy, and only analytics routes need it
 
     settings = get_settings()

@@ -13,8 +13,9 @@ Either way no line is parsed in Python. Vendor errors become the project's excep
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from chalicelib.errors import AppError, Unavailable
 
@@ -80,9 +81,26 @@ class FileInsert:
 class Writer:
     """Runs inserts and small statements on one clickhouse-connect client (HTTP or chDB)."""
 
-    def __init__(self, client: Any, interface: str):
+    def __init__(self, client: Any, interface: str, client_factory: Callable[[], Any] | None = None):
         self.client = client
         self.interface = interface
+        self._factory = client_factory
+        self._siblings: list[Writer] = []
+        self._siblings_lock = threading.Lock()
+
+    def workers(self, n: int) -> list["Writer"]:
+        """This writer and up to n-1 others on connections of their own, for inserts in parallel
+        (a clickhouse-connect client runs one statement at a time). Without a client factory:
+        just this one."""
+        if self._factory is None or n <= 1:
+            return [self]
+        with self._siblings_lock:
+            try:
+                while len(self._siblings) < n - 1:
+                    self._siblings.append(Writer(self._factory(), self.interface))
+            except Exception as e:
+                raise translate(e) from e
+            return [self, *self._siblings[:n - 1]]
 
     def _source(self, insert: FileInsert, path: str) -> str:
         if self.interface == "chdb":
@@ -126,7 +144,7 @@ class Writer:
 
 
 def get_writer() -> Writer:
-    from chalicelib.analytics.client import get_client
+    from chalicelib.analytics.client import get_client, new_client
     from chalicelib.settings import get_settings
 
-    return Writer(get_client(), get_settings().clickhouse_interface)
+    return Writer(get_client(), get_settings().clickhouse_interface, client_factory=new_client)

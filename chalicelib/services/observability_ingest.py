@@ -1,7 +1,10 @@
 """Ingest one S3 object (observability JSONL or a build log) into ClickHouse, exactly once.
 
 The happy path never parses a line in Python: the object is cut into chunks at line boundaries
-(bounded memory, one all-or-nothing insert each), and the engine parses every chunk itself. Lines
+(bounded memory, one all-or-nothing insert each), and the engine parses every chunk itself. Chunk
+boundaries depend only on the bytes (the first line end at or after `chunk_bytes`), never on how
+the body arrived, so a retried object is cut the same way and every chunk keeps its deduplication
+token. Lines
 the engine rejects (bad JSON, contract broken, wrong team) are skipped by it; when the row count
 the engine reports for the object falls short of the object's lines, the slow path reads the
 lines back, keeps what the engine accepted, and writes the rest with line numbers and reasons to
@@ -15,8 +18,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -28,6 +34,8 @@ from chalicelib.observability import logger
 
 CHUNK_BYTES = 64 << 20
 READ_BYTES = 8 << 20
+SHM_DIR = "/dev/shm"
+INSERT_WORKERS = 2
 QUARANTINE_PREFIX = "quarantine/"
 MAX_RAW_CHARS = 8192
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
@@ -63,7 +71,12 @@ class IngestResult:
 class Chunk:
     path: str
     first_line: int  # 0-based line number of the chunk's first line in the object
-    lines: int  # non-blank lines
+    lines: int  # lines, empty ones included (see non_blank_lines)
+
+    def non_blank_lines(self) -> int:
+        """Lines that can hold a record; read from disk, only when rows fell short of `lines`."""
+        with open(self.path, "rb") as f:
+            return sum(1 for line in f if line.strip())
 
 
 @dataclass(frozen=True)
@@ -75,8 +88,22 @@ class Target:
 class Ingestor:
     """Ports: an S3 client (boto3 shape) and a Writer."""
 
-    def __init__(self, s3: Any, writer: Writer, chunk_bytes: int = CHUNK_BYTES, tmp_dir: str | None = None):
+    def __init__(self, s3: Any, writer: Writer, chunk_bytes: int = CHUNK_BYTES, tmp_dir: str | None = None,
+                 insert_workers: int = INSERT_WORKERS):
         self.s3, self.writer, self.chunk_bytes, self.tmp_dir = s3, writer, chunk_bytes, tmp_dir
+        self.insert_workers = insert_workers
+
+    def _scratch_dir(self, obj: S3Object) -> str | None:
+        """Where this object's chunk files go: tmp_dir if set; else /dev/shm when it has room for
+        twice the object (page-cache files on disk cost 3-4x the CPU to write); else the default."""
+        if self.tmp_dir:
+            return self.tmp_dir
+        try:
+            st = os.statvfs(SHM_DIR)
+        except OSError:
+            return None
+        room = st.f_bavail * st.f_frsize
+        return SHM_DIR if obj.size and room >= 2 * obj.size and os.access(SHM_DIR, os.W_OK) else None
 
     # --- entry point --------------------------------------------------------------------------
 
@@ -94,15 +121,15 @@ class Ingestor:
             self._record(obj, "unknown", "", 0, 0, 0)
             logger.warning("object quarantined", extra={"key": obj.key, "reason": problem})
             return IngestResult(obj.key, "quarantined", reasons=[problem])
-        with tempfile.TemporaryDirectory(prefix="ingest-", dir=self.tmp_dir) as tmp:
+        with tempfile.TemporaryDirectory(prefix="ingest-", dir=self._scratch_dir(obj)) as tmp:
             try:
-                chunks = list(self._download(obj, tmp))
+                chunks = self._insert_chunks(obj, target, tmp)
             except _Gone as e:
                 return IngestResult(obj.key, e.status)
-            for i, chunk in enumerate(chunks):
-                self._insert(obj, target, chunk, i)
             lines = sum(c.lines for c in chunks)
             ingested = self._ingested_rows(obj)
+            if ingested < lines:  # empty lines are not records: count them only when it matters
+                lines = sum(c.non_blank_lines() for c in chunks)
             entries: list[dict] = []
             if ingested < lines:
                 entries = self._find_rejected(obj, target, chunks, tmp)
@@ -147,9 +174,32 @@ class Ingestor:
     # --- reading the object -------------------------------------------------------------------
 
     def _download(self, obj: S3Object, tmp: str) -> Iterator[Chunk]:
+        """Chunks of the object, each yielded as soon as it is on disk (and inserted before the next).
+
+        Not overlapped with the insert on purpose: with chDB in-process, a reader thread holding
+        the GIL stalls the engine's threads (measured: +40% wall time for -10% CPU), and on two
+        cores the engine already uses both.
+        """
+        body = self._open(obj)
+        writer = _ChunkWriter(tmp, self.chunk_bytes)
+        try:
+            while True:
+                try:
+                    piece = body.read(READ_BYTES)
+                except Exception as e:
+                    raise Unavailable("S3 read failed", code="s3_unavailable") from e
+                if not piece:
+                    break
+                yield from writer.write(piece)
+            yield from writer.close()
+        finally:
+            writer.abort()
+            body.close()
+
+    def _open(self, obj: S3Object) -> Any:
         try:
             kwargs = {"IfMatch": obj.etag} if obj.etag else {}
-            body = self.s3.get_object(Bucket=obj.bucket, Key=obj.key, **kwargs)["Body"]
+            return self.s3.get_object(Bucket=obj.bucket, Key=obj.key, **kwargs)["Body"]
         except Exception as e:
             code = error_code(e)
             if code in ("NoSuchKey", "404"):
@@ -157,22 +207,50 @@ class Ingestor:
             if code in ("PreconditionFailed", "412"):
                 raise _Gone("superseded") from e  # a newer version has its own event
             raise Unavailable("S3 is unavailable", code="s3_unavailable") from e
-        writer = _ChunkWriter(tmp, self.chunk_bytes)
-        try:
-            while True:
-                piece = body.read(READ_BYTES)
-                if not piece:
-                    break
-                writer.write(piece)
-            yield from writer.close()
-        except Exception as e:
-            raise Unavailable("S3 read failed", code="s3_unavailable") from e
-        finally:
-            body.close()
 
     # --- writing ------------------------------------------------------------------------------
 
-    def _insert(self, obj: S3Object, target: Target, chunk: Chunk, index: int | str) -> None:
+    def _insert_chunks(self, obj: S3Object, target: Target, tmp: str) -> list[Chunk]:
+        """Insert every chunk, up to `insert_workers` at once, each on its own connection.
+
+        One insert is one block, so the engine parses a chunk on both cores and then writes it on
+        one; a second insert in flight keeps the other core busy (measured 1.7x on two cores).
+        Chunks are independent (own token, any order); the first failure stops the download,
+        waits for the inserts in flight and is raised.
+        """
+        writers = self.writer.workers(self.insert_workers)
+        chunks: list[Chunk] = []
+        download = self._download(obj, tmp)
+        if len(writers) == 1:
+            with closing(download):
+                for chunk in download:
+                    self._insert(obj, target, chunk, len(chunks))
+                    chunks.append(chunk)
+            return chunks
+        idle: queue.Queue = queue.Queue()
+        for writer in writers:
+            idle.put(writer)
+        futures: list[Future] = []
+
+        def run(writer: Writer, chunk: Chunk, index: int) -> None:
+            try:
+                self._insert(obj, target, chunk, index, writer)
+            finally:
+                idle.put(writer)
+
+        with ThreadPoolExecutor(len(writers), thread_name_prefix="ingest-insert") as pool, closing(download):
+            for chunk in download:
+                writer = idle.get()  # at most one chunk per connection in flight
+                if any(f.done() and f.exception() for f in futures):
+                    break
+                futures.append(pool.submit(run, writer, chunk, len(chunks)))
+                chunks.append(chunk)
+        for future in futures:
+            future.result()  # the first failure, if any
+        return chunks
+
+    def _insert(self, obj: S3Object, target: Target, chunk: Chunk, index: int | str,
+                writer: Writer | None = None) -> None:
         spec = target.spec
         if spec is schema.BUILD_LOGS:
             columns, expressions = schema.build_log_columns()
@@ -181,7 +259,7 @@ class Ingestor:
         else:
             columns, expressions = spec.columns(), spec.expressions()
             fmt, params, predicate = "JSONEachRow", target.params, spec.predicate()
-        self.writer.insert_file(FileInsert(
+        (writer or self.writer).insert_file(FileInsert(
             table=spec.table, columns=columns, expressions=expressions, structure=spec.structure()
             if spec is not schema.BUILD_LOGS else "line String", fmt=fmt, predicate=predicate,
             parameters=params, token=f"{obj.source_key}#{index}",
@@ -272,24 +350,25 @@ class Ingestor:
 
 
 class _ChunkWriter:
-    """Streams bytes into chunk files cut at line boundaries, counting non-blank lines on the way.
+    """Streams bytes into chunk files cut at line boundaries, counting lines on the way.
 
-    No copy of the object is held in memory: each piece goes straight to the current chunk file;
-    a piece that crosses the chunk size is split at its last newline.
+    No copy of the object is held in memory: each piece goes straight to the current chunk file.
+    A chunk ends at the first line end at or after `chunk_bytes` bytes, wherever the pieces
+    happen to be split, so the same object is always cut the same way (chunk tokens depend on it).
     """
 
     def __init__(self, tmp: str, chunk_bytes: int):
-        self.tmp, self.chunk_bytes = tmp, chunk_bytes
-        self.chunks: list[Chunk] = []
+        self.tmp, self.chunk_bytes = tmp, max(1, chunk_bytes)
+        self.count = 0
         self.file: Any = None
-        self.size = self.lines = self.blank = 0
+        self.size = self.lines = 0
         self.first_line = 0
         self.last = b"\n"  # the byte before the current position (start of file counts as after a newline)
 
     def _open(self) -> None:
-        self.path = os.path.join(self.tmp, f"chunk-{len(self.chunks)}")
+        self.path = os.path.join(self.tmp, f"chunk-{self.count}")
         self.file = open(self.path, "wb")
-        self.size = self.lines = self.blank = 0
+        self.size = self.lines = 0
 
     def _append(self, data: bytes) -> None:
         if not data:
@@ -299,34 +378,44 @@ class _ChunkWriter:
         self.file.write(data)
         self.size += len(data)
         self.lines += data.count(b"\n")
-        self.blank += data.count(b"\n\n") + (1 if self.last == b"\n" and data[:1] == b"\n" else 0)
         self.last = data[-1:]
 
-    def _finish(self) -> None:
+    def _finish(self) -> Chunk | None:
         if self.file is None:
-            return
+            return None
         self.file.close()
         self.file = None
-        newlines = self.lines
-        total = newlines + (0 if self.last == b"\n" else 1)
-        self.chunks.append(Chunk(self.path, self.first_line, total - self.blank))
+        self.count += 1
+        total = self.lines + (0 if self.last == b"\n" else 1)
+        chunk = Chunk(self.path, self.first_line, total)
         self.first_line += total
+        self.last = b"\n"
+        self.size = self.lines = 0
+        return chunk
 
-    def write(self, piece: bytes) -> None:
-        if self.size + len(piece) < self.chunk_bytes:
-            self._append(piece)
-            return
-        cut = piece.rfind(b"\n") + 1
-        if cut == 0:  # no line end in this piece: the line goes on
-            self._append(piece)
-            return
-        self._append(piece[:cut])
-        self._finish()
-        self._append(piece[cut:])
+    def write(self, piece: bytes) -> list[Chunk]:
+        """Append a piece; returns the chunks it completed (usually none, at most a few)."""
+        done = []
+        while piece:
+            # The current chunk may end only at a line end at or past chunk_bytes.
+            start = max(self.chunk_bytes - self.size - 1, 0)
+            end = piece.find(b"\n", start)
+            if end < 0:
+                self._append(piece)
+                break
+            self._append(piece[:end + 1])
+            done.append(self._finish())
+            piece = piece[end + 1:]
+        return done
 
     def close(self) -> list[Chunk]:
-        self._finish()
-        return self.chunks
+        chunk = self._finish()
+        return [chunk] if chunk else []
+
+    def abort(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
 
 class _Gone(Exception):

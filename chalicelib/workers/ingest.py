@@ -54,8 +54,11 @@ def objects_in(body: str) -> list[S3Object]:
 def default_ingestor() -> Ingestor:
     from chalicelib.analytics.writer import get_writer
     from chalicelib.aws import client
+    from chalicelib.settings import get_settings
 
-    return Ingestor(client("s3"), get_writer())
+    settings = get_settings()
+    return Ingestor(client("s3"), get_writer(), chunk_bytes=settings.ingest_chunk_mb << 20,
+                    tmp_dir=settings.ingest_tmp_dir or None, insert_workers=settings.ingest_insert_workers)
 
 
 def record_handler(record: Any, ingestor: Ingestor | None = None) -> list[IngestResult]:

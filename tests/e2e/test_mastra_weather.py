@@ -25,6 +25,7 @@ from jsonschema import Draft202012Validator
 
 from chalicelib.runners.injection import ENTRY_NAME, read_manifest
 from chalicelib.runners.node_toolchain import ensure_node
+from tests.e2e.trace_api import assert_shipped_spans_reach_the_trace_api
 from tests.support.builds import log_lines, start_build, tiny_deployment, wait_build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -192,6 +193,9 @@ def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack
 
     metrics = _records(obs, "metrics")
     assert any(m["name"] == "mastra_model_total_input_tokens" and m["value"] == 40 for m in metrics)
+
+    # Shipped to S3, ingested by the stack's own pipeline, served by the trace API.
+    assert_shipped_spans_reach_the_trace_api(stack, owner, team, project, deployment, obs, spans, timings)
 
     timings["observability_lines"] = count
     (tmp_path / "timings.json").write_text(json.dumps(timings, indent=2))

@@ -250,3 +250,62 @@ def test_redrive_moves_dead_letters_back_to_the_ingest_queue(env, monkeypatch):
         monkeypatch.undo()
         get_settings.cache_clear()
         aws.client.cache_clear()
+
+
+def test_s3_failing_mid_object_fails_the_record_and_the_retry_writes_each_row_once(env):
+    """The reader thread dies after the first chunk was inserted; the redelivery cuts the object
+    the same way, so the first chunk's token dedups it and nothing is counted twice."""
+    s = scope("midread")
+    records = traces(s, 20)
+    key = s.s3_key("spans")
+    etag = env.put(key, jsonl(records))
+    body = s3_notification(BUCKET, key, etag)
+
+    class BrokenBody:
+        def __init__(self, real, after):
+            self.real, self.left = real, after
+
+        def read(self, n):
+            if self.left <= 0:
+                raise ConnectionResetError("S3 connection reset (test)")
+            piece = self.real.read(min(n, self.left))
+            self.left -= len(piece)
+            return piece
+
+        def close(self):
+            self.real.close()
+
+    class BreakingS3:
+        def __getattr__(self, name):
+            return getattr(env.s3, name)
+
+        def get_object(self, **kwargs):
+            response = env.s3.get_object(**kwargs)
+            return {**response, "Body": BrokenBody(response["Body"], 9000)}
+
+    from chalicelib.errors import Unavailable
+    from chalicelib.services.observability_ingest import Ingestor, S3Object
+
+    with pytest.raises(Unavailable):  # the SQS record fails and is redelivered
+        Ingestor(BreakingS3(), env.writer, chunk_bytes=4096).ingest(S3Object(BUCKET, key, etag))
+    assert 0 < spans_of(env, s) < len(records), "some chunks made it before the failure"
+
+    assert handle(env, body, ingestor=env.ingestor(chunk_bytes=4096)) == {"batchItemFailures": []}
+    raw = env.count("SELECT count() FROM spans WHERE team_id = {t:String}", t=s.team_id)
+    assert raw == len(records), "no row written twice, even before merges"
+    assert rollup_calls(env, s) == 20 + 40
+    ledger = env.client.query("SELECT lines, ingested, quarantined FROM ingested_objects FINAL WHERE key = {k:String}",
+                              parameters={"k": key}).result_rows
+    assert ledger == [(len(records), len(records), 0)]
+
+
+def test_empty_lines_are_not_records_and_quarantine_nothing(env):
+    s = scope("blank")
+    records = traces(s, 2)
+    body = b"\n" + b"\n\n".join(json.dumps(r).encode() for r in records) + b"\n\n"
+    key = s.s3_key("spans")
+    assert handle(env, s3_notification(BUCKET, key, env.put(key, body))) == {"batchItemFailures": []}
+    assert spans_of(env, s) == len(records)
+    ledger = env.client.query("SELECT lines, ingested, quarantined FROM ingested_objects FINAL WHERE key = {k:String}",
+                              parameters={"k": key}).result_rows
+    assert ledger == [(len(records), len(records), 0)]

@@ -66,7 +66,7 @@ def ingest_env() -> IngestEnv:
     atexit.register(shutil.rmtree, path, True)
     atexit.register(server.stop)
     client = clickhouse_connect.get_client(interface="chdb", path=path)
-    writer = Writer(client, "chdb")
+    writer = Writer(client, "chdb", client_factory=lambda: clickhouse_connect.get_client(interface="chdb", path=path))
     migrate(writer)
     _env = IngestEnv(url, s3, sqs, client, writer, path)
     return _env

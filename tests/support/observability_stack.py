@@ -18,14 +18,15 @@ def put_records(stack, scope: Scope, kind: str, records: list[dict], name: str |
     return key
 
 
-def upload_directory(stack, scope: Scope, directory: Path) -> list[str]:
-    """Ship a directory the way the deployed server's shipper does: {kind}/*.jsonl -> S3.
+def upload_directory(stack, scope: Scope, directory: Path, pattern: str = "*.jsonl") -> list[str]:
+    """Ship a directory the way the deployed server's shipper does: {kind}/{pattern} -> S3.
 
-    For the e2e test: point it at the observability/ directory a real mastra-weather server wrote.
+    For the e2e test: point it at the observability/ directory a real mastra-weather server wrote,
+    with pattern "closed/*.jsonl" (the files it rotated; current.jsonl is still being written).
     """
     keys = []
     for kind in ("spans", "logs", "metrics", "scores"):
-        for path in sorted((directory / kind).glob("*.jsonl")) if (directory / kind).is_dir() else []:
+        for path in sorted((directory / kind).glob(pattern)) if (directory / kind).is_dir() else []:
             key = scope.s3_key(kind, path.name)
             stack.aws("s3").put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes())
             keys.append(key)
