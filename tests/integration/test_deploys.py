@@ -290,3 +290,33 @@ def test_deleting_a_deployment_stops_its_server_at_the_next_check(stack, owner, 
     assert owner.delete(stack.url(f"/deployments/{deployment['id']}")).status_code == 204
     wait_for(lambda: server["pid"] not in server_processes(stack.home), 10, what="the server stopped")
     assert via_path(stack, deployment["slug"], "/").status_code == 404
+
+
+def test_health_changes_arrive_on_the_server_channel_of_a_websocket_client(stack, owner, team, tmp_path):
+    import os
+    import signal
+
+    from websockets.sync.client import connect
+
+    _, deployment, _, _ = _deployed(stack, owner, team, tmp_path, name="watched")
+    server = owner.get(stack.url(f"/servers/{deployment['serverId']}")).json()
+    channel = f"server:{server['id']}"
+
+    def health_messages(ws, until):
+        deadline = time.monotonic() + 30
+        seen = []
+        while time.monotonic() < deadline:
+            message = json.loads(ws.recv(timeout=deadline - time.monotonic()))
+            if message.get("type") == "health":
+                seen.append(message)
+                if until(message):
+                    return seen
+        raise AssertionError(f"no such health message; saw {seen}")
+
+    with connect(f"{stack.ws_url}/?token={stack.owner_key}", open_timeout=10) as ws:
+        ws.send(json.dumps({"action": "subscribe", "channel": channel}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "subscribed"
+        assert health_messages(ws, lambda m: m["health"] == "healthy")[-1]["channel"] == channel
+        os.killpg(server["pid"], signal.SIGKILL)
+        dead = health_messages(ws, lambda m: m["health"] == "dead")[-1]
+    assert dead["channel"] == channel and dead["serverId"] == server["id"]

@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import tarfile
-import time
 from pathlib import Path
 
 import boto3

@@ -161,3 +161,4 @@ def test_bad_tokens_are_refused_and_bad_messages_get_error_codes(stack):
     # The token rode in the query string: no log may hold it (beyond the one-time bootstrap print).
     assert stack.log_path.read_text(errors="replace").count(stack.owner_key) == 1
     assert stack.owner_key not in (stack.home / "worker.log").read_text(errors="replace")
+
