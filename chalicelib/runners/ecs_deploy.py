@@ -12,11 +12,13 @@ task state-change event can call `probe` too) and the target group's health.
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from chalicelib import aws
 from chalicelib.db.models import Deployment, Server
 from chalicelib.errors import Unavailable
+from chalicelib.observability import logger
 from chalicelib.runners.deploy_port import LogSlice, Probe, ServerSpec, Started
 from chalicelib.settings import Settings
 
@@ -24,14 +26,17 @@ CONTAINER = "server"
 BOOT_SCRIPT = Path(__file__).resolve().parent / "ecs_boot.mjs"
 ARTIFACT_URL_SECONDS = 3600
 RULE_PRIORITY_MAX = 50000
+CONTAINER_INSIGHTS = "ECS/ContainerInsights"
+USAGE_METRICS = {"cpuUtilized": "CpuUtilized", "cpuReserved": "CpuReserved", "memoryUtilized": "MemoryUtilized"}
+USAGE_WINDOW_MINUTES = 5
 
 
 class EcsDeployRunner:
     name = "ecs"
 
-    def __init__(self, settings: Settings, ecs=None, elbv2=None, logs=None, s3=None):
+    def __init__(self, settings: Settings, ecs=None, elbv2=None, logs=None, s3=None, cloudwatch=None):
         self.settings = settings
-        self._clients = {"ecs": ecs, "elbv2": elbv2, "logs": logs, "s3": s3}
+        self._clients = {"ecs": ecs, "elbv2": elbv2, "logs": logs, "s3": s3, "cloudwatch": cloudwatch}
 
     def _client(self, service: str):
         return self._clients[service] or aws.client(service)
@@ -196,7 +201,42 @@ class EcsDeployRunner:
         if status != "RUNNING":
             return Probe(alive=True, healthy=False, detail=f"task {status.lower()}")
         state = self._target_state(server)
-        return Probe(alive=True, healthy=state == "healthy", detail=f"target {state}")
+        cpu, memory = self.usage(server)
+        return Probe(alive=True, healthy=state == "healthy", detail=f"target {state}", cpu_percent=cpu,
+                     memory_bytes=memory)
+
+    def usage(self, server: Server) -> tuple[float | None, int | None]:
+        """CPU % and memory bytes of the task from Container Insights (enhanced observability: task-level
+        `ECS/ContainerInsights` metrics by ClusterName, TaskDefinitionFamily and TaskId).
+
+        CpuUtilized and CpuReserved are CPU units, MemoryUtilized MiB. None when nothing was published yet
+        (metrics lag a minute or two behind a new task) or CloudWatch cannot be read: never fails a check.
+        """
+        if not server.task_arn or not server.task_definition_arn:
+            return None, None
+        dimensions = [
+            {"Name": "ClusterName", "Value": self.settings.ecs_cluster},
+            {"Name": "TaskDefinitionFamily", "Value": _family(server.task_definition_arn)},
+            {"Name": "TaskId", "Value": server.task_arn.rsplit("/", 1)[-1]},
+        ]
+        queries = [{"Id": query_id, "ReturnData": True, "MetricStat": {
+            "Metric": {"Namespace": CONTAINER_INSIGHTS, "MetricName": metric, "Dimensions": dimensions},
+            "Period": 60, "Stat": "Average"}} for query_id, metric in USAGE_METRICS.items()]
+        end = datetime.now(timezone.utc)
+        try:
+            results = self._client("cloudwatch").get_metric_data(
+                MetricDataQueries=queries, StartTime=end - timedelta(minutes=USAGE_WINDOW_MINUTES), EndTime=end,
+                ScanBy="TimestampDescending")["MetricDataResults"]
+        except Exception as e:
+            logger.warning("reading Container Insights failed",
+                           extra={"serverId": server.server_id, "error": aws.error_code(e) or type(e).__name__})
+            return None, None
+        latest = {r["Id"]: _newest(r) for r in results}
+        reserved = latest.get("cpuReserved") or float(self.settings.ecs_cpu or 0) or None
+        cpu = latest.get("cpuUtilized")
+        memory = latest.get("memoryUtilized")
+        return (round(cpu / reserved * 100, 1) if cpu is not None and reserved else None,
+                int(memory * 1024 * 1024) if memory is not None else None)
 
     def _target_state(self, server: Server) -> str:
         elbv2 = self._client("elbv2")
@@ -247,6 +287,16 @@ class EcsDeployRunner:
         if tail is not None and len(chosen) > tail:
             return LogSlice(since + len(chosen) - tail, since + len(chosen), chosen[-tail:])
         return LogSlice(since, since + len(chosen), chosen)
+
+
+def _family(task_definition_arn: str) -> str:
+    """arn:aws:ecs:region:account:task-definition/{family}:{revision} -> family."""
+    return task_definition_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+
+
+def _newest(result: dict) -> float | None:
+    values = [v for _, v in sorted(zip(result.get("Timestamps") or [], result.get("Values") or []), reverse=True)]
+    return float(values[0]) if values else None
 
 
 def _private_ip(task: dict) -> str | None:

@@ -168,25 +168,35 @@ def check_one(server: Server) -> Checked:
     probe = runner.probe(server)
     now = utcnow()
     if not probe.alive:
-        exited = store.transition(server.server_id, ("running",), "exited", health="dead", last_check_at=now,
-                                  stopped_at=now, reason=probe.detail or "the server process died",
-                                  cpu_percent=None, memory_bytes=None)
-        publish_health(server, "dead", probe.detail, None, None)
-        if exited is not None:
-            publish_status(exited)
-            ship = getattr(runner, "ship", None)
-            if ship is not None:
-                ship(exited, final=True)
-            if store.mark_server_gone(server.deployment_id, server.server_id, "failed",
-                                      f"server {server.server_id} died: {probe.detail}"):
-                from chalicelib.services.deploys import publish_deployment
-
-                publish_deployment(server.deployment_id)
+        server_died(server, probe.detail, runner)
         return Checked(server.server_id, "dead")
     store.set_fields(server.server_id, ("running",), health=probe.health, last_check_at=now,
                      cpu_percent=probe.cpu_percent, memory_bytes=probe.memory_bytes)
     publish_health(server, probe.health, probe.detail, probe.cpu_percent, probe.memory_bytes)
     return Checked(server.server_id, probe.health)
+
+
+def server_died(server: Server, detail: str | None, runner=None) -> Server | None:
+    """A running server's process or task is gone: `exited` (one conditional write), told on `server:{id}`,
+    and its deployment `failed` if it was the one serving. Idempotent: a second call changes nothing."""
+    runner = runner or deploy_runner_named(server.runner)
+    now = utcnow()
+    exited = store.transition(server.server_id, ("running",), "exited", health="dead", last_check_at=now,
+                              stopped_at=now, reason=detail or "the server process died",
+                              cpu_percent=None, memory_bytes=None)
+    if exited is None:
+        return None
+    publish_health(server, "dead", detail, None, None)
+    publish_status(exited)
+    ship = getattr(runner, "ship", None)
+    if ship is not None:
+        ship(exited, final=True)
+    if store.mark_server_gone(server.deployment_id, server.server_id, "failed",
+                              f"server {server.server_id} died: {detail}"):
+        from chalicelib.services.deploys import publish_deployment
+
+        publish_deployment(server.deployment_id)
+    return exited
 
 
 # --- recovery -------------------------------------------------------------------------------
