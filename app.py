@@ -42,6 +42,22 @@ def server_health_checks(event):
     deploy_workers.run_health_checks()
 
 
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def ecs_reconciler(event):
+    # Server items of the ECS runner against the cluster's tasks: stopped tasks, orphan tasks.
+    if _settings.deploy_runner == "ecs":
+        deploy_workers.run_ecs_reconciler()
+
+
+@app.on_cw_event({
+    "source": ["aws.ecs"],
+    "detail-type": ["ECS Task State Change"],
+    "detail": {"clusterArn": [{"suffix": f":cluster/{_settings.ecs_cluster}"}], "lastStatus": ["STOPPED"]},
+}, name="ecs_task_state_change")
+def ecs_task_state_change(event):
+    deploy_workers.handle_ecs_task_state_change(event.to_dict())
+
+
 @app.on_sqs_message(queue=_settings.ingest_queue_name, batch_size=10)
 def ingest_queue_consumer(event):
     from chalicelib.workers import ingest  # lazy: only the ingest function needs it

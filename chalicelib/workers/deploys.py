@@ -34,3 +34,15 @@ def run_deploy_reaper() -> list:
     if actions:
         logger.info("deploy reaper acted", extra={"actions": actions})
     return actions
+
+
+def run_ecs_reconciler():
+    from chalicelib.services import ecs_reconciler
+
+    return ecs_reconciler.reconciler().reconcile()
+
+
+def handle_ecs_task_state_change(event: dict):
+    from chalicelib.services import ecs_reconciler
+
+    return ecs_reconciler.reconciler().task_state_changed(event)
