@@ -222,10 +222,10 @@ class EcsDeployRunner:
         queries = [{"Id": query_id, "ReturnData": True, "MetricStat": {
             "Metric": {"Namespace": CONTAINER_INSIGHTS, "MetricName": metric, "Dimensions": dimensions},
             "Period": 60, "Stat": "Average"}} for query_id, metric in USAGE_METRICS.items()]
-        end = datetime.now(timezone.utc)
+        end = datetime.now(timezone.utc) + timedelta(minutes=1)  # EndTime is exclusive: include this minute
         try:
             results = self._client("cloudwatch").get_metric_data(
-                MetricDataQueries=queries, StartTime=end - timedelta(minutes=USAGE_WINDOW_MINUTES), EndTime=end,
+                MetricDataQueries=queries, StartTime=end - timedelta(minutes=USAGE_WINDOW_MINUTES + 1), EndTime=end,
                 ScanBy="TimestampDescending")["MetricDataResults"]
         except Exception as e:
             logger.warning("reading Container Insights failed",
