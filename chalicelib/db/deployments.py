@@ -1,13 +1,13 @@
 """Deployments in DynamoDB, created together with their slug and slot claims."""
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.db import keys
 from chalicelib.db.connection import connection
-from chalicelib.db.errors import translated
-from chalicelib.db.models import Claim, Deployment
+from chalicelib.db.errors import is_condition_failure, translated
+from chalicelib.db.models import Claim, Deployment, utcnow
 from chalicelib.db.pages import Page, query_page
 from chalicelib.errors import Conflict
 
@@ -68,3 +68,62 @@ def delete(deployment: Deployment) -> None:
             tx.delete(deployment)
             tx.delete(slug)
             tx.delete(slot)
+
+
+# A build may show as `building` only on a deployment that serves nothing: never over running/deploying.
+BUILDABLE = ("pending", "stopped", "failed")
+
+
+def _update(deployment_id: str, actions: list, condition) -> bool:
+    """One conditional update of the deployment (the version moves: a PATCH that read it before fails)."""
+    actions = [*actions, Deployment.updated_at.set(utcnow()), Deployment.version.add(1)]
+    try:
+        Deployment._get_connection().update_item(keys.deployment(deployment_id), keys.META, actions=actions,
+                                                 condition=Deployment.pk.exists() & condition)
+        return True
+    except PynamoDBException as e:
+        if is_condition_failure(e):
+            return False
+        with translated():
+            raise
+
+
+def mark_building(deployment_id: str, build_id: str) -> bool:
+    """pending|stopped|failed -> building, remembering the status (and reason) it had; a deployment
+    already `building` is taken over by this newer build (the status to restore stays)."""
+    for _ in range(3):
+        current = find(deployment_id)
+        if current is None:
+            return False
+        if current.status == "building":
+            if current.building_build_id == build_id:
+                return False
+            if _update(deployment_id, [Deployment.building_build_id.set(build_id)],
+                       (Deployment.status == "building")
+                       & (Deployment.building_build_id == current.building_build_id)):
+                return True
+            continue
+        if current.status not in BUILDABLE:
+            return False
+        actions = [Deployment.status.set("building"), Deployment.building_build_id.set(build_id),
+                   Deployment.status_before_build.set(current.status), Deployment.status_reason.remove(),
+                   Deployment.reason_before_build.remove() if current.status_reason is None
+                   else Deployment.reason_before_build.set(current.status_reason)]
+        if _update(deployment_id, actions, Deployment.status == current.status):
+            return True
+    return False
+
+
+def restore_after_build(deployment_id: str, build_id: str) -> bool:
+    """building -> the status before, if `build_id` is still the build it shows (no newer build, no deploy
+    moved it meanwhile)."""
+    current = find(deployment_id)
+    if current is None or current.status != "building" or current.building_build_id != build_id:
+        return False
+    previous = current.status_before_build or "pending"
+    reason = current.reason_before_build
+    actions = [Deployment.status.set(previous), Deployment.building_build_id.remove(),
+               Deployment.status_before_build.remove(), Deployment.reason_before_build.remove(),
+               Deployment.status_reason.remove() if reason is None else Deployment.status_reason.set(reason)]
+    return _update(deployment_id, actions,
+                   (Deployment.status == "building") & (Deployment.building_build_id == build_id))

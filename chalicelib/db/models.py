@@ -151,6 +151,11 @@ class Deployment(VersionedItem, discriminator="Deployment"):
     # The newest deploy that changed the route: an older deploy finishing late never overrides it.
     last_deploy_id = UnicodeAttribute(null=True, attr_name="lastDeployId")
     status_reason = UnicodeAttribute(null=True, attr_name="statusReason")
+    # While a build of a deployment that serves nothing runs (status `building`): which build, and the
+    # status (and reason) to restore if it fails or is cancelled.
+    building_build_id = UnicodeAttribute(null=True, attr_name="buildingBuildId")
+    status_before_build = UnicodeAttribute(null=True, attr_name="statusBeforeBuild")
+    reason_before_build = UnicodeAttribute(null=True, attr_name="reasonBeforeBuild")
 
     def env_overrides_or_empty(self) -> dict[str, str]:
         return {k: v for k, v in map_or_empty(self.env_overrides).items() if isinstance(v, str)}

@@ -32,12 +32,35 @@ def enqueue(build_id: str) -> None:
 
 
 def publish_status(build: Build) -> None:
+    """Every transition of a build ends here (worker, reaper, CodeBuild completion, cancel): its channels
+    hear it, and its deployment's `building` status follows it."""
     message = {"type": "status", "status": build.status, "buildId": build.build_id, "reason": build.reason}
     channels.publish(channels.build_channel(build.build_id), message)
     channels.publish(channels.project_channel(build.project_id), {
         "type": "build", "buildId": build.build_id, "deploymentId": build.deployment_id,
         "status": build.status, "reason": build.reason,
     })
+    _follow_on_deployment(build)
+
+
+def _follow_on_deployment(build: Build) -> None:
+    """A build starting shows the deployment `building` (unless it serves or deploys); one that fails or
+    is cancelled gives back the status it had. Never fails the build's own transition."""
+    from chalicelib.db import deployments as deployment_store
+
+    try:
+        if build.status == "building":
+            changed = deployment_store.mark_building(build.deployment_id, build.build_id)
+        elif build.status in ("failed", "cancelled"):
+            changed = deployment_store.restore_after_build(build.deployment_id, build.build_id)
+        else:
+            return
+        if changed:
+            from chalicelib.services.deploys import publish_deployment
+
+            publish_deployment(build.deployment_id)
+    except Exception:
+        logger.exception("the deployment's building status was not updated", extra={"buildId": build.build_id})
 
 
 def _supersede_older(deployment_id: str, newer: str) -> None:
