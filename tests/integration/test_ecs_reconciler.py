@@ -172,3 +172,15 @@ def test_health_checks_of_ecs_servers_store_container_insights_usage(world, monk
     assert checked.health == "unhealthy"  # no ALB target in this world; the task is RUNNING
     stored = store.find(server.server_id)
     assert stored.cpu_percent == 25.0 and stored.memory_bytes == 300 * 1024 * 1024 and stored.last_check_at
+
+
+def test_the_app_routes_stopped_tasks_of_our_cluster_to_the_handler_and_reconciles_every_minute():
+    import app as chalice_app
+    from chalicelib.settings import get_settings
+
+    sources = {s.name: s for s in chalice_app.app.event_sources}
+    pattern = sources["ecs_task_state_change"].event_pattern
+    assert pattern["source"] == ["aws.ecs"] and pattern["detail-type"] == ["ECS Task State Change"]
+    assert pattern["detail"]["lastStatus"] == ["STOPPED"]
+    assert pattern["detail"]["clusterArn"] == [{"suffix": f":cluster/{get_settings().ecs_cluster}"}]
+    assert sources["ecs_reconciler"].schedule_expression.value == 1
