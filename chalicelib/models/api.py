@@ -28,11 +28,11 @@ MASK = "********"
 class Request(BaseModel):
     """Bodies reject unknown fields: a typo must not be silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
 
 class Response(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
 
 # --- requests -------------------------------------------------------------------------------

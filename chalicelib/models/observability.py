@@ -16,7 +16,7 @@ Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0
 class Filters(BaseModel):
     """Query-string filters; names as in the URL (camelCase). Unknown names are rejected."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     from_: datetime | None = Field(default=None, alias="from")
     to: datetime | None = None
