@@ -12,6 +12,7 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.db.conditional import update_if
 from chalicelib.db.connection import connection
 from chalicelib.db.errors import is_condition_failure, translated
 from chalicelib.db.models import utcnow
@@ -57,11 +58,4 @@ def transition(find: Callable[[], M | None], model: type[M], marker: Callable[[]
 def set_fields(model: type[M], hash_key: str, range_key: str, condition=None, **fields) -> bool:
     """Record facts without changing the status; False when `condition` no longer holds."""
     actions = [getattr(model, n).remove() if v is None else getattr(model, n).set(v) for n, v in fields.items()]
-    try:
-        model._get_connection().update_item(hash_key, range_key, actions=actions, condition=condition)
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+    return update_if(model, hash_key, range_key, actions, condition)

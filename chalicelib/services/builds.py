@@ -1,9 +1,8 @@
 """Builds of a deployment: trigger, read, list, cancel, read the log."""
 from __future__ import annotations
 
-import json
 
-from chalicelib import aws, channels
+from chalicelib import channels, queues
 from chalicelib.auth.access import Access
 from chalicelib.db import builds as store
 from chalicelib.db import keys
@@ -22,13 +21,7 @@ SUPERSEDE_SCAN = 25
 
 def enqueue(build_id: str) -> None:
     """One message per attempt; the claim makes a duplicate harmless."""
-    settings = get_settings()
-    sqs = aws.client("sqs")
-    try:
-        url = sqs.get_queue_url(QueueName=settings.build_queue_name)["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"buildId": build_id}))
-    except Exception as e:  # botocore errors: the build stays queued and the reaper re-sends
-        raise Unavailable("The build queue is unavailable", code="queue_unavailable") from e
+    queues.send(get_settings().build_queue_name, {"buildId": build_id}, "build")
 
 
 def publish_status(build: Build) -> None:

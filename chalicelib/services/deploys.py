@@ -3,9 +3,8 @@ rollback, a restart or a stop; carried out by the deploy worker (chalicelib/serv
 """
 from __future__ import annotations
 
-import json
 
-from chalicelib import aws, channels
+from chalicelib import channels, queues
 from chalicelib.auth.access import Access
 from chalicelib.db import builds as build_store
 from chalicelib.db import deploys as store
@@ -29,13 +28,7 @@ def deployment_channel(deployment_id: str) -> str:
 
 def enqueue(deploy_id: str) -> None:
     """One message per deploy; the worker's claim makes a duplicate harmless."""
-    settings = get_settings()
-    sqs = aws.client("sqs")
-    try:
-        url = sqs.get_queue_url(QueueName=settings.deploy_queue_name)["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"deployId": deploy_id}))
-    except Exception as e:  # botocore errors: the deploy stays queued and the reaper re-sends
-        raise Unavailable("The deploy queue is unavailable", code="queue_unavailable") from e
+    queues.send(get_settings().deploy_queue_name, {"deployId": deploy_id}, "deploy")
 
 
 def publish(deploy: Deploy) -> None:
