@@ -8,14 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable, Iterator
 
-from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.db import keys
+from chalicelib.db import keys, lifecycle
 from chalicelib.db.conditional import update_if
 from chalicelib.db.connection import connection
-from chalicelib.db.errors import is_condition_failure, translated
-from chalicelib.db.models import ActiveBuild, Build, BuildLogChunk, utcnow
+from chalicelib.db.errors import translated
+from chalicelib.db.models import ActiveBuild, Build, BuildLogChunk
 from chalicelib.db.pages import Page, query_page
 
 ACTIVE = ("queued", "building")
@@ -57,36 +56,11 @@ def transition(build_id: str, allowed: Iterable[str], to: str, *, expect_attempt
                **fields) -> Build | None:
     """Move a build from one of `allowed` to `to`, setting `fields`; None if it was not in `allowed`.
 
-    The write is conditional on the status (and attempt) that was read, so of two racing writers
-    (worker and cancel, worker and reaper) exactly one wins; the loser re-reads and gives up.
+    Of two racing writers (worker and cancel, worker and reaper) exactly one wins; the loser re-reads
+    and gives up (see chalicelib/db/lifecycle.py).
     """
-    allowed = tuple(allowed)
-    for _ in range(5):
-        build = find(build_id)
-        if build is None or build.status not in allowed:
-            return None
-        if expect_attempt is not None and build.attempt != expect_attempt:
-            return None
-        now = utcnow()
-        actions = [Build.status.set(to), Build.updated_at.set(now)]
-        for name, value in fields.items():
-            attr = getattr(Build, name)
-            actions.append(attr.remove() if value is None else attr.set(value))
-        condition = (Build.status == build.status) & (Build.attempt == build.attempt)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.update(build, actions, condition=condition, add_version_condition=False)
-                if to in TERMINAL:
-                    tx.delete(_marker(build_id))
-                elif build.status in TERMINAL:
-                    tx.save(_marker(build_id))
-        except PynamoDBException as e:
-            if is_condition_failure(e):
-                continue
-            with translated():
-                raise
-        return find(build_id)
-    return None
+    return lifecycle.transition(lambda: find(build_id), Build, lambda: _marker(build_id), ACTIVE,
+                                allowed, to, expect_attempt=expect_attempt, **fields)
 
 
 def drop_marker(build_id: str) -> None:
@@ -102,8 +76,7 @@ def renew_lease(build_id: str, attempt: int, until: datetime) -> bool:
 
 def set_fields(build_id: str, attempt: int, **fields) -> bool:
     """Record facts of a running attempt (external id, log lines) without changing its status."""
-    return update_if(Build, keys.build(build_id), keys.META, [getattr(Build, n).set(v) for n, v in fields.items()],
-                     Build.attempt == attempt)
+    return lifecycle.set_fields(Build, keys.build(build_id), keys.META, condition=Build.attempt == attempt, **fields)
 
 
 def append_log(build_id: str, offset: int, lines: list[str]) -> None:
@@ -113,10 +86,18 @@ def append_log(build_id: str, offset: int, lines: list[str]) -> None:
 
 
 def read_log(build_id: str, since: int = 0) -> Iterator[tuple[int, str]]:
-    """(offset, line) from `since` on, in order."""
+    """(offset, line) from `since` on, in order; the Query starts at the chunk holding `since`."""
+    first_sk = keys.build_log_sk(0)
     with translated():
+        if since > 0:
+            for holder in BuildLogChunk.query(
+                keys.build(build_id), BuildLogChunk.sk.between(first_sk, keys.build_log_sk(since)),
+                scan_index_forward=False, limit=1, consistent_read=True,
+            ):
+                first_sk = keys.build_log_sk(holder.offset)
         chunks = BuildLogChunk.query(
-            keys.build(build_id), BuildLogChunk.sk.startswith(keys.LOG_PREFIX), consistent_read=True)
+            keys.build(build_id), BuildLogChunk.sk.between(first_sk, keys.build_log_sk(10**10 - 1)),
+            consistent_read=True)
         for chunk in chunks:
             for i, line in enumerate(chunk.lines or []):
                 if chunk.offset + i >= since:

@@ -1,6 +1,6 @@
-"""Conditional status transitions with an "active" marker, shared by deploys and servers.
+"""Conditional status transitions with an "active" marker, shared by builds, deploys and servers.
 
-The pattern of chalicelib/db/builds.py: the write is conditional on the status (and attempt) that
+The write is conditional on the status (and attempt) that
 was read, so of two racing writers exactly one wins; the marker that lets a scheduled job find the
 unfinished items with one Query is put or removed in the same transaction.
 """

