@@ -59,43 +59,68 @@ def set_team_price(writer: Writer, team_id: str, model: str, input_per_mtok: flo
                        [[team_id, model, input_per_mtok, output_per_mtok, "team override"]])
 
 
+# --- filters ------------------------------------------------------------------------------------
+
+
+class Where:
+    """Conditions and their server-side parameters; a filter that was not given adds nothing."""
+
+    def __init__(self, params: dict[str, Any], *conditions: str):
+        self.params = params
+        self.conditions = list(conditions)
+
+    def add(self, condition: str, **values: Any) -> None:
+        if all(v is not None and v != "" and v != [] for v in values.values()):
+            self.conditions.append(condition)
+            self.params.update(values)
+
+    def equals(self, column: str, name: str, value: str | None) -> None:
+        self.add(f"{column} = {{{name}:String}}", **{name: value})
+
+    def contains(self, columns: tuple[str, ...], text: str | None) -> None:
+        tests = [f"positionCaseInsensitiveUTF8({c}, {{text:String}}) > 0" for c in columns]
+        self.add(tests[0] if len(tests) == 1 else f"({' OR '.join(tests)})", text=text)
+
+    def before(self, time_column: str, id_column: str, after: tuple[datetime, str] | None) -> None:
+        """Keyset pagination: rows after the last one of the previous page (newest first)."""
+        if after is not None:
+            self.add(f"({time_column}, {id_column}) < ({{after_time:DateTime64(3, 'UTC')}}, {{after_id:String}})",
+                     after_time=after[0], after_id=after[1])
+
+    def sql(self) -> str:
+        return " AND ".join(self.conditions)
+
+
+def _window(team: str, project: str, start: datetime, end: datetime, column: str, limit: int) -> Where:
+    params: dict[str, Any] = {"team": team, "project": project, "start": start, "end": end, "limit": limit}
+    return Where(params, "team_id = {team:String}", "project_id = {project:String}",
+                 f"{column} >= {{start:DateTime64(3, 'UTC')}}", f"{column} < {{end:DateTime64(3, 'UTC')}}")
+
+
 # --- traces -------------------------------------------------------------------------------------
 
 
 def list_traces(writer: Writer, team: str, project: str, start: datetime, end: datetime, *, deployment: str | None,
                 environment: str | None, span_type: str | None, status: str | None, text: str | None,
                 after: tuple[datetime, str] | None, limit: int) -> list[tuple]:
-    params: dict[str, Any] = {"team": team, "project": project, "start": start, "end": end, "limit": limit}
-    where = ["team_id = {team:String}", "project_id = {project:String}",
-             "start_time >= {start:DateTime64(3, 'UTC')}", "start_time < {end:DateTime64(3, 'UTC')}"]
-    root = list(where) + ["is_root"]
-    if deployment:
-        root.append("deployment_id = {deployment:String}")
-        params["deployment"] = deployment
-    if environment:
-        root.append("environment = {environment:String}")
-        params["environment"] = environment
-    inner = []
-    if span_type:
-        inner.append("span_type = {span_type:String}")
-        params["span_type"] = span_type
+    scope = _window(team, project, start, end, "start_time", limit)
+    params = scope.params
+    root = Where(params, *scope.conditions, "is_root")
+    root.equals("deployment_id", "deployment", deployment)
+    root.equals("environment", "environment", environment)
+    inner = Where(params)
+    inner.equals("span_type", "span_type", span_type)
     if status == "error":
-        inner.append("status = 'error'")
-    if text:
-        inner.append("(positionCaseInsensitiveUTF8(name, {text:String}) > 0 OR "
-                     "positionCaseInsensitiveUTF8(input, {text:String}) > 0 OR "
-                     "positionCaseInsensitiveUTF8(output, {text:String}) > 0)")
-        params["text"] = text
-    if inner:  # traces with at least one span that matches
-        root.append(f"trace_id IN (SELECT trace_id FROM spans WHERE {' AND '.join(where + inner)})")
+        inner.add("status = 'error'")
+    inner.contains(("name", "input", "output"), text)
+    if inner.conditions:  # traces with at least one span that matches
+        root.add(f"trace_id IN (SELECT trace_id FROM spans WHERE {scope.sql()} AND {inner.sql()})")
     if status == "ok":
-        root.append(f"trace_id NOT IN (SELECT trace_id FROM spans WHERE {' AND '.join(where)} AND status = 'error')")
-    if after is not None:
-        root.append("(start_time, trace_id) < ({after_time:DateTime64(3, 'UTC')}, {after_trace:String})")
-        params.update(after_time=after[0], after_trace=after[1])
+        root.add(f"trace_id NOT IN (SELECT trace_id FROM spans WHERE {scope.sql()} AND status = 'error')")
+    root.before("start_time", "trace_id", after)
     return writer.query(
         "SELECT trace_id, name, span_type, deployment_id, environment, start_time, end_time, duration_ms, status "
-        f"FROM spans WHERE {' AND '.join(root)} ORDER BY start_time DESC, trace_id DESC "
+        f"FROM spans WHERE {root.sql()} ORDER BY start_time DESC, trace_id DESC "
         "LIMIT 1 BY trace_id LIMIT {limit:UInt32}", params)
 
 
@@ -130,43 +155,27 @@ LOG_COLUMNS = ("record_id", "timestamp", "level", "message", "source", "deployme
 def list_logs(writer: Writer, team: str, project: str, start: datetime, end: datetime, *, levels: list[str] | None,
               text: str | None, deployment: str | None, trace: str | None, after: tuple[datetime, str] | None,
               limit: int) -> list[dict]:
-    params: dict[str, Any] = {"team": team, "project": project, "start": start, "end": end, "limit": limit}
-    where = ["team_id = {team:String}", "project_id = {project:String}",
-             "timestamp >= {start:DateTime64(3, 'UTC')}", "timestamp < {end:DateTime64(3, 'UTC')}"]
-    if levels:
-        where.append("level IN {levels:Array(String)}")
-        params["levels"] = levels
-    if text:
-        where.append("positionCaseInsensitiveUTF8(message, {text:String}) > 0")
-        params["text"] = text
-    if deployment:
-        where.append("deployment_id = {deployment:String}")
-        params["deployment"] = deployment
-    if trace:
-        where.append("trace_id = {trace:String}")
-        params["trace"] = trace
-    if after is not None:
-        where.append("(timestamp, record_id) < ({after_time:DateTime64(3, 'UTC')}, {after_id:String})")
-        params.update(after_time=after[0], after_id=after[1])
+    where = _window(team, project, start, end, "timestamp", limit)
+    where.add("level IN {levels:Array(String)}", levels=levels)
+    where.contains(("message",), text)
+    where.equals("deployment_id", "deployment", deployment)
+    where.equals("trace_id", "trace", trace)
+    where.before("timestamp", "record_id", after)
     rows = writer.query(
-        f"SELECT {', '.join(LOG_COLUMNS)} FROM logs WHERE {' AND '.join(where)} "
-        "ORDER BY timestamp DESC, record_id DESC LIMIT 1 BY record_id LIMIT {limit:UInt32}", params)
+        f"SELECT {', '.join(LOG_COLUMNS)} FROM logs WHERE {where.sql()} "
+        "ORDER BY timestamp DESC, record_id DESC LIMIT 1 BY record_id LIMIT {limit:UInt32}", where.params)
     return [dict(zip(LOG_COLUMNS, r)) for r in rows]
 
 
 def list_build_logs(writer: Writer, team: str, project: str, build: str, *, text: str | None,
                     after_line: int | None, limit: int) -> list[tuple]:
-    params: dict[str, Any] = {"team": team, "project": project, "build": build, "limit": limit}
-    where = ["team_id = {team:String}", "project_id = {project:String}", "build_id = {build:String}"]
-    if text:
-        where.append("positionCaseInsensitiveUTF8(message, {text:String}) > 0")
-        params["text"] = text
-    if after_line is not None:
-        where.append("line_no > {after:UInt32}")
-        params["after"] = after_line
+    where = Where({"team": team, "project": project, "build": build, "limit": limit},
+                  "team_id = {team:String}", "project_id = {project:String}", "build_id = {build:String}")
+    where.contains(("message",), text)
+    where.add("line_no > {after:UInt32}", after=after_line)
     return writer.query(
-        f"SELECT line_no, timestamp, message, deployment_id FROM build_logs WHERE {' AND '.join(where)} "
-        "ORDER BY line_no LIMIT 1 BY line_no LIMIT {limit:UInt32}", params)
+        f"SELECT line_no, timestamp, message, deployment_id FROM build_logs WHERE {where.sql()} "
+        "ORDER BY line_no LIMIT 1 BY line_no LIMIT {limit:UInt32}", where.params)
 
 
 # --- rollups ------------------------------------------------------------------------------------
@@ -178,26 +187,20 @@ def rollup(writer: Writer, team: str, project: str | None, family: str, start: d
            interval: str, group_by: str, by_model: bool, deployment: str | None = None,
            environment: str | None = None) -> list[tuple]:
     """(group, bucket, model, calls, errors, [p50, p95], input, output, total) from the hourly rollup."""
-    params: dict[str, Any] = {"team": team, "family": family, "start": start, "end": end}
-    where = ["team_id = {team:String}", "family = {family:String}",
-             "hour >= toStartOfHour({start:DateTime('UTC')})", "hour < {end:DateTime('UTC')}"]
-    if project:
-        where.append("project_id = {project:String}")
-        params["project"] = project
-    if deployment:
-        where.append("deployment_id = {deployment:String}")
-        params["deployment"] = deployment
-    if environment:
-        where.append("environment = {environment:String}")
-        params["environment"] = environment
+    where = Where({"team": team, "family": family, "start": start, "end": end},
+                  "team_id = {team:String}", "family = {family:String}",
+                  "hour >= toStartOfHour({start:DateTime('UTC')})", "hour < {end:DateTime('UTC')}")
+    where.equals("project_id", "project", project)
+    where.equals("deployment_id", "deployment", deployment)
+    where.equals("environment", "environment", environment)
     group = "project_id" if group_by == "project" else _GROUPS[group_by]
     bucket = "toStartOfDay(hour)" if interval == "day" else "hour"
     model = "model" if by_model else "''"
     return writer.query(
         f"SELECT {group} AS g, {bucket} AS t, {model} AS m, countMerge(calls), sumMerge(errors), "
         "quantilesTDigestMerge(0.5, 0.95)(duration_q), sumMerge(input_tokens), sumMerge(output_tokens), "
-        f"sumMerge(total_tokens) FROM span_rollup_hourly WHERE {' AND '.join(where)} "
-        "GROUP BY g, t, m ORDER BY g, t, m", params)
+        f"sumMerge(total_tokens) FROM span_rollup_hourly WHERE {where.sql()} "
+        "GROUP BY g, t, m ORDER BY g, t, m", where.params)
 
 
 # --- scores -------------------------------------------------------------------------------------
@@ -208,18 +211,12 @@ SCORE_COLUMNS = ("record_id", "timestamp", "trace_id", "span_id", "scorer_name",
 def list_scores(writer: Writer, team: str, project: str, start: datetime, end: datetime, *, scorer: str | None,
                 trace: str | None, deployment: str | None, after: tuple[datetime, str] | None,
                 limit: int) -> list[dict]:
-    params: dict[str, Any] = {"team": team, "project": project, "start": start, "end": end, "limit": limit}
-    where = ["team_id = {team:String}", "project_id = {project:String}",
-             "timestamp >= {start:DateTime64(3, 'UTC')}", "timestamp < {end:DateTime64(3, 'UTC')}"]
-    for name, column, value in (("scorer", "scorer_name", scorer), ("trace", "trace_id", trace),
-                                ("deployment", "deployment_id", deployment)):
-        if value:
-            where.append(f"{column} = {{{name}:String}}")
-            params[name] = value
-    if after is not None:
-        where.append("(timestamp, record_id) < ({after_time:DateTime64(3, 'UTC')}, {after_id:String})")
-        params.update(after_time=after[0], after_id=after[1])
+    where = _window(team, project, start, end, "timestamp", limit)
+    where.equals("scorer_name", "scorer", scorer)
+    where.equals("trace_id", "trace", trace)
+    where.equals("deployment_id", "deployment", deployment)
+    where.before("timestamp", "record_id", after)
     rows = writer.query(
-        f"SELECT {', '.join(SCORE_COLUMNS)} FROM scores WHERE {' AND '.join(where)} "
-        "ORDER BY timestamp DESC, record_id DESC LIMIT 1 BY record_id LIMIT {limit:UInt32}", params)
+        f"SELECT {', '.join(SCORE_COLUMNS)} FROM scores WHERE {where.sql()} "
+        "ORDER BY timestamp DESC, record_id DESC LIMIT 1 BY record_id LIMIT {limit:UInt32}", where.params)
     return [dict(zip(SCORE_COLUMNS, r)) for r in rows]
