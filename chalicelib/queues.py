@@ -4,14 +4,17 @@ from __future__ import annotations
 import json
 
 from chalicelib import aws
-from chalicelib.errors import Unavailable
+from chalicelib.observability import logger
 
 
-def send(queue_name: str, body: dict, what: str) -> None:
-    """Raises Unavailable; the item stays queued and its reaper re-sends it, so nothing is lost."""
+def send(queue_name: str, body: dict) -> bool:
+    """False when the queue is unreachable: the item stays queued in DynamoDB and its reaper
+    re-sends it, so the caller goes on (nothing is lost, the message is only late)."""
     sqs = aws.client("sqs")
     try:
         url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
-    except Exception as e:  # botocore errors, translated here
-        raise Unavailable(f"The {what} queue is unavailable", code="queue_unavailable") from e
+        return True
+    except Exception:  # botocore errors, handled here at the adapter
+        logger.warning("queued without a message; the reaper re-sends it", extra={"queue": queue_name, **body})
+        return False

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from chalicelib.db import builds as store
 from chalicelib.db.models import Build, utcnow
-from chalicelib.errors import Unavailable
 from chalicelib.observability import logger
 from chalicelib.runners.factory import runner_named
 from chalicelib.services.build_logs import note, store_full_log
@@ -70,7 +69,7 @@ def _reap_one(build_id: str, now: datetime, settings: Settings) -> str | None:
             return None
         note(moved, f"reaper: the worker of attempt {attempt} stopped renewing its lease; re-queued")
         publish_status(moved)
-        _send(build_id)
+        enqueue(build_id)
         return "re-queued"
     return _record(build, "failed", f"worker lost: lease expired on attempt {attempt} of "
                                     f"{settings.build_max_attempts}", now)
@@ -103,13 +102,7 @@ def _reap_queued(build: Build, now: datetime, settings: Settings) -> str | None:
     if now - last_sent > timedelta(seconds=max(settings.build_lease_seconds, settings.build_queue_limit_seconds / 3)):
         # The message may have been lost (a failed send); a duplicate is harmless.
         if store.set_fields(build.build_id, int(build.attempt or 0), enqueued_at=now):
-            _send(build.build_id)
+            enqueue(build.build_id)
             return "re-sent"
     return None
 
-
-def _send(build_id: str) -> None:
-    try:
-        enqueue(build_id)
-    except Unavailable:
-        logger.warning("re-queue deferred: queue unavailable", extra={"buildId": build_id})

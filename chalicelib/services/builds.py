@@ -20,9 +20,9 @@ MAX_LOG_LINES = 5000
 SUPERSEDE_SCAN = 25
 
 
-def enqueue(build_id: str) -> None:
-    """One message per attempt; the claim makes a duplicate harmless."""
-    queues.send(get_settings().build_queue_name, {"buildId": build_id}, "build")
+def enqueue(build_id: str) -> bool:
+    """One message per attempt; the claim makes a duplicate harmless. False: the reaper re-sends."""
+    return queues.send(get_settings().build_queue_name, {"buildId": build_id})
 
 
 def publish_status(build: Build) -> None:
@@ -84,11 +84,7 @@ def trigger_build(access: Access, deployment_id: str, body: api.BuildCreate | No
     store.create(build)
     publish_status(build)
     _supersede_older(deployment.deployment_id, build_id)
-    try:
-        enqueue(build_id)
-    except Unavailable:
-        # Stored as queued: the reaper re-sends it when the queue is back. The caller still gets it.
-        logger.warning("build queued without a message", extra={"buildId": build_id})
+    enqueue(build_id)
     return views.build(build)
 
 

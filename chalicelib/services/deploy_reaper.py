@@ -13,7 +13,6 @@ from chalicelib.db import deploys as store
 from chalicelib.db import deployments as deployment_store
 from chalicelib.db import servers as server_store
 from chalicelib.db.models import utcnow
-from chalicelib.errors import Unavailable
 from chalicelib.observability import logger
 from chalicelib.services import servers as server_service
 from chalicelib.services.deploys import enqueue, publish
@@ -43,9 +42,7 @@ def _reap_one(deploy_id: str, now: datetime) -> str | None:
     if deploy.status == "queued":
         if deploy.queued_at and now - deploy.queued_at > RESEND_AFTER and (
                 deploy.updated_at is None or now - deploy.updated_at > RESEND_AFTER):
-            try:
-                enqueue(deploy_id)
-            except Unavailable:
+            if not enqueue(deploy_id):
                 return None
             store.transition(deploy_id, ("queued",), "queued")  # touch updated_at: one re-send a minute
             return "re-sent"

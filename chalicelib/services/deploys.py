@@ -10,10 +10,9 @@ from chalicelib.db import builds as build_store
 from chalicelib.db import deploys as store
 from chalicelib.db import keys
 from chalicelib.db.models import Build, Deploy, Deployment, utcnow
-from chalicelib.errors import Conflict, NotFound, Unavailable
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
-from chalicelib.observability import logger
 from chalicelib.services import views
 from chalicelib.services.deployments import require_deployment
 from chalicelib.settings import get_settings
@@ -26,9 +25,9 @@ def deployment_channel(deployment_id: str) -> str:
     return f"deployment:{deployment_id}"
 
 
-def enqueue(deploy_id: str) -> None:
-    """One message per deploy; the worker's claim makes a duplicate harmless."""
-    queues.send(get_settings().deploy_queue_name, {"deployId": deploy_id}, "deploy")
+def enqueue(deploy_id: str) -> bool:
+    """One message per deploy; the worker's claim makes a duplicate harmless. False: the reaper re-sends."""
+    return queues.send(get_settings().deploy_queue_name, {"deployId": deploy_id})
 
 
 def publish(deploy: Deploy) -> None:
@@ -78,10 +77,7 @@ def create(deployment: Deployment, action: str, trigger: str, build_id: str | No
     store.create(deploy)
     publish(deploy)
     _supersede_older(deployment.deployment_id, deploy_id)
-    try:
-        enqueue(deploy_id)
-    except Unavailable:
-        logger.warning("deploy queued without a message", extra={"deployId": deploy_id})
+    enqueue(deploy_id)
     return deploy
 
 
