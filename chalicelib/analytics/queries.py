@@ -54,11 +54,6 @@ def prices_for(writer: Writer, team_id: str) -> Prices:
     return Prices(table)
 
 
-def set_team_price(writer: Writer, team_id: str, model: str, input_per_mtok: float, output_per_mtok: float) -> None:
-    writer.insert_rows("model_prices", ["team_id", "model", "input_per_mtok", "output_per_mtok", "source"],
-                       [[team_id, model, input_per_mtok, output_per_mtok, "team override"]])
-
-
 # --- filters ------------------------------------------------------------------------------------
 
 

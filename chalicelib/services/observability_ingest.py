@@ -423,24 +423,3 @@ class _Gone(Exception):
         super().__init__(status)
         self.status = status
 
-
-def ingest_directory(ingestor: Ingestor, s3: Any, bucket: str, directory: str, scope_key_prefix: str) -> list[IngestResult]:
-    """Upload every *.jsonl under `directory` (as `{scope_key_prefix}/{kind}/.../name`) and ingest it.
-
-    For wiring real output (e.g. the JSONL a mastra-weather server wrote) into tests: files under
-    `{directory}/{spans|logs|metrics|scores}/` go to `observability/{kind}/{scope_key_prefix}/{name}`
-    where scope_key_prefix is `{teamId}/{projectId}/{deploymentId}`.
-    """
-    results = []
-    for kind in sorted(schema.KINDS):
-        folder = os.path.join(directory, kind)
-        if not os.path.isdir(folder):
-            continue
-        for name in sorted(os.listdir(folder)):
-            if not name.endswith(".jsonl"):
-                continue
-            key = f"observability/{kind}/{scope_key_prefix}/{name}"
-            with open(os.path.join(folder, name), "rb") as f:
-                etag = s3.put_object(Bucket=bucket, Key=key, Body=f.read())["ETag"]
-            results.append(ingestor.ingest(S3Object(bucket, key, etag)))
-    return results
