@@ -320,3 +320,36 @@ def test_health_changes_arrive_on_the_server_channel_of_a_websocket_client(stack
         os.killpg(server["pid"], signal.SIGKILL)
         dead = health_messages(ws, lambda m: m["health"] == "dead")[-1]
     assert dead["channel"] == channel and dead["serverId"] == server["id"]
+
+
+def test_a_websocket_client_sees_the_deployment_go_running_and_the_servers_log_lines(stack, owner, team, tmp_path):
+    from websockets.sync.client import connect
+
+    src = copy_tiny(tmp_path / "live")
+    _, deployment_id = tiny_deployment(stack, owner, team, {"type": "local", "path": str(src)}, name="live")
+    with connect(f"{stack.ws_url}/?token={stack.owner_key}", open_timeout=10) as ws:
+        ws.send(json.dumps({"action": "subscribe", "channel": f"deployment:{deployment_id}"}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "subscribed"
+        build = wait_build(stack, owner, start_build(stack, owner, deployment_id)["id"])
+        deadline = time.monotonic() + 60
+        running = None
+        while running is None and time.monotonic() < deadline:
+            message = json.loads(ws.recv(timeout=deadline - time.monotonic()))
+            if message.get("type") == "status" and message.get("status") == "running":
+                running = message
+        assert running is not None and running["channel"] == f"deployment:{deployment_id}"
+        assert running["currentBuildId"] == build["id"] and running["publicUrl"]
+
+        logs_channel = f"server:{running['serverId']}:logs"
+        ws.send(json.dumps({"action": "subscribe", "channel": logs_channel}))
+        while (ack := json.loads(ws.recv(timeout=10))).get("type") != "subscribed":
+            assert ack["channel"] == f"deployment:{deployment_id}"  # the deployment's own news meanwhile
+        assert ack["channel"] == logs_channel
+        assert via_path(stack, running["publicUrl"].split("//")[1].split(".")[0], "/seen-live").status_code == 200
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            message = json.loads(ws.recv(timeout=deadline - time.monotonic()))
+            if message.get("channel") == logs_channel and any("/seen-live" in line for line in message["lines"]):
+                break
+        else:
+            raise AssertionError("the request's log line never arrived on the server's log channel")
