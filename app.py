@@ -6,7 +6,7 @@ from chalicelib.api.app_routes import register
 from chalicelib.settings import get_settings
 from chalicelib.workers import builds as build_workers
 from chalicelib.workers import deploys as deploy_workers
-from chalicelib.ws import broadcaster
+from chalicelib.services.live import broadcaster
 
 app = Chalice(app_name="mastra-admin")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -72,27 +72,27 @@ def ingest_queue_consumer(event):
                "build-status": ["SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"]},
 }, name="codebuild_completion")
 def codebuild_completion(event):
-    from chalicelib.services.codebuild_completion import handle_state_change
+    from chalicelib.runners.codebuild_completion import handle_state_change
 
     return handle_state_change(event.to_dict())
 
 
 @app.on_ws_connect()
 def ws_connect(event):
-    from chalicelib.ws import service
+    from chalicelib.services.live import websocket as service
 
     return service.connect(event.connection_id, event.to_dict().get("queryStringParameters"))
 
 
 @app.on_ws_message()
 def ws_message(event):
-    from chalicelib.ws import service
+    from chalicelib.services.live import websocket as service
 
     service.message(event.connection_id, event.body)
 
 
 @app.on_ws_disconnect()
 def ws_disconnect(event):
-    from chalicelib.ws import service
+    from chalicelib.services.live import websocket as service
 
     service.disconnect(event.connection_id)

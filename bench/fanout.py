@@ -78,7 +78,7 @@ def main() -> None:
             # This process publishes like a worker does: the same settings, pointed at this stack.
             os.environ.update(MA_AWS_ENDPOINT_URL=stack.env_endpoint, MA_STAGE="local",
                               MA_WS_MANAGEMENT_URL=f"http://127.0.0.1:{stack.env['MA_WS_MGMT_PORT']}")
-            from chalicelib.ws.broadcaster import broadcaster
+            from chalicelib.services.live.broadcaster import broadcaster
 
             session = stack.session(stack.owner_key)
             team = session.get(stack.url("/teams")).json()["items"][0]["id"]

@@ -78,7 +78,7 @@ def main() -> int:
     from chalicelib.analytics import schema
     from chalicelib.analytics.migrate import migrate
     from chalicelib.analytics.writer import Writer
-    from chalicelib.services.observability_ingest import Ingestor
+    from chalicelib.services.observability.ingest import Ingestor
     from chalicelib.workers import ingest
     from tests.support.ingest_env import s3_notification, sqs_event
 

@@ -8,11 +8,19 @@ delivery is best effort, and what matters (status, log lines) is stored before i
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 
 Sink = Callable[[str, dict], None]
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """A channel whose log lines are stored by offset: a subscriber can resume from any offset."""
+    end: Callable[[], int]
+    read: Callable[[int], Iterator[tuple[int, str]]]
 
 _sinks: list[Sink] = []
 _lock = threading.Lock()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from chalicelib import aws
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 
 
 def send(queue_name: str, body: dict) -> bool:

@@ -60,7 +60,7 @@ class ServerKeeper:
         self.known_at_start: set[str] = set()
 
     def recover(self) -> dict:
-        from chalicelib.services import servers
+        from chalicelib.services.deploys import servers
 
         result = servers.recover()
         self.known_at_start = set(result["reattached"])
@@ -116,7 +116,7 @@ class ServerKeeper:
 
     def _publish_tail(self, server_id: str) -> None:
         from chalicelib import channels
-        from chalicelib.services.servers import server_logs_channel
+        from chalicelib.services.deploys.servers import server_logs_channel
 
         offset, lines = self.tails[server_id].read()
         for start in range(0, len(lines), PUBLISH_BATCH):

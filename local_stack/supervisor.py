@@ -175,8 +175,8 @@ def bootstrap_owner(cfg: LocalConfig) -> str | None:
     """
     from chalicelib.auth import tokens
     from chalicelib.db import api_keys
-    from chalicelib.services import api_keys as key_service
-    from chalicelib.services import teams
+    from chalicelib.services.accounts import api_keys as key_service
+    from chalicelib.services.accounts import teams
 
     key_file = cfg.home / "owner-key"
     if key_file.exists():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib import observability
+from chalicelib import control_plane_log as observability
 from chalicelib.api import builds, deployments, projects, servers, system, teams
 from chalicelib.api import observability as observability_api
 

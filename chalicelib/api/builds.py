@@ -5,7 +5,8 @@ from chalice import Blueprint
 
 from chalicelib.api.routing import Call, route
 from chalicelib.models import api
-from chalicelib.services import builds, source_tokens
+from chalicelib.services.builds import trigger as builds
+from chalicelib.services.accounts import source_tokens
 
 bp = Blueprint(__name__)
 

@@ -5,7 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api.routing import Call, route
 from chalicelib.models import api
-from chalicelib.services import deployments
+from chalicelib.services.deploys import deployments
 
 bp = Blueprint(__name__)
 

@@ -10,7 +10,7 @@ from chalicelib.api.routing import Call, route
 from chalicelib.errors import BadRequest
 from chalicelib.models import observability as m
 from chalicelib.models.api import Page
-from chalicelib.services import observability
+from chalicelib.services.observability import queries as observability
 
 bp = Blueprint(__name__)
 

@@ -5,7 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api.routing import Call, route
 from chalicelib.models import api
-from chalicelib.services import projects
+from chalicelib.services.accounts import projects
 
 bp = Blueprint(__name__)
 

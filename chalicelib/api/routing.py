@@ -17,7 +17,7 @@ from chalicelib.api.responses import error_response, internal_error, json_respon
 from chalicelib.auth.access import Access, authenticate
 from chalicelib.auth.rbac import check_permission_name
 from chalicelib.errors import AppError, BadRequest, Invalid, PayloadTooLarge
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
 
 MAX_LIMIT = 100

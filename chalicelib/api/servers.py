@@ -5,7 +5,8 @@ from chalice import Blueprint
 
 from chalicelib.api.routing import Call, route
 from chalicelib.models import api
-from chalicelib.services import deploys, servers
+from chalicelib.services.deploys import actions as deploys
+from chalicelib.services.deploys import servers
 
 bp = Blueprint(__name__)
 

@@ -5,7 +5,8 @@ from chalice import Blueprint
 
 from chalicelib.api.routing import Call, route
 from chalicelib.models import api
-from chalicelib.services import api_keys, teams
+from chalicelib.services.accounts import api_keys
+from chalicelib.services.accounts import teams
 
 bp = Blueprint(__name__)
 

@@ -4,7 +4,7 @@
 only when it is a ZIP or a folder), uploads it to `sources/{buildId}.zip`, puts the project's
 variables into a per-build Secrets Manager secret, and starts the build with the rendered buildspec.
 It returns `started`: the result arrives with the "CodeBuild Build State Change" event
-(chalicelib/services/codebuild_completion.py) or, if that is lost, through the reaper's `check`.
+(chalicelib/runners/codebuild_completion.py) or, if that is lost, through the reaper's `check`.
 
 Secrets: each variable is passed as a SECRETS_MANAGER reference (`<secret name>:<VAR>`), never as
 a PLAINTEXT value, because PLAINTEXT override values are returned by BatchGetBuilds, shown in the

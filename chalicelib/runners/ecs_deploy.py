@@ -18,7 +18,7 @@ from pathlib import Path
 from chalicelib import aws
 from chalicelib.db.models import Deployment, Server
 from chalicelib.errors import Unavailable
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.runners.deploy_port import LogSlice, Probe, ServerSpec, Started
 from chalicelib.settings import Settings
 

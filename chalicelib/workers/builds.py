@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.models.messages import BuildMessage
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.workers.sqs_batch import process_batch
 
 
 def _build_record(record: Any) -> None:
-    from chalicelib.services import build_worker
+    from chalicelib.services.builds import worker as build_worker
 
     message = BuildMessage.model_validate_json(record.body)  # a poison body fails here and ends in the DLQ
     result = build_worker.process(message.build_id)
@@ -22,7 +22,7 @@ def handle_build_messages(event: dict, context: Any) -> dict:
 
 
 def run_reaper() -> list:
-    from chalicelib.services import build_reaper
+    from chalicelib.services.builds import reaper as build_reaper
 
     actions = build_reaper.reap()
     if actions:

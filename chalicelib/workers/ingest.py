@@ -1,7 +1,7 @@
 """Ingest worker: S3 ObjectCreated -> SQS -> this handler -> ClickHouse.
 
 Each SQS record is one S3 notification (possibly several S3 records). The per-record function
-ingests every object it names (chalicelib/services/observability_ingest.py); a failure (ClickHouse
+ingests every object it names (chalicelib/services/observability/ingest.py); a failure (ClickHouse
 or S3 unavailable) fails that SQS record only, so SQS redelivers it, and after `maxReceiveCount`
 receives the dead-letter queue keeps it. Redrive, once the cause is fixed:
 
@@ -18,8 +18,8 @@ import sys
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalicelib.observability import logger
-from chalicelib.services.observability_ingest import Ingestor, IngestResult, S3Object
+from chalicelib.control_plane_log import logger
+from chalicelib.services.observability.ingest import Ingestor, IngestResult, S3Object
 from chalicelib.workers.sqs_batch import process_batch
 
 

@@ -16,8 +16,8 @@ from chalicelib.db import servers as store
 from chalicelib.db.models import Deployment, Server, utcnow
 from chalicelib.ids import new_id
 from chalicelib.runners.deploy_port import ServerSpec
-from chalicelib.services import servers as server_service
-from chalicelib.services.ecs_reconciler import EcsReconciler
+from chalicelib.services.deploys import servers as server_service
+from chalicelib.runners.ecs_reconciler import EcsReconciler
 from tests.support.moto_ecs import ecs_world, hold_ecs_tasks, moto_server, pointed_at
 
 CLUSTER = "mastra-admin-test"

@@ -64,7 +64,7 @@ def test_retry_after_a_crash_between_insert_and_ledger_writes_nothing_twice(env)
     key = s.s3_key("spans")
     etag = env.put(key, jsonl(records))
     ingestor = env.ingestor(chunk_bytes=2048)  # several chunks
-    from chalicelib.services.observability_ingest import S3Object
+    from chalicelib.services.observability.ingest import S3Object
 
     obj = S3Object(BUCKET, key, etag)
     ingestor.ingest(obj)
@@ -284,7 +284,7 @@ def test_s3_failing_mid_object_fails_the_record_and_the_retry_writes_each_row_on
             return {**response, "Body": BrokenBody(response["Body"], 9000)}
 
     from chalicelib.errors import Unavailable
-    from chalicelib.services.observability_ingest import Ingestor, S3Object
+    from chalicelib.services.observability.ingest import Ingestor, S3Object
 
     with pytest.raises(Unavailable):  # the SQS record fails and is redelivered
         Ingestor(BreakingS3(), env.writer, chunk_bytes=4096).ingest(S3Object(BUCKET, key, etag))

@@ -31,7 +31,7 @@ class IngestEnv:
     path: str
 
     def ingestor(self, writer: Any = None, **kwargs: Any):
-        from chalicelib.services.observability_ingest import Ingestor
+        from chalicelib.services.observability.ingest import Ingestor
 
         return Ingestor(self.s3, writer or self.writer, **kwargs)
 

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from chalicelib.services.observability_ingest import _ChunkWriter
+from chalicelib.services.observability.ingest import _ChunkWriter
 
 
 def cut(tmp_path, data: bytes, chunk_bytes: int, pieces: list[int]) -> list:

@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from chalicelib.runners.codebuild import CodeBuildRunner
-from chalicelib.services import codebuild_completion as completion
+from chalicelib.runners import codebuild_completion as completion
 from chalicelib.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codebuild"
@@ -63,7 +63,7 @@ def world(monkeypatch):
     monkeypatch.setattr(completion, "store_full_log", lambda b: f"builds/{b.build_id}/build.log")
     monkeypatch.setattr(completion, "_masker", lambda b: (lambda text: text.replace("hunter2-secret", "***")))
     monkeypatch.setattr(completion.channels, "publish", lambda channel, message: None)
-    import chalicelib.services.builds as builds_service
+    import chalicelib.services.builds.trigger as builds_service
 
     monkeypatch.setattr(builds_service, "publish_status", lambda b: published.append(b.status))
     s3, logs, secrets = client("s3"), client("logs"), client("secretsmanager")

@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.runners.codebuild import CodeBuildRunner, failure_reason
-from chalicelib.services.codebuild_completion import interpret, same_codebuild_build
+from chalicelib.runners.codebuild_completion import interpret, same_codebuild_build
 from chalicelib.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codebuild"

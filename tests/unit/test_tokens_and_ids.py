@@ -8,7 +8,7 @@ from chalicelib.auth.rbac import MATRIX, RANK, Role
 from chalicelib.db.pages import decode_cursor, encode_cursor
 from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.ids import check_id, new_id
-from chalicelib.services.slugs import MAX_LABEL, slugify, with_suffix
+from chalicelib.services.deploys.slugs import MAX_LABEL, slugify, with_suffix
 
 
 def test_a_minted_key_parses_back_to_its_id_and_matches_only_its_own_hash():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from chalicelib.ws.broadcaster import FRAME_BYTES, MAX_MESSAGE_BYTES, split_log
+from chalicelib.services.live.broadcaster import FRAME_BYTES, MAX_MESSAGE_BYTES, split_log
 
 
 def _size(message: dict) -> int:

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 
 from chalicelib.db import builds as store
 from chalicelib.db.models import Build, utcnow
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.runners.factory import runner_named
-from chalicelib.services.build_logs import note, store_full_log
-from chalicelib.services.builds import enqueue, publish_status
+from chalicelib.services.builds.logs import note, store_full_log
+from chalicelib.services.builds.trigger import enqueue, publish_status
 from chalicelib.settings import Settings, get_settings
 
 

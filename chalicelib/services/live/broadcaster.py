@@ -21,9 +21,10 @@ from typing import Iterable
 
 from chalicelib.db import ws as store
 from chalicelib.db.models import Subscription
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
-from chalicelib.ws.channels_access import LogSource, log_source
+from chalicelib.channels import LogSource
+from chalicelib.services.live.channel_access import log_source
 
 FRAME_BYTES = 32 * 1024  # API Gateway's frame size; a message may be up to 128 KB
 MAX_MESSAGE_BYTES = 128 * 1024

@@ -10,10 +10,10 @@ from chalicelib.db.models import Server, utcnow
 from chalicelib.errors import NotFound
 from chalicelib.ids import check_id
 from chalicelib.models import api
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.runners.factory import deploy_runner_named
-from chalicelib.services import views
-from chalicelib.services.params import non_negative
+from chalicelib.api import views
+from chalicelib.api.params import non_negative
 
 MAX_LOG_LINES = 5000
 
@@ -59,7 +59,7 @@ def get_server(access: Access, server_id: str) -> api.ServerOut:
 
 
 def list_servers(access: Access, deployment_id: str, limit: int, cursor: str | None) -> api.Page[api.ServerOut]:
-    from chalicelib.services.deployments import require_deployment
+    from chalicelib.services.deploys.deployments import require_deployment
 
     deployment = require_deployment(access, deployment_id)
     page = store.list_for_deployment(deployment.deployment_id, limit, cursor)
@@ -78,10 +78,8 @@ def read_logs(access: Access, server_id: str, query: dict[str, str]) -> api.Serv
                             lines=piece.lines)
 
 
-def log_source(server_id: str):
+def log_source(server_id: str) -> channels.LogSource:
     """The stored output of a server by line offset, for WebSocket subscribers that resume."""
-    from chalicelib.ws.channels_access import LogSource
-
     def end() -> int:
         server = store.find(server_id)
         if server is None:
@@ -101,7 +99,7 @@ def log_source(server_id: str):
                 return
             since = piece.next_offset
 
-    return LogSource(end=end, read=read)
+    return channels.LogSource(end=end, read=read)
 
 
 # --- lifecycle ------------------------------------------------------------------------------
@@ -185,7 +183,7 @@ def server_died(server: Server, detail: str | None, runner=None) -> Server | Non
         ship(exited, final=True)
     if store.mark_server_gone(server.deployment_id, server.server_id, "failed",
                               f"server {server.server_id} died: {detail}"):
-        from chalicelib.services.deploys import publish_deployment
+        from chalicelib.services.deploys.actions import publish_deployment
 
         publish_deployment(server.deployment_id)
     return exited
@@ -223,7 +221,7 @@ def recover() -> dict[str, list[str]]:
                 publish_status(moved)
                 runner.ship(moved, final=True)
                 if store.mark_server_gone(moved.deployment_id, server_id, "stopped", moved.reason):
-                    from chalicelib.services.deploys import publish_deployment
+                    from chalicelib.services.deploys.actions import publish_deployment
 
                     publish_deployment(moved.deployment_id)
             out["stopped"].append(server_id)

@@ -30,7 +30,7 @@ from chalicelib.analytics import contract, schema
 from chalicelib.analytics.writer import FileInsert, Writer
 from chalicelib.aws import error_code
 from chalicelib.errors import Unavailable
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 
 CHUNK_BYTES = 64 << 20
 READ_BYTES = 8 << 20

@@ -9,9 +9,9 @@ from chalicelib.db.models import Deployment, Project, utcnow
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
-from chalicelib.services import views
-from chalicelib.services.projects import require_project
-from chalicelib.services.slugs import slugify, with_suffix
+from chalicelib.api import views
+from chalicelib.services.accounts.projects import require_project
+from chalicelib.services.deploys.slugs import slugify, with_suffix
 from chalicelib.settings import get_settings
 
 SLUG_ATTEMPTS = 5

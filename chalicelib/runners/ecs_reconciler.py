@@ -19,9 +19,9 @@ from typing import Iterator
 from chalicelib.db import deploys as deploy_store
 from chalicelib.db import servers as store
 from chalicelib.db.models import Server, utcnow
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.runners.ecs_deploy import EcsDeployRunner
-from chalicelib.services import servers as server_service
+from chalicelib.services.deploys import servers as server_service
 
 DESCRIBE_BATCH = 100  # describe_tasks takes at most 100 tasks
 SERVER_TAG = "mastra-admin:server"

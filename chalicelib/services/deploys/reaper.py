@@ -13,9 +13,9 @@ from chalicelib.db import deploys as store
 from chalicelib.db import deployments as deployment_store
 from chalicelib.db import servers as server_store
 from chalicelib.db.models import utcnow
-from chalicelib.observability import logger
-from chalicelib.services import servers as server_service
-from chalicelib.services.deploys import enqueue, publish
+from chalicelib.control_plane_log import logger
+from chalicelib.services.deploys import servers as server_service
+from chalicelib.services.deploys.actions import enqueue, publish
 
 RESEND_AFTER = timedelta(seconds=60)
 

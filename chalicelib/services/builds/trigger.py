@@ -10,10 +10,10 @@ from chalicelib.db.models import Build, utcnow
 from chalicelib.errors import Conflict, NotFound, Unavailable
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
-from chalicelib.observability import logger
-from chalicelib.services import views
-from chalicelib.services.params import non_negative
-from chalicelib.services.deployments import require_deployment
+from chalicelib.control_plane_log import logger
+from chalicelib.api import views
+from chalicelib.api.params import non_negative
+from chalicelib.services.deploys.deployments import require_deployment
 from chalicelib.settings import get_settings
 
 MAX_LOG_LINES = 5000
@@ -50,7 +50,7 @@ def _follow_on_deployment(build: Build) -> None:
         else:
             return
         if changed:
-            from chalicelib.services.deploys import publish_deployment
+            from chalicelib.services.deploys.actions import publish_deployment
 
             publish_deployment(build.deployment_id)
     except Exception:

@@ -6,23 +6,17 @@ the resource behind it, decided by the same RBAC as the REST API (not a member: 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from chalicelib.auth.access import Access, Principal
+from chalicelib.channels import LogSource
 from chalicelib.db import builds, deployments, projects, servers
 from chalicelib.errors import BadRequest, NotFound
+from chalicelib.services.builds import logs as build_logs
+from chalicelib.services.deploys import servers as server_service
 
 CHANNEL = re.compile(r"^(build|deployment|server|project):([a-z]{3,4}_[0-9a-z]{26})(:logs)?$")
 PERMISSIONS = {"build": "build:read", "deployment": "deployment:read", "server": "server:read",
                "project": "project:read"}
-
-
-@dataclass(frozen=True)
-class LogSource:
-    """A channel whose log lines are stored by offset: a subscriber can resume from any offset."""
-    end: Callable[[], int]
-    read: Callable[[int], Iterator[tuple[int, str]]]
 
 
 def parse(channel: str) -> tuple[str, str, bool]:
@@ -50,11 +44,10 @@ def authorize(principal: Principal, channel: str) -> None:
 
 
 def log_source(channel: str) -> LogSource | None:
+    """Where a log channel's lines are stored by offset; None for channels of events only."""
     kind, item_id, logs = parse(channel)
     if kind == "build":
-        return LogSource(end=lambda: builds.next_log_offset(item_id), read=lambda since: builds.read_log(item_id, since))
+        return build_logs.log_source(item_id)
     if kind == "server" and logs:
-        from chalicelib.services.servers import log_source
-
-        return log_source(item_id)
+        return server_service.log_source(item_id)
     return None

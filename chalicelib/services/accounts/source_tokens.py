@@ -8,7 +8,7 @@ from chalicelib.db.errors import translated
 from chalicelib.db.models import Project, SourceToken, utcnow
 from chalicelib.errors import NotFound
 from chalicelib.models import api
-from chalicelib.services.projects import require_project
+from chalicelib.services.accounts.projects import require_project
 
 PROVIDER = "github"
 

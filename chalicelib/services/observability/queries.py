@@ -18,7 +18,7 @@ from chalicelib.errors import BadRequest, NotFound
 from chalicelib.ids import check_id
 from chalicelib.models import observability as m
 from chalicelib.models.api import Page
-from chalicelib.services.projects import require_project
+from chalicelib.services.accounts.projects import require_project
 
 PERMISSION = "observability:read"
 MAX_RANGE = timedelta(days=400)

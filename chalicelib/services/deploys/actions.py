@@ -1,5 +1,5 @@
 """Deploys: what a deployment should serve next. Created by a succeeded build, a redeploy, a
-rollback, a restart or a stop; carried out by the deploy worker (chalicelib/services/deploy_worker.py).
+rollback, a restart or a stop; carried out by the deploy worker (chalicelib/services/deploys/worker.py).
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from chalicelib.db.models import Build, Deploy, Deployment, utcnow
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
-from chalicelib.services import views
-from chalicelib.services.deployments import require_deployment
+from chalicelib.api import views
+from chalicelib.services.deploys.deployments import require_deployment
 from chalicelib.settings import get_settings
 
 SUPERSEDE_SCAN = 25

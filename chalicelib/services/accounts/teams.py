@@ -9,7 +9,7 @@ from chalicelib.db.models import Team
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.ids import check_id, check_user_id, new_id
 from chalicelib.models import api
-from chalicelib.services import views
+from chalicelib.api import views
 
 
 def create_team(access: Access, body: api.TeamCreate) -> api.Team:

@@ -12,8 +12,8 @@ from chalicelib.db.models import EnvVar, Project, utcnow
 from chalicelib.errors import BadRequest, Invalid, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
-from chalicelib.services import views
-from chalicelib.services.slugs import slugify
+from chalicelib.api import views
+from chalicelib.services.deploys.slugs import slugify
 from chalicelib.settings import Settings, get_settings
 
 

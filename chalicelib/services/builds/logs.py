@@ -125,3 +125,9 @@ def note(build: Build, text: str) -> None:
     lines = [f"{timestamp()} {text}"]
     store.append_log(build.build_id, offset, lines)
     channels.publish(channels.build_channel(build.build_id), {"type": "log", "offset": offset, "lines": lines})
+
+
+def log_source(build_id: str) -> channels.LogSource:
+    """The stored log of a build by line offset, for WebSocket subscribers that resume."""
+    return channels.LogSource(end=lambda: store.next_log_offset(build_id),
+                              read=lambda since: store.read_log(build_id, since))

@@ -21,11 +21,11 @@ from datetime import datetime, timezone
 from chalicelib import channels
 from chalicelib.db import builds as store
 from chalicelib.db.models import Build, utcnow
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.runners.codebuild import (
     BUILD_ID_VAR, SECRET_ID_VAR, STATUS_MAP, CodeBuildRunner, env_value, failure_reason, outcome_status,
 )
-from chalicelib.services.build_logs import MAX_LINE_CHARS, Masker, note, store_full_log, timestamp
+from chalicelib.services.builds.logs import MAX_LINE_CHARS, Masker, note, store_full_log, timestamp
 
 DETAIL_TYPE = "CodeBuild Build State Change"
 LOG_BATCH_LINES = 500
@@ -116,7 +116,7 @@ def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> st
                              expect_attempt=int(build.attempt or 0), **fields)
     if moved is None:
         return "lost the race"
-    from chalicelib.services.builds import publish_status
+    from chalicelib.services.builds.trigger import publish_status
 
     publish_status(moved)
     return outcome.status
@@ -159,9 +159,9 @@ def _masker(build: Build) -> Masker:
     """The worker's masking, again: CodeBuild masks secret references itself; this also covers the token."""
     from chalicelib.db import deployments as deployment_store
     from chalicelib.db import projects as project_store
-    from chalicelib.services.deployments import decrypted_overrides
-    from chalicelib.services.projects import decrypted_env
-    from chalicelib.services.source_tokens import decrypted_token
+    from chalicelib.services.deploys.deployments import decrypted_overrides
+    from chalicelib.services.accounts.projects import decrypted_env
+    from chalicelib.services.accounts.source_tokens import decrypted_token
 
     try:
         project = project_store.find(build.project_id)

@@ -20,14 +20,14 @@ from chalicelib.db import projects as project_store
 from chalicelib.db import servers as server_store
 from chalicelib.db.models import Deploy, Deployment, Server, utcnow
 from chalicelib.ids import new_id
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.runners.deploy_port import DeployRunner, ServerSpec
 from chalicelib.runners.factory import deploy_runner
-from chalicelib.services import servers as server_service
-from chalicelib.services.build_logs import Masker
-from chalicelib.services.deploys import publish, publish_deployment
-from chalicelib.services.deployments import decrypted_overrides
-from chalicelib.services.projects import decrypted_env
+from chalicelib.services.deploys import servers as server_service
+from chalicelib.services.builds.logs import Masker
+from chalicelib.services.deploys.actions import publish, publish_deployment
+from chalicelib.services.deploys.deployments import decrypted_overrides
+from chalicelib.services.accounts.projects import decrypted_env
 from chalicelib.settings import Settings, get_settings
 
 LAST_LOG_LINES = 15

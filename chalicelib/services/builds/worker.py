@@ -17,14 +17,14 @@ from chalicelib.db import builds as store
 from chalicelib.db import deployments as deployment_store
 from chalicelib.db import projects as project_store
 from chalicelib.db.models import Build, map_or_empty, utcnow
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.runners.build_port import BuildJob, BuildRunner, Outcome, artifact_key
 from chalicelib.runners.factory import build_runner
-from chalicelib.services.build_logs import BuildLog, Masker
-from chalicelib.services.builds import publish_status
-from chalicelib.services.deployments import decrypted_overrides
-from chalicelib.services.projects import decrypted_env
-from chalicelib.services.source_tokens import decrypted_token
+from chalicelib.services.builds.logs import BuildLog, Masker
+from chalicelib.services.builds.trigger import publish_status
+from chalicelib.services.deploys.deployments import decrypted_overrides
+from chalicelib.services.accounts.projects import decrypted_env
+from chalicelib.services.accounts.source_tokens import decrypted_token
 from chalicelib.settings import Settings, get_settings
 
 
@@ -152,7 +152,7 @@ def finish(build: Build, attempt: int, outcome: Outcome, log: BuildLog) -> Build
 
 def _deploy_after(build: Build) -> None:
     """A succeeded build is deployed; a failure to queue the deploy never fails the build."""
-    from chalicelib.services import deploys
+    from chalicelib.services.deploys import actions as deploys
 
     try:
         deploys.after_build(build)

@@ -16,10 +16,10 @@ from chalicelib.db import ws as store
 from chalicelib.db import keys
 from chalicelib.db.models import Connection
 from chalicelib.errors import AppError, BadRequest, Unauthorized
-from chalicelib.observability import logger
+from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
-from chalicelib.ws import channels_access
-from chalicelib.ws.broadcaster import Broadcaster, broadcaster
+from chalicelib.services.live import channel_access
+from chalicelib.services.live.broadcaster import Broadcaster, broadcaster
 
 MAX_MESSAGE_BYTES = 4096
 
@@ -84,7 +84,7 @@ def _handle(connection_id: str, body: str, out: Broadcaster) -> dict | None:
         if connection is None:
             raise Unauthorized("The connection is not registered; reconnect", code="unknown_connection")
         if data["action"] == "unsubscribe":
-            channels_access.parse(channel)
+            channel_access.parse(channel)
             store.unsubscribe(connection_id, channel)
             return {"type": "unsubscribed", "channel": channel}
         return _subscribe(connection, channel, data.get("since"), out)
@@ -108,8 +108,8 @@ def _principal(connection: Connection) -> Principal:
 def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) -> None:
     if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
         raise BadRequest("since must be a non-negative integer offset", code="invalid_since")
-    channels_access.authorize(_principal(connection), channel)
-    source = channels_access.log_source(channel)
+    channel_access.authorize(_principal(connection), channel)
+    source = channel_access.log_source(channel)
     cursor = None
     if source is not None:
         cursor = since if since is not None else source.end()
@@ -130,7 +130,7 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
 
 def _current_state(channel: str) -> dict | None:
     """What a late subscriber should know at once (a build's status, for one)."""
-    kind, item_id, logs = channels_access.parse(channel)
+    kind, item_id, logs = channel_access.parse(channel)
     if kind == "build" and not logs:
         from chalicelib.db import builds
 

@@ -11,7 +11,7 @@ from chalicelib.db.models import ApiKey, utcnow
 from chalicelib.errors import Forbidden, Invalid, NotFound
 from chalicelib.ids import check_id
 from chalicelib.models import api
-from chalicelib.services import views
+from chalicelib.api import views
 
 MANAGE = "apikey:manage"
 
