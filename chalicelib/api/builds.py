@@ -3,48 +3,45 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api import views
 from chalicelib.api.routing import Call, route
 from chalicelib.models import api
+from chalicelib.models.query import LogOffsetQuery
 from chalicelib.services.builds import trigger as builds
 from chalicelib.services.accounts import source_tokens
 
 bp = Blueprint(__name__)
 
-SINCE = ({"name": "since", "in": "query", "required": False,
-          "schema": {"type": "integer", "minimum": 0, "maximum": 999999999, "default": 0},
-          "description": "Line offset to read from (the nextOffset of the previous read)"},)
-
-
 @route(bp, "POST", "/deployments/{deploymentId}/builds", permission="build:create", body=api.BuildCreate,
        response=api.BuildOut, status=202)
 def create_build(call: Call, deploymentId: str):
     """Queue a build of the deployment's branch, or of a given ref or commit."""
-    return builds.trigger_build(call.access, deploymentId, call.body)
+    return views.build(builds.trigger_build(call.access, deploymentId, call.body))
 
 
 @route(bp, "GET", "/deployments/{deploymentId}/builds", permission="build:read",
        response=api.Page[api.BuildOut], paginated=True)
 def list_builds(call: Call, deploymentId: str):
     """List a deployment's builds, newest first."""
-    return builds.list_builds(call.access, deploymentId, call.limit, call.cursor)
+    return views.page(builds.list_builds(call.access, deploymentId, call.limit, call.cursor), views.build, api.BuildOut)
 
 
 @route(bp, "GET", "/builds/{buildId}", permission="build:read", response=api.BuildOut)
 def get_build(call: Call, buildId: str):
     """Read a build."""
-    return builds.get_build(call.access, buildId)
+    return views.build(builds.get_build(call.access, buildId))
 
 
 @route(bp, "POST", "/builds/{buildId}/cancel", permission="build:update", response=api.BuildOut)
 def cancel_build(call: Call, buildId: str):
     """Cancel a queued or running build; its processes are killed."""
-    return builds.cancel_build(call.access, buildId)
+    return views.build(builds.cancel_build(call.access, buildId))
 
 
-@route(bp, "GET", "/builds/{buildId}/logs", permission="build:read", response=api.BuildLogOut, query=SINCE)
+@route(bp, "GET", "/builds/{buildId}/logs", permission="build:read", response=api.BuildLogOut, query=LogOffsetQuery)
 def get_build_logs(call: Call, buildId: str):
     """Read a build's log lines from an offset (live while it runs)."""
-    return builds.read_log(call.access, buildId, (call.query or {}).get("since"))
+    return builds.read_log(call.access, buildId, call.query.since)
 
 
 @route(bp, "PUT", "/projects/{projectId}/source-token", permission="project:update", body=api.SourceTokenSet,

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.api.params import openapi_parameters
 from chalicelib.api.routing import ROUTES, RouteSpec
 from chalicelib.ids import PREFIXES
 from chalicelib.models import api
@@ -52,7 +53,8 @@ def _operation(spec: RouteSpec, refs: dict[tuple[Any, str], dict]) -> dict[str, 
     ]
     if spec.paginated:
         params += PAGE_PARAMS
-    params += list(spec.query)
+    if spec.query is not None:
+        params += openapi_parameters(spec.query)
     responses: dict[str, Any] = {}
     if spec.response is not None:
         responses[str(spec.status)] = {

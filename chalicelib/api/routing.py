@@ -13,10 +13,12 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.api.params import parse_query
 from chalicelib.api.responses import error_response, internal_error, json_response
 from chalicelib.auth.access import Access, authenticate
 from chalicelib.auth.rbac import check_permission_name
 from chalicelib.errors import AppError, BadRequest, Invalid, PayloadTooLarge
+from chalicelib.models.query import Query
 from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
 
@@ -37,7 +39,7 @@ class RouteSpec:
     status: int = 200
     paginated: bool = False
     errors: tuple[int, ...] = ()
-    query: tuple[dict, ...] = ()  # OpenAPI query parameters besides limit/cursor
+    query: type[Query] | None = None  # parses the query parameters besides limit/cursor
 
 
 ROUTES: list[RouteSpec] = []
@@ -51,7 +53,7 @@ class Call:
     body: Any
     limit: int
     cursor: str | None
-    query: dict[str, str] | None = None
+    query: Any = None  # an instance of the route's query model
 
 
 def _parse_body(raw: bytes | None, model: type[BaseModel] | None) -> Any:
@@ -78,13 +80,19 @@ def _page_params(query: dict[str, str] | None) -> tuple[int, str | None]:
     raw_limit = query.get("limit")
     limit = DEFAULT_LIMIT
     if raw_limit is not None:
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_LIMIT:
             raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}", code="invalid_limit")
         limit = int(raw_limit)
     cursor = query.get("cursor")
     if cursor is not None and (len(cursor) > 2048 or not cursor):
         raise BadRequest("The cursor is malformed", code="invalid_cursor")
     return limit, cursor
+
+
+def _parse_query(raw: dict[str, str] | None, model: type[Query] | None) -> Query | None:
+    if model is None:
+        return None
+    return parse_query(model, {k: v for k, v in (raw or {}).items() if k not in ("limit", "cursor")})
 
 
 def route(
@@ -99,7 +107,7 @@ def route(
     status: int = 200,
     paginated: bool = False,
     errors: tuple[int, ...] = (),
-    query: tuple[dict, ...] = (),
+    query: type[Query] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     if permission is not None:
         check_permission_name(permission)
@@ -121,7 +129,7 @@ def route(
                 access = Access(principal=principal, permission=permission)
                 limit, cursor = _page_params(request.query_params) if paginated else (DEFAULT_LIMIT, None)
                 call = Call(access=access, body=_parse_body(request.raw_body, body), limit=limit, cursor=cursor,
-                            query=dict(request.query_params or {}))
+                            query=_parse_query(request.query_params, query))
                 result = fn(call, **params)
                 if not access.checked:  # a route that forgot to authorize must fail closed
                     raise AssertionError(f"{fn.__name__} returned without an authorization check")

@@ -1,12 +1,29 @@
 """Stored items -> API response models. Secrets never pass through here unmasked."""
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
+from pydantic import BaseModel
+
 from chalicelib.db.models import ApiKey, Build, Deploy, Deployment, Server, EnvVar, Member, Project, Team, map_or_empty
+from chalicelib.db.pages import Page
 from chalicelib.models import api
+
+T = TypeVar("T")
+
+
+def page(found: Page[T], view: Callable[[T], BaseModel], model: type[BaseModel]) -> api.Page:
+    """A stored page as the API's page of `model` (the typed Page serializes each item's fields)."""
+    return api.Page[model](items=[view(item) for item in found.items], next_cursor=found.next_cursor)
 
 
 def team(item: Team, role: str | None = None) -> api.Team:
     return api.Team(id=item.team_id, name=item.name, role=role, created_at=item.created_at)
+
+
+def membership(item: Member) -> api.Team:
+    """One of the caller's teams, as seen through their membership."""
+    return api.Team(id=item.team_id, name=item.team_name, role=item.role, created_at=item.created_at)
 
 
 def member(item: Member) -> api.Member:
@@ -22,6 +39,10 @@ def api_key(item: ApiKey) -> api.ApiKey:
         scope_team_id=item.scope_team_id, hint=f"…{item.token_hint}", created_by=item.created_by,
         created_at=item.created_at, last_used_at=item.last_used_at, revoked_at=item.revoked_at,
     )
+
+
+def api_key_created(item: ApiKey, secret: str) -> api.ApiKeyCreated:
+    return api.ApiKeyCreated(**api_key(item).model_dump(), secret=secret)
 
 
 def project(item: Project) -> api.ProjectOut:

@@ -8,47 +8,54 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import Annotated
 
 from chalicelib.models.api import Response
+from chalicelib.models.query import Query
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
 
 
-class Filters(BaseModel):
+class Filters(Query):
     """Query-string filters; names as in the URL (camelCase). Unknown names are rejected."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
-    from_: datetime | None = Field(default=None, alias="from")
-    to: datetime | None = None
+    from_: datetime | None = Field(default=None, alias="from", description="Start (ISO-8601), inclusive")
+    to: datetime | None = Field(default=None, description="End (ISO-8601), exclusive; default now")
+
+
+DEPLOYMENT = "Only this deployment"
 
 
 class TraceFilters(Filters):
-    deploymentId: Ident | None = None
-    environment: Ident | None = None
-    spanType: Ident | None = None
-    status: Literal["ok", "error"] | None = None
-    q: Text | None = None
+    deploymentId: Ident | None = Field(None, description=DEPLOYMENT)
+    environment: Ident | None = Field(None, description="production | staging | preview | …")
+    spanType: Ident | None = Field(
+        None, description="Traces with a span of this type (agent_run, model_generation, tool_call, …)")
+    status: Literal["ok", "error"] | None = Field(
+        None, description="ok | error (a trace with any failed span is an error)")
+    q: Text | None = Field(None, description="Text in a span's name, input or output")
 
 
 class LogFilters(Filters):
-    level: Annotated[str, StringConstraints(pattern=r"^(trace|debug|info|warn|error|fatal)(,(trace|debug|info|warn|error|fatal))*$")] | None = None
-    q: Text | None = None
-    deploymentId: Ident | None = None
-    traceId: Ident | None = None
-    buildId: Ident | None = None
+    level: Annotated[str, StringConstraints(pattern=r"^(trace|debug|info|warn|error|fatal)(,(trace|debug|info|warn|error|fatal))*$")] | None = Field(
+        None, description="Comma-separated levels")
+    q: Text | None = Field(None, description="Text in the message")
+    deploymentId: Ident | None = Field(None, description=DEPLOYMENT)
+    traceId: Ident | None = Field(None, description="Logs of one trace")
+    buildId: Ident | None = Field(None, description="The build log of one build instead of runtime logs")
 
 
 class MetricFilters(Filters):
-    interval: Literal["hour", "day"] = "hour"
-    groupBy: Literal["deployment", "model", "environment", "none"] = "none"
-    deploymentId: Ident | None = None
-    environment: Ident | None = None
+    interval: Literal["hour", "day"] = Field("hour", description="Bucket size")
+    groupBy: Literal["deployment", "model", "environment", "none"] = Field("none", description="Series per")
+    deploymentId: Ident | None = Field(None, description=DEPLOYMENT)
+    environment: Ident | None = Field(None, description="Only this environment")
 
 
 class ScoreFilters(Filters):
-    scorerName: Text | None = None
-    traceId: Ident | None = None
-    deploymentId: Ident | None = None
+    scorerName: Text | None = Field(None, description="Only this scorer")
+    traceId: Ident | None = Field(None, description="Scores of one trace")
+    deploymentId: Ident | None = Field(None, description=DEPLOYMENT)
 
 
 class UsageFilters(Filters):

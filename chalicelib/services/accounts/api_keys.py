@@ -11,12 +11,12 @@ from chalicelib.db.models import ApiKey, utcnow
 from chalicelib.errors import Forbidden, Invalid, NotFound
 from chalicelib.ids import check_id
 from chalicelib.models import api
-from chalicelib.api import views
+from chalicelib.db.pages import Page
 
 MANAGE = "apikey:manage"
 
 
-def create_key(access: Access, team_id: str, body: api.ApiKeyCreate) -> api.ApiKeyCreated:
+def create_key(access: Access, team_id: str, body: api.ApiKeyCreate) -> tuple[ApiKey, str]:
     check_id("team", team_id)
     role = access.require(team_id, resource="team")
     if body.user_id and body.machine_user:
@@ -27,7 +27,7 @@ def create_key(access: Access, team_id: str, body: api.ApiKeyCreate) -> api.ApiK
         scope = team_id  # a key minted for someone else acts only in this team
         owner = _machine_member(team_id, body, role) if body.machine_user else _existing_member(team_id, body.user_id)
     item, token = _mint(team_id, owner, body.name, created_by=access.user_id, scope_team_id=scope)
-    return api.ApiKeyCreated(**views.api_key(item).model_dump(), secret=token)
+    return item, token
 
 
 def issue_owner_key(team_id: str, user_id: str, name: str) -> str:
@@ -65,14 +65,13 @@ def _machine_member(team_id: str, body: api.ApiKeyCreate, granter: Role) -> str:
     return user_id
 
 
-def list_keys(access: Access, team_id: str, limit: int, cursor: str | None) -> api.Page[api.ApiKey]:
+def list_keys(access: Access, team_id: str, limit: int, cursor: str | None) -> Page[ApiKey]:
     """Owners and admins see every key of the team; others see their own."""
     check_id("team", team_id)
     access.require(team_id, resource="team")
     sees_all = access.allowed(team_id, MANAGE)
     page = store.list_for_team(team_id, limit, cursor)
-    items = [views.api_key(k) for k in page.items if sees_all or k.user_id == access.user_id]
-    return api.Page[api.ApiKey](items=items, next_cursor=page.next_cursor)
+    return Page([k for k in page.items if sees_all or k.user_id == access.user_id], page.next_cursor)
 
 
 def revoke_key(access: Access, key_id: str) -> None:

@@ -9,10 +9,10 @@ from chalicelib.auth.access import Access
 from chalicelib.db import keys
 from chalicelib.db import projects as store
 from chalicelib.db.models import EnvVar, Project, utcnow
+from chalicelib.db.pages import Page
 from chalicelib.errors import BadRequest, Invalid, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
-from chalicelib.api import views
 from chalicelib.services.deploys.slugs import slugify
 from chalicelib.settings import Settings, get_settings
 
@@ -53,7 +53,7 @@ def require_project(access: Access, project_id: str, permission: str | None = No
     return project
 
 
-def create_project(access: Access, team_id: str, body: api.ProjectCreate) -> api.ProjectOut:
+def create_project(access: Access, team_id: str, body: api.ProjectCreate) -> Project:
     check_id("team", team_id)
     access.require(team_id, resource="team")
     source = _source(body.source, get_settings())
@@ -67,21 +67,21 @@ def create_project(access: Access, team_id: str, body: api.ProjectCreate) -> api
         created_at=now, updated_at=now,
     )
     store.create(project)
-    return views.project(project)
+    return project
 
 
-def list_projects(access: Access, team_id: str, limit: int, cursor: str | None) -> api.Page[api.ProjectOut]:
+def list_projects(access: Access, team_id: str, limit: int, cursor: str | None) -> Page[Project]:
     check_id("team", team_id)
     access.require(team_id, resource="team")
     page = store.list_for_team(team_id, limit, cursor)
-    return api.Page[api.ProjectOut](items=[views.project(p) for p in page.items], next_cursor=page.next_cursor)
+    return page
 
 
-def get_project(access: Access, project_id: str) -> api.ProjectOut:
-    return views.project(require_project(access, project_id))
+def get_project(access: Access, project_id: str) -> Project:
+    return require_project(access, project_id)
 
 
-def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> api.ProjectOut:
+def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> Project:
     project = require_project(access, project_id)
     if body.name is not None:
         project.name = body.name
@@ -91,7 +91,7 @@ def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> 
         project.default_branch = body.default_branch
     project.updated_at = utcnow()
     store.save(project)
-    return views.project(project)
+    return project
 
 
 def delete_project(access: Access, project_id: str) -> None:
@@ -115,13 +115,13 @@ def env_context(project: Project, name: str) -> dict[str, str]:
     return {"teamId": project.team_id, "projectId": project.project_id, "name": name}
 
 
-def list_env(access: Access, project_id: str, limit: int, cursor: str | None) -> api.Page[api.EnvVarOut]:
+def list_env(access: Access, project_id: str, limit: int, cursor: str | None) -> Page[EnvVar]:
     project = require_project(access, project_id)
     page = store.list_env(project.project_id, limit, cursor)
-    return api.Page[api.EnvVarOut](items=[views.env_var(v) for v in page.items], next_cursor=page.next_cursor)
+    return page
 
 
-def set_env(access: Access, project_id: str, name: str, body: api.EnvVarSet) -> tuple[api.EnvVarOut, bool]:
+def set_env(access: Access, project_id: str, name: str, body: api.EnvVarSet) -> tuple[EnvVar, bool]:
     """Upsert; returns the masked variable and whether it was created."""
     _check_env_name(name)
     project = require_project(access, project_id)
@@ -134,7 +134,7 @@ def set_env(access: Access, project_id: str, name: str, body: api.EnvVarSet) -> 
     else:
         var.ciphertext, var.updated_at = blob, utcnow()
     store.save_env(var)
-    return views.env_var(var), created
+    return var, created
 
 
 def delete_env(access: Access, project_id: str, name: str) -> None:

@@ -7,12 +7,11 @@ from chalicelib.auth.access import Access
 from chalicelib.db import builds as store
 from chalicelib.db import keys
 from chalicelib.db.models import Build, utcnow
+from chalicelib.db.pages import Page
 from chalicelib.errors import Conflict, NotFound, Unavailable
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
 from chalicelib.control_plane_log import logger
-from chalicelib.api import views
-from chalicelib.api.params import non_negative
 from chalicelib.services.deploys.deployments import require_deployment
 from chalicelib.settings import get_settings
 
@@ -68,7 +67,7 @@ def _supersede_older(deployment_id: str, newer: str) -> None:
 
 
 def trigger_build(access: Access, deployment_id: str, body: api.BuildCreate | None,
-                  trigger: str = "manual") -> api.BuildOut:
+                  trigger: str = "manual") -> Build:
     deployment = require_deployment(access, deployment_id)
     build_id = new_id("build")
     now = utcnow()
@@ -85,7 +84,7 @@ def trigger_build(access: Access, deployment_id: str, body: api.BuildCreate | No
     publish_status(build)
     _supersede_older(deployment.deployment_id, build_id)
     enqueue(build_id)
-    return views.build(build)
+    return build
 
 
 def require_build(access: Access, build_id: str, permission: str | None = None) -> Build:
@@ -97,17 +96,17 @@ def require_build(access: Access, build_id: str, permission: str | None = None) 
     return build
 
 
-def get_build(access: Access, build_id: str) -> api.BuildOut:
-    return views.build(require_build(access, build_id))
+def get_build(access: Access, build_id: str) -> Build:
+    return require_build(access, build_id)
 
 
-def list_builds(access: Access, deployment_id: str, limit: int, cursor: str | None) -> api.Page[api.BuildOut]:
+def list_builds(access: Access, deployment_id: str, limit: int, cursor: str | None) -> Page[Build]:
     deployment = require_deployment(access, deployment_id)
     page = store.list_for_deployment(deployment.deployment_id, limit, cursor)
-    return api.Page[api.BuildOut](items=[views.build(b) for b in page.items], next_cursor=page.next_cursor)
+    return page
 
 
-def cancel_build(access: Access, build_id: str) -> api.BuildOut:
+def cancel_build(access: Access, build_id: str) -> Build:
     """Queued or building -> cancelled. The worker sees it at its next heartbeat and kills the tree."""
     build = require_build(access, build_id, "build:update")
     moved = store.transition(build.build_id, store.ACTIVE, "cancelled", finished_at=utcnow(),
@@ -124,12 +123,11 @@ def cancel_build(access: Access, build_id: str) -> api.BuildOut:
         except Unavailable:  # recorded as cancelled; the reaper's check stops it when CodeBuild answers
             logger.warning("cancel: runner unreachable", extra={"buildId": moved.build_id})
     publish_status(moved)
-    return views.build(moved)
+    return moved
 
 
-def read_log(access: Access, build_id: str, since_raw: str | None) -> api.BuildLogOut:
+def read_log(access: Access, build_id: str, since: int = 0) -> api.BuildLogOut:
     build = require_build(access, build_id)
-    since = non_negative(since_raw, "since") or 0
     lines: list[str] = []
     first = None
     for offset, line in store.read_log(build.build_id, since):

@@ -10,10 +10,10 @@ from chalicelib.db import builds as build_store
 from chalicelib.db import deploys as store
 from chalicelib.db import keys
 from chalicelib.db.models import Build, Deploy, Deployment, utcnow
+from chalicelib.db.pages import Page
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
-from chalicelib.api import views
 from chalicelib.services.deploys.deployments import require_deployment
 from chalicelib.settings import get_settings
 
@@ -111,7 +111,7 @@ def _succeeded_builds(deployment: Deployment) -> list[Build]:
     return [b for b in page.items if b.status == "succeeded" and b.artifact_key]
 
 
-def redeploy(access: Access, deployment_id: str, body: api.DeployRequest | None) -> api.DeployOut:
+def redeploy(access: Access, deployment_id: str, body: api.DeployRequest | None) -> Deploy:
     """Deploy a build again (default: the current one, else the newest succeeded), without building."""
     deployment = require_deployment(access, deployment_id)
     build_id = body.build_id if body and body.build_id else deployment.current_build_id
@@ -121,10 +121,10 @@ def redeploy(access: Access, deployment_id: str, body: api.DeployRequest | None)
             raise Conflict("The deployment has no succeeded build to deploy", code="no_build")
         build_id = succeeded[0].build_id
     build = _deployable(deployment, build_id)
-    return views.deploy(create(deployment, "deploy", "redeploy", build.build_id, access.principal.user_id))
+    return create(deployment, "deploy", "redeploy", build.build_id, access.principal.user_id)
 
 
-def rollback(access: Access, deployment_id: str, body: api.DeployRequest | None) -> api.DeployOut:
+def rollback(access: Access, deployment_id: str, body: api.DeployRequest | None) -> Deploy:
     """Deploy an older succeeded build (default: the one before the current build); reuses its artifact."""
     deployment = require_deployment(access, deployment_id)
     if body and body.build_id:
@@ -138,33 +138,33 @@ def rollback(access: Access, deployment_id: str, body: api.DeployRequest | None)
         if not older:
             raise Conflict("There is no earlier succeeded build to roll back to", code="no_previous_build")
         build = older[0]
-    return views.deploy(create(deployment, "deploy", "rollback", build.build_id, access.principal.user_id))
+    return create(deployment, "deploy", "rollback", build.build_id, access.principal.user_id)
 
 
-def restart(access: Access, deployment_id: str) -> api.DeployOut:
+def restart(access: Access, deployment_id: str) -> Deploy:
     """A fresh server of the current build, switched to without a gap (also starts a stopped deployment)."""
     deployment = require_deployment(access, deployment_id)
     if not deployment.current_build_id:
         raise Conflict("The deployment has never been deployed", code="no_build")
     build = _deployable(deployment, deployment.current_build_id)
-    return views.deploy(create(deployment, "deploy", "restart", build.build_id, access.principal.user_id))
+    return create(deployment, "deploy", "restart", build.build_id, access.principal.user_id)
 
 
-def stop(access: Access, deployment_id: str) -> api.DeployOut:
+def stop(access: Access, deployment_id: str) -> Deploy:
     deployment = require_deployment(access, deployment_id)
-    return views.deploy(create(deployment, "stop", "stop", deployment.current_build_id, access.principal.user_id))
+    return create(deployment, "stop", "stop", deployment.current_build_id, access.principal.user_id)
 
 
-def get_deploy(access: Access, deploy_id: str) -> api.DeployOut:
+def get_deploy(access: Access, deploy_id: str) -> Deploy:
     check_id("deploy", deploy_id)
     deploy = store.find(deploy_id)
     if deploy is None:
         raise NotFound("No such deploy")
     access.require(deploy.team_id, "deployment:read", resource="deploy")
-    return views.deploy(deploy)
+    return deploy
 
 
-def list_deploys(access: Access, deployment_id: str, limit: int, cursor: str | None) -> api.Page[api.DeployOut]:
+def list_deploys(access: Access, deployment_id: str, limit: int, cursor: str | None) -> Page[Deploy]:
     deployment = require_deployment(access, deployment_id)
     page = store.list_for_deployment(deployment.deployment_id, limit, cursor)
-    return api.Page[api.DeployOut](items=[views.deploy(d) for d in page.items], next_cursor=page.next_cursor)
+    return page

@@ -6,10 +6,10 @@ from chalicelib.auth.access import Access
 from chalicelib.db import deployments as store
 from chalicelib.db import keys
 from chalicelib.db.models import Deployment, Project, utcnow
+from chalicelib.db.pages import Page
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
-from chalicelib.api import views
 from chalicelib.services.accounts.projects import require_project
 from chalicelib.services.deploys.slugs import slugify, with_suffix
 from chalicelib.settings import get_settings
@@ -33,7 +33,7 @@ def _override_context(deployment: Deployment, name: str) -> dict[str, str]:
     return {"teamId": deployment.team_id, "deploymentId": deployment.deployment_id, "name": name}
 
 
-def create_deployment(access: Access, project_id: str, body: api.DeploymentCreate) -> api.DeploymentOut:
+def create_deployment(access: Access, project_id: str, body: api.DeploymentCreate) -> Deployment:
     project = require_project(access, project_id)
     branch = body.branch or project.default_branch
     slug = _base_slug(project, body.type, branch)
@@ -50,7 +50,7 @@ def create_deployment(access: Access, project_id: str, body: api.DeploymentCreat
         )
         try:
             store.create(deployment)
-            return views.deployment(deployment)
+            return deployment
         except Conflict as e:
             if e.code != "slug_taken":
                 raise
@@ -67,17 +67,17 @@ def require_deployment(access: Access, deployment_id: str) -> Deployment:
     return deployment
 
 
-def get_deployment(access: Access, deployment_id: str) -> api.DeploymentOut:
-    return views.deployment(require_deployment(access, deployment_id))
+def get_deployment(access: Access, deployment_id: str) -> Deployment:
+    return require_deployment(access, deployment_id)
 
 
-def list_deployments(access: Access, project_id: str, limit: int, cursor: str | None) -> api.Page[api.DeploymentOut]:
+def list_deployments(access: Access, project_id: str, limit: int, cursor: str | None) -> Page[Deployment]:
     project = require_project(access, project_id)
     page = store.list_for_project(project.project_id, limit, cursor)
-    return api.Page[api.DeploymentOut](items=[views.deployment(d) for d in page.items], next_cursor=page.next_cursor)
+    return page
 
 
-def update_deployment(access: Access, deployment_id: str, body: api.DeploymentUpdate) -> api.DeploymentOut:
+def update_deployment(access: Access, deployment_id: str, body: api.DeploymentUpdate) -> Deployment:
     deployment = require_deployment(access, deployment_id)
     if body.env_overrides is not None:
         overrides = deployment.env_overrides_or_empty()
@@ -93,7 +93,7 @@ def update_deployment(access: Access, deployment_id: str, body: api.DeploymentUp
         deployment.branch = body.branch
     deployment.updated_at = utcnow()
     store.save(deployment)
-    return views.deployment(deployment)
+    return deployment
 
 
 def delete_deployment(access: Access, deployment_id: str) -> None:

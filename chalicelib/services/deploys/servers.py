@@ -7,13 +7,12 @@ from chalicelib import channels
 from chalicelib.auth.access import Access
 from chalicelib.db import servers as store
 from chalicelib.db.models import Server, utcnow
+from chalicelib.db.pages import Page
 from chalicelib.errors import NotFound
 from chalicelib.ids import check_id
 from chalicelib.models import api
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.factory import deploy_runner_named
-from chalicelib.api import views
-from chalicelib.api.params import non_negative
 
 MAX_LOG_LINES = 5000
 
@@ -54,23 +53,22 @@ def require_server(access: Access, server_id: str) -> Server:
     return server
 
 
-def get_server(access: Access, server_id: str) -> api.ServerOut:
-    return views.server(require_server(access, server_id))
+def get_server(access: Access, server_id: str) -> Server:
+    return require_server(access, server_id)
 
 
-def list_servers(access: Access, deployment_id: str, limit: int, cursor: str | None) -> api.Page[api.ServerOut]:
+def list_servers(access: Access, deployment_id: str, limit: int, cursor: str | None) -> Page[Server]:
     from chalicelib.services.deploys.deployments import require_deployment
 
     deployment = require_deployment(access, deployment_id)
     page = store.list_for_deployment(deployment.deployment_id, limit, cursor)
-    return api.Page[api.ServerOut](items=[views.server(s) for s in page.items], next_cursor=page.next_cursor)
+    return page
 
 
-def read_logs(access: Access, server_id: str, query: dict[str, str]) -> api.ServerLogOut:
-    """`tail=N`: the last N lines; `since=N`: lines from line offset N (the nextOffset of a read)."""
+def read_logs(access: Access, server_id: str, tail: int | None = None, since: int | None = None) -> api.ServerLogOut:
+    """`tail=N`: the last N lines (at most MAX_LOG_LINES); `since=N`: lines from line offset N."""
     server = require_server(access, server_id)
-    tail = non_negative(query.get("tail"), "tail", MAX_LOG_LINES)
-    since = non_negative(query.get("since"), "since", 10**9)
+    tail = min(tail, MAX_LOG_LINES) if tail is not None else None
     runner = deploy_runner_named(server.runner)
     piece = runner.logs(server, since, tail if tail is not None else (None if since is not None else 100),
                         MAX_LOG_LINES)
