@@ -65,6 +65,10 @@ class BuildRunner(Protocol):
 
     def stop(self, build: Build) -> None: ...
 
+    def cancel(self, build: Build) -> None:
+        """Called by the API when a build is cancelled: stop it now where the worker cannot (a
+        CodeBuild build runs on alone); a no-op where the worker kills it at its next heartbeat."""
+
 
 def artifact_key(build_id: str) -> str:
     return f"artifacts/{build_id}.tgz"

@@ -278,6 +278,9 @@ class CodeBuildRunner:
         return Outcome("succeeded", artifact_key=key, artifact_sha256=sha, artifact_bytes=head.get("ContentLength"),
                        external_id=external_id)
 
+    def cancel(self, build: Build) -> None:
+        self.stop(build)
+
     def stop(self, build: Build) -> None:
         if not build.external_id:
             return

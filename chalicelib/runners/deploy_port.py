@@ -100,6 +100,14 @@ class DeployRunner(Protocol):
     def upstream(self, server: Server) -> str | None:
         """host:port the local router proxies to; None where a load balancer routes instead."""
 
+    def alive(self, server: Server) -> bool | None:
+        """Whether the server's process lives, as seen from here; None where this runner cannot tell
+        (an ECS task: the runner's reconciler owns it)."""
+
+    def ship(self, server: Server, final: bool = False) -> int:
+        """Move the server's closed observability files to S3; the count shipped. A no-op (0) where
+        the server ships its own (an ECS task)."""
+
 
 def observability_key(kind: str, team_id: str, project_id: str, deployment_id: str, filename: str) -> str:
     """S3 key of one closed observability file; the ingest worker listens on this prefix."""

@@ -253,6 +253,12 @@ class EcsDeployRunner:
         descriptions = health.get("TargetHealthDescriptions") or []
         return descriptions[0]["TargetHealth"]["State"] if descriptions else "unregistered"
 
+    def alive(self, server: Server) -> bool | None:
+        return None  # the ECS reconciler owns task state
+
+    def ship(self, server: Server, final: bool = False) -> int:
+        return 0  # the task's boot script ships its own observability files
+
     def stop(self, server: Server) -> None:
         """The container gets SIGTERM (its boot script ships the last observability files), then SIGKILL."""
         if server.task_arn:

@@ -208,6 +208,9 @@ class LocalBuildRunner:
         # A local build lives only as long as its worker, which renews the lease: expired means lost.
         return Check("lost")
 
+    def cancel(self, build: Build) -> None:
+        """The worker holding the build sees the cancel at its next heartbeat and kills the tree."""
+
     def stop(self, build: Build) -> None:
         try:
             pgid = int(self._pgid_file(build.build_id).read_text())

@@ -115,11 +115,11 @@ def cancel_build(access: Access, build_id: str) -> Build:
         current = store.find(build.build_id) or build
         raise Conflict(f"The build is {current.status}; only queued or building builds can be cancelled",
                        code="build_not_active")
-    if moved.runner and moved.runner != "local":
-        from chalicelib.runners.factory import build_runner
+    if moved.runner:  # queued builds have none yet
+        from chalicelib.runners.factory import runner_named
 
         try:
-            build_runner().stop(moved)
+            runner_named(moved.runner).cancel(moved)
         except Unavailable:  # recorded as cancelled; the reaper's check stops it when CodeBuild answers
             logger.warning("cancel: runner unreachable", extra={"buildId": moved.build_id})
     publish_status(moved)

@@ -176,9 +176,7 @@ def server_died(server: Server, detail: str | None, runner=None) -> Server | Non
         return None
     publish_health(server, "dead", detail, None, None)
     publish_status(exited)
-    ship = getattr(runner, "ship", None)
-    if ship is not None:
-        ship(exited, final=True)
+    runner.ship(exited, final=True)
     if store.mark_server_gone(server.deployment_id, server.server_id, "failed",
                               f"server {server.server_id} died: {detail}"):
         from chalicelib.services.deploys.actions import publish_deployment
@@ -203,13 +201,13 @@ def recover() -> dict[str, list[str]]:
             store.drop_marker(server_id)
             continue
         runner = deploy_runner_named(server.runner)
-        alive = getattr(runner, "alive", None)
+        alive = runner.alive(server)
         if alive is None:
-            continue  # not a local server: the reconciler of its runner owns it
+            continue  # the reconciler of its runner owns it
         if server.status == "stopping":
             stop_server(server)
             out["stopped"].append(server_id)
-        elif alive(server):
+        elif alive:
             out["reattached"].append(server_id)
         else:
             now = utcnow()
