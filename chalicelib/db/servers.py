@@ -1,66 +1,26 @@
 """Servers in DynamoDB, and the deployment's route (server_id + upstream) that a deploy switches."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from pynamodb.exceptions import PynamoDBException
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.db import keys, lifecycle
-from chalicelib.db.connection import connection
 from chalicelib.db.errors import is_condition_failure, translated
 from chalicelib.db.models import ActiveServer, Claim, Deployment, Server, utcnow
-from chalicelib.db.pages import Page, query_page
 
 ACTIVE = ("starting", "running", "stopping")
 TERMINAL = ("stopped", "failed", "exited")
 
-
-def _marker(server_id: str) -> ActiveServer:
-    return ActiveServer(keys.ACTIVE_SERVERS, server_id, server_id=server_id)
-
-
-def create(server: Server) -> None:
-    with translated("The server already exists", code="server_exists"):
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(server, condition=Server.pk.does_not_exist())
-            tx.save(_marker(server.server_id))
-
-
-def find(server_id: str) -> Server | None:
-    with translated():
-        try:
-            return Server.get(keys.server(server_id), keys.META, consistent_read=True)
-        except Server.DoesNotExist:
-            return None
-
-
-def list_for_deployment(deployment_id: str, limit: int, cursor: str | None) -> Page[Server]:
-    with translated():
-        return query_page(Server.gsi1.query, "GSI1PK", keys.deployment_servers(deployment_id), limit, cursor,
-                          scan_index_forward=False)
-
-
-def active_ids() -> Iterator[str]:
-    with translated():
-        for marker in ActiveServer.query(keys.ACTIVE_SERVERS):
-            yield marker.server_id
-
-
-def drop_marker(server_id: str) -> None:
-    with translated():
-        _marker(server_id).delete()
-
-
-def transition(server_id: str, allowed: Iterable[str], to: str, **fields) -> Server | None:
-    return lifecycle.transition(lambda: find(server_id), Server, lambda: _marker(server_id), ACTIVE,
-                                allowed, to, **fields)
+_servers = lifecycle.ActiveItems(Server, ActiveServer, "server_id", ACTIVE, key=keys.server,
+                                 per_deployment=keys.deployment_servers, active_partition=keys.ACTIVE_SERVERS)
+create, find, list_for_deployment = _servers.create, _servers.find, _servers.list_for_deployment
+active_ids, transition, drop_marker = _servers.active_ids, _servers.transition, _servers.drop_marker
 
 
 def set_fields(server_id: str, allowed: Iterable[str] = ACTIVE, **fields) -> bool:
     """Health and resource use of a live server; False once it is no longer in `allowed`."""
-    return lifecycle.set_fields(Server, keys.server(server_id), keys.META,
-                                condition=Server.status.is_in(*tuple(allowed)), **fields)
+    return _servers.set_fields(server_id, Server.status.is_in(*tuple(allowed)), **fields)
 
 
 def _not_overtaken(deploy_id: str):
