@@ -20,6 +20,7 @@ _builds = lifecycle.ActiveItems(Build, ActiveBuild, "build_id", ACTIVE, key=keys
                                 per_deployment=keys.deployment_builds, active_partition=keys.ACTIVE_BUILDS)
 create, find, list_for_deployment = _builds.create, _builds.find, _builds.list_for_deployment
 active_ids, transition, drop_marker = _builds.active_ids, _builds.transition, _builds.drop_marker
+claim = _builds.claim
 
 
 def renew_lease(build_id: str, attempt: int, until: datetime) -> bool:

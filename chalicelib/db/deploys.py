@@ -11,6 +11,7 @@ _deploys = lifecycle.ActiveItems(Deploy, ActiveDeploy, "deploy_id", ACTIVE, key=
                                  per_deployment=keys.deployment_deploys, active_partition=keys.ACTIVE_DEPLOYS)
 create, find, list_for_deployment = _deploys.create, _deploys.find, _deploys.list_for_deployment
 active_ids, transition, drop_marker = _deploys.active_ids, _deploys.transition, _deploys.drop_marker
+claim = _deploys.claim
 
 
 def set_fields(deploy_id: str, attempt: int, **fields) -> bool:

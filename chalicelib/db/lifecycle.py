@@ -6,6 +6,7 @@ one Query is put or removed in the same transaction.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 from pynamodb.exceptions import PynamoDBException
@@ -99,6 +100,22 @@ class ActiveItems(Generic[M]):
                     raise
             return self.find(item_id)
         return None
+
+    def claim(self, item_id: str, from_status: str, to: str, lease_seconds: float,
+              **fields) -> tuple[M | None, str | None]:
+        """A worker takes the item from `from_status` to `to` as its next attempt, holding a lease of
+        `lease_seconds`: (the claimed item, which carries the attempt that now owns it, None), or
+        (None, why not: "missing", "skipped ({status})", "lost the claim" to another worker or a cancel).
+        """
+        item = self.find(item_id)
+        if item is None:
+            return None, "missing"
+        if item.status != from_status:
+            return None, f"skipped ({item.status})"
+        attempt, now = int(item.attempt or 0), utcnow()
+        claimed = self.transition(item_id, (from_status,), to, expect_attempt=attempt, attempt=attempt + 1,
+                                  started_at=now, lease_expires_at=now + timedelta(seconds=lease_seconds), **fields)
+        return (claimed, None) if claimed is not None else (None, "lost the claim")
 
     def set_fields(self, item_id: str, condition, **fields) -> bool:
         """Record facts without changing the status; False when `condition` no longer holds."""

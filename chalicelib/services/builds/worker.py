@@ -58,20 +58,11 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
     """Run the build if it is still queued. Returns what happened (for logs and tests)."""
     settings = get_settings()
     runner = runner or build_runner()
-    build = store.find(build_id)
-    if build is None:
-        return "missing"
-    if build.status != "queued":
-        return f"skipped ({build.status})"
-    attempt = int(build.attempt or 0) + 1
-    now = utcnow()
-    claimed = store.transition(
-        build_id, ("queued",), "building", expect_attempt=int(build.attempt or 0), attempt=attempt,
-        started_at=now, lease_expires_at=now + timedelta(seconds=settings.build_lease_seconds),
-        runner=runner.name, reason=None,
-    )
+    claimed, refused = store.claim(build_id, "queued", "building", settings.build_lease_seconds,
+                                   runner=runner.name, reason=None)
     if claimed is None:
-        return "lost the claim"
+        return refused
+    attempt = int(claimed.attempt)
     publish_status(claimed)
     cancel = threading.Event()
     heartbeat = Heartbeat(build_id, attempt, settings, cancel).start()

@@ -10,7 +10,6 @@ stopped serving.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 from chalicelib.db import builds as build_store
 from chalicelib.db import deployments as deployment_store
@@ -41,18 +40,10 @@ def process(deploy_id: str, runner: DeployRunner | None = None, settings: Settin
     """Run the deploy if it is still queued. Returns what happened (for logs and tests)."""
     settings = settings or get_settings()
     runner = runner or deploy_runner()
-    deploy = store.find(deploy_id)
-    if deploy is None:
-        return "missing"
-    if deploy.status != "queued":
-        return f"skipped ({deploy.status})"
-    attempt = int(deploy.attempt or 0) + 1
-    now = utcnow()
-    claimed = store.transition(deploy_id, ("queued",), "running", expect_attempt=int(deploy.attempt or 0),
-                               attempt=attempt, started_at=now,
-                               lease_expires_at=now + timedelta(seconds=settings.deploy_lease_seconds))
+    claimed, refused = store.claim(deploy_id, "queued", "running", settings.deploy_lease_seconds)
     if claimed is None:
-        return "lost the claim"
+        return refused
+    attempt = int(claimed.attempt)
     publish(claimed)
     try:
         if claimed.action == "stop":
