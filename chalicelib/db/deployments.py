@@ -1,12 +1,13 @@
 """Deployments in DynamoDB, created together with their slug and slot claims."""
 from __future__ import annotations
 
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.db import keys
+from chalicelib.db.conditional import update_if
 from chalicelib.db.connection import connection
-from chalicelib.db.errors import is_condition_failure, translated
+from chalicelib.db.errors import translated
 from chalicelib.db.models import Claim, Deployment, utcnow
 from chalicelib.db.pages import Page, query_page
 from chalicelib.errors import Conflict
@@ -74,18 +75,13 @@ def delete(deployment: Deployment) -> None:
 BUILDABLE = ("pending", "stopped", "failed")
 
 
-def _update(deployment_id: str, actions: list, condition) -> bool:
-    """One conditional update of the deployment (the version moves: a PATCH that read it before fails)."""
-    actions = [*actions, Deployment.updated_at.set(utcnow()), Deployment.version.add(1)]
-    try:
-        Deployment._get_connection().update_item(keys.deployment(deployment_id), keys.META, actions=actions,
-                                                 condition=Deployment.pk.exists() & condition)
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+def update(deployment_id: str, actions: list, condition) -> bool:
+    """One conditional update of the deployment, False if it is gone or `condition` does not hold.
+
+    The version moves (Model.update adds it): a PATCH that read the deployment before fails.
+    """
+    return update_if(Deployment, keys.deployment(deployment_id), keys.META,
+                     [*actions, Deployment.updated_at.set(utcnow())], Deployment.pk.exists() & condition)
 
 
 def mark_building(deployment_id: str, build_id: str) -> bool:
@@ -98,7 +94,7 @@ def mark_building(deployment_id: str, build_id: str) -> bool:
         if current.status == "building":
             if current.building_build_id == build_id:
                 return False
-            if _update(deployment_id, [Deployment.building_build_id.set(build_id)],
+            if update(deployment_id, [Deployment.building_build_id.set(build_id)],
                        (Deployment.status == "building")
                        & (Deployment.building_build_id == current.building_build_id)):
                 return True
@@ -109,7 +105,7 @@ def mark_building(deployment_id: str, build_id: str) -> bool:
                    Deployment.status_before_build.set(current.status), Deployment.status_reason.remove(),
                    Deployment.reason_before_build.remove() if current.status_reason is None
                    else Deployment.reason_before_build.set(current.status_reason)]
-        if _update(deployment_id, actions, Deployment.status == current.status):
+        if update(deployment_id, actions, Deployment.status == current.status):
             return True
     return False
 
@@ -125,5 +121,5 @@ def restore_after_build(deployment_id: str, build_id: str) -> bool:
     actions = [Deployment.status.set(previous), Deployment.building_build_id.remove(),
                Deployment.status_before_build.remove(), Deployment.reason_before_build.remove(),
                Deployment.status_reason.remove() if reason is None else Deployment.status_reason.set(reason)]
-    return _update(deployment_id, actions,
+    return update(deployment_id, actions,
                    (Deployment.status == "building") & (Deployment.building_build_id == build_id))

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from pynamodb.exceptions import PynamoDBException
-
-from chalicelib.db import keys, lifecycle
-from chalicelib.db.errors import is_condition_failure, translated
-from chalicelib.db.models import ActiveServer, Claim, Deployment, Server, utcnow
+from chalicelib.db import deployments, keys, lifecycle
+from chalicelib.db.errors import translated
+from chalicelib.db.models import ActiveServer, Claim, Deployment, Server
 
 ACTIVE = ("starting", "running", "stopping")
 TERMINAL = ("stopped", "failed", "exited")
@@ -33,43 +31,36 @@ def switch_route(deployment_id: str, deploy_id: str, server: Server | None, upst
     """Point the deployment at `server` (None: nothing serves) unless a newer deploy already moved it.
 
     One conditional write (deploy ids sort by creation time): of two deploys racing, the one
-    requested last wins whatever order they finish in. Returns (switched, the server it replaced).
+    requested last wins whatever order they finish in. Returns (switched, the server it replaced):
+    the write is also conditional on the server read just before, so the one replaced is that one.
+    The version moves too: a PATCH that read the deployment before the switch must not save the old
+    route back (it gets a version conflict instead).
     """
-    # The version moves too: a PATCH that read the deployment before the switch must not save the
-    # old route back (it gets a version conflict instead).
-    actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
-               Deployment.last_deploy_id.set(deploy_id)]
+    actions = [Deployment.status.set(status), Deployment.last_deploy_id.set(deploy_id)]
     for attr, value in ((Deployment.server_id, server.server_id if server else None),
                         (Deployment.upstream, upstream), (Deployment.current_build_id, current_build_id),
                         (Deployment.status_reason, reason)):
         actions.append(attr.remove() if value is None else attr.set(value))
-    try:
-        old = Deployment._get_connection().update_item(
-            keys.deployment(deployment_id), keys.META, actions=actions,
-            condition=Deployment.pk.exists() & _not_overtaken(deploy_id), return_values="ALL_OLD")
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False, None
+    for _ in range(5):
         with translated():
-            raise
-    previous = (old.get("Attributes") or {}).get("serverId", {}).get("S")
-    return True, previous
+            try:
+                current = Deployment.get(keys.deployment(deployment_id), keys.META, consistent_read=True)
+            except Deployment.DoesNotExist:
+                return False, None
+        if current.last_deploy_id is not None and current.last_deploy_id > deploy_id:
+            return False, None
+        previous = current.server_id
+        same_server = Deployment.server_id.does_not_exist() if previous is None else Deployment.server_id == previous
+        if deployments.update(deployment_id, actions, _not_overtaken(deploy_id) & same_server):
+            return True, previous
+    return False, None
 
 
 def set_deployment_status(deployment_id: str, deploy_id: str, status: str, reason: str | None = None) -> bool:
     """Change only the status (and reason), unless a newer deploy than `deploy_id` moved the route."""
-    actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
+    actions = [Deployment.status.set(status),
                Deployment.status_reason.remove() if reason is None else Deployment.status_reason.set(reason)]
-    try:
-        Deployment._get_connection().update_item(
-            keys.deployment(deployment_id), keys.META, actions=actions,
-            condition=Deployment.pk.exists() & _not_overtaken(deploy_id))
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+    return deployments.update(deployment_id, actions, _not_overtaken(deploy_id))
 
 
 def mark_server_gone(deployment_id: str, server_id: str, status: str, reason: str) -> bool:
@@ -77,18 +68,8 @@ def mark_server_gone(deployment_id: str, server_id: str, status: str, reason: st
 
     `server_id` and `current_build_id` stay: they say what died, and what a restart starts again.
     """
-    actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
-               Deployment.status_reason.set(reason), Deployment.upstream.remove()]
-    try:
-        Deployment._get_connection().update_item(
-            keys.deployment(deployment_id), keys.META, actions=actions,
-            condition=Deployment.pk.exists() & (Deployment.server_id == server_id))
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+    actions = [Deployment.status.set(status), Deployment.status_reason.set(reason), Deployment.upstream.remove()]
+    return deployments.update(deployment_id, actions, Deployment.server_id == server_id)
 
 
 def deployment_for_slug(slug: str) -> Deployment | None:
