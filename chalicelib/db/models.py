@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
@@ -309,7 +310,7 @@ class Connection(BaseItem, discriminator="Connection"):
     user_id = UnicodeAttribute(attr_name="userId")
     key_id = UnicodeAttribute(null=True, attr_name="keyId")
     scope_team_id = UnicodeAttribute(null=True, attr_name="scopeTeamId")
-    expires_at = NumberAttribute(attr_name="expiresAt")
+    expires_at = TTLAttribute(attr_name="expiresAt")
 
 
 class Subscription(BaseItem, discriminator="Subscription"):
@@ -317,7 +318,7 @@ class Subscription(BaseItem, discriminator="Subscription"):
 
     channel = UnicodeAttribute()
     connection_id = UnicodeAttribute(attr_name="connectionId")
-    expires_at = NumberAttribute(attr_name="expiresAt")
+    expires_at = TTLAttribute(attr_name="expiresAt")
     # Log channels: offset of the next line this connection is owed. Advanced only by a conditional
     # write, so the resume path and the live path never both send the same line.
     cursor = NumberAttribute(null=True)
@@ -330,4 +331,4 @@ class WebhookDelivery(BaseItem, discriminator="WebhookDelivery"):
     """PK=WEBHOOK#{deliveryId} SK=#META; kept for dedupe until its TTL."""
 
     delivery_id = UnicodeAttribute(attr_name="deliveryId")
-    expires_at = NumberAttribute(attr_name="expiresAt")
+    expires_at = TTLAttribute(attr_name="expiresAt")
