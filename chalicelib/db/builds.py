@@ -12,9 +12,8 @@ from chalicelib.db import keys, lifecycle
 from chalicelib.db.conditional import update_if
 from chalicelib.db.errors import translated
 from chalicelib.db.models import ActiveBuild, Build, BuildLogChunk
+from chalicelib.db.statuses import BUILD_ACTIVE as ACTIVE, BUILD_TERMINAL as TERMINAL, BuildStatus
 
-ACTIVE = ("queued", "building")
-TERMINAL = ("succeeded", "failed", "cancelled", "superseded")
 
 _builds = lifecycle.ActiveItems(Build, ActiveBuild, "build_id", ACTIVE, key=keys.build,
                                 per_deployment=keys.deployment_builds, active_partition=keys.ACTIVE_BUILDS)
@@ -26,7 +25,7 @@ claim = _builds.claim
 def renew_lease(build_id: str, attempt: int, until: datetime) -> bool:
     """The worker's heartbeat; False once the build is no longer this attempt's (cancelled, reaped)."""
     return update_if(Build, keys.build(build_id), keys.META, [Build.lease_expires_at.set(until)],
-                     (Build.status == "building") & (Build.attempt == attempt))
+                     (Build.status == BuildStatus.BUILDING) & (Build.attempt == attempt))
 
 
 def set_fields(build_id: str, attempt: int, **fields) -> bool:

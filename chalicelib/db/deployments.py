@@ -11,6 +11,7 @@ from chalicelib.db.errors import translated
 from chalicelib.db.models import Claim, Deployment, utcnow
 from chalicelib.db.pages import Page, query_page
 from chalicelib.errors import Conflict
+from chalicelib.db.statuses import DeploymentStatus
 
 
 def _claims(deployment: Deployment) -> tuple[Claim, Claim]:
@@ -72,7 +73,7 @@ def delete(deployment: Deployment) -> None:
 
 
 # A build may show as `building` only on a deployment that serves nothing: never over running/deploying.
-BUILDABLE = ("pending", "stopped", "failed")
+BUILDABLE = (DeploymentStatus.PENDING, DeploymentStatus.STOPPED, DeploymentStatus.FAILED)
 
 
 def update(deployment_id: str, actions: list, condition) -> bool:
@@ -91,17 +92,17 @@ def mark_building(deployment_id: str, build_id: str) -> bool:
         current = find(deployment_id)
         if current is None:
             return False
-        if current.status == "building":
+        if current.status == DeploymentStatus.BUILDING:
             if current.building_build_id == build_id:
                 return False
             if update(deployment_id, [Deployment.building_build_id.set(build_id)],
-                       (Deployment.status == "building")
+                       (Deployment.status == DeploymentStatus.BUILDING)
                        & (Deployment.building_build_id == current.building_build_id)):
                 return True
             continue
         if current.status not in BUILDABLE:
             return False
-        actions = [Deployment.status.set("building"), Deployment.building_build_id.set(build_id),
+        actions = [Deployment.status.set(DeploymentStatus.BUILDING), Deployment.building_build_id.set(build_id),
                    Deployment.status_before_build.set(current.status), Deployment.status_reason.remove(),
                    Deployment.reason_before_build.remove() if current.status_reason is None
                    else Deployment.reason_before_build.set(current.status_reason)]
@@ -114,12 +115,12 @@ def restore_after_build(deployment_id: str, build_id: str) -> bool:
     """building -> the status before, if `build_id` is still the build it shows (no newer build, no deploy
     moved it meanwhile)."""
     current = find(deployment_id)
-    if current is None or current.status != "building" or current.building_build_id != build_id:
+    if current is None or current.status != DeploymentStatus.BUILDING or current.building_build_id != build_id:
         return False
-    previous = current.status_before_build or "pending"
+    previous = current.status_before_build or DeploymentStatus.PENDING
     reason = current.reason_before_build
     actions = [Deployment.status.set(previous), Deployment.building_build_id.remove(),
                Deployment.status_before_build.remove(), Deployment.reason_before_build.remove(),
                Deployment.status_reason.remove() if reason is None else Deployment.status_reason.set(reason)]
     return update(deployment_id, actions,
-                   (Deployment.status == "building") & (Deployment.building_build_id == build_id))
+                   (Deployment.status == DeploymentStatus.BUILDING) & (Deployment.building_build_id == build_id))

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from chalicelib.db import keys, lifecycle
 from chalicelib.db.models import ActiveDeploy, Deploy
+from chalicelib.db.statuses import DEPLOY_ACTIVE as ACTIVE, DEPLOY_TERMINAL as TERMINAL, DeployStatus
 
-ACTIVE = ("queued", "running")
-TERMINAL = ("succeeded", "failed", "superseded")
 
 _deploys = lifecycle.ActiveItems(Deploy, ActiveDeploy, "deploy_id", ACTIVE, key=keys.deploy,
                                  per_deployment=keys.deployment_deploys, active_partition=keys.ACTIVE_DEPLOYS)
@@ -16,4 +15,5 @@ claim = _deploys.claim
 
 def set_fields(deploy_id: str, attempt: int, **fields) -> bool:
     """Facts of a running attempt (its server, the lease); False once the attempt lost the deploy."""
-    return _deploys.set_fields(deploy_id, (Deploy.status == "running") & (Deploy.attempt == attempt), **fields)
+    return _deploys.set_fields(deploy_id, (Deploy.status == DeployStatus.RUNNING) & (Deploy.attempt == attempt),
+                               **fields)

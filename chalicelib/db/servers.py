@@ -6,9 +6,8 @@ from typing import Iterable
 from chalicelib.db import deployments, keys, lifecycle
 from chalicelib.db.errors import translated
 from chalicelib.db.models import ActiveServer, Claim, Deployment, Server
+from chalicelib.db.statuses import SERVER_ACTIVE as ACTIVE, SERVER_TERMINAL as TERMINAL
 
-ACTIVE = ("starting", "running", "stopping")
-TERMINAL = ("stopped", "failed", "exited")
 
 _servers = lifecycle.ActiveItems(Server, ActiveServer, "server_id", ACTIVE, key=keys.server,
                                  per_deployment=keys.deployment_servers, active_partition=keys.ACTIVE_SERVERS)
