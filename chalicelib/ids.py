@@ -33,9 +33,16 @@ def new_id(kind: str) -> str:
     return PREFIXES[kind] + ulid()
 
 
-_BODY = "[0-9abcdefghjkmnpqrstvwxyz]{26}"
-_PATTERNS = {kind: re.compile(f"^{prefix}{_BODY}$") for kind, prefix in PREFIXES.items()}
-ULID_PATTERN = re.compile(f"^{_BODY}$")
+ID_BODY = "[0-9abcdefghjkmnpqrstvwxyz]{26}"  # the only pattern of an id body: every other one builds on it
+
+
+def id_pattern(kind: str) -> str:
+    """The regular expression of a whole `kind` id, for pydantic fields and the OpenAPI document."""
+    return f"^{PREFIXES[kind]}{ID_BODY}$"
+
+
+_PATTERNS = {kind: re.compile(id_pattern(kind)) for kind in PREFIXES}
+ULID_PATTERN = re.compile(f"^{ID_BODY}$")
 
 
 def check_id(kind: str, value: str) -> str:
@@ -45,7 +52,8 @@ def check_id(kind: str, value: str) -> str:
     return value
 
 
-_USER_ID = re.compile(r"^[A-Za-z0-9._:@|+-]{1,128}$")
+USER_ID_PATTERN = r"^[A-Za-z0-9._:@|+-]{1,128}$"
+_USER_ID = re.compile(USER_ID_PATTERN)
 
 
 def check_user_id(value: str) -> str:

@@ -9,7 +9,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.params import openapi_parameters
 from chalicelib.api.routing import ROUTES, RouteSpec
-from chalicelib.ids import PREFIXES
+from chalicelib.ids import USER_ID_PATTERN, id_pattern
 from chalicelib.models import api
 
 ERROR_TEXT = {
@@ -23,14 +23,14 @@ ERROR_TEXT = {
     503: "A dependency is unavailable; retry",
 }
 PATH_PARAMS = {
-    "teamId": {"type": "string", "pattern": f"^{PREFIXES['team']}[0-9a-z]{{26}}$"},
-    "projectId": {"type": "string", "pattern": f"^{PREFIXES['project']}[0-9a-z]{{26}}$"},
-    "deploymentId": {"type": "string", "pattern": f"^{PREFIXES['deployment']}[0-9a-z]{{26}}$"},
-    "buildId": {"type": "string", "pattern": f"^{PREFIXES['build']}[0-9a-z]{{26}}$"},
-    "keyId": {"type": "string", "pattern": f"^{PREFIXES['apikey']}[0-9a-z]{{26}}$"},
-    "deployId": {"type": "string", "pattern": f"^{PREFIXES['deploy']}[0-9a-z]{{26}}$"},
-    "serverId": {"type": "string", "pattern": f"^{PREFIXES['server']}[0-9a-z]{{26}}$"},
-    "userId": {"type": "string", "pattern": r"^[A-Za-z0-9._:@|+-]{1,128}$"},
+    "teamId": {"type": "string", "pattern": id_pattern("team")},
+    "projectId": {"type": "string", "pattern": id_pattern("project")},
+    "deploymentId": {"type": "string", "pattern": id_pattern("deployment")},
+    "buildId": {"type": "string", "pattern": id_pattern("build")},
+    "keyId": {"type": "string", "pattern": id_pattern("apikey")},
+    "deployId": {"type": "string", "pattern": id_pattern("deploy")},
+    "serverId": {"type": "string", "pattern": id_pattern("server")},
+    "userId": {"type": "string", "pattern": USER_ID_PATTERN},
     "name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"},
     "traceId": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"},
 }

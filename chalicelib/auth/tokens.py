@@ -9,11 +9,11 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib.errors import Unauthorized
-from chalicelib.ids import ulid
+from chalicelib.ids import ID_BODY, ulid
 from chalicelib.settings import Settings
 
 API_KEY_PREFIX = "ma_"
-_API_KEY = re.compile(r"^ma_([0-9abcdefghjkmnpqrstvwxyz]{26})_([A-Za-z0-9_-]{43})$")
+_API_KEY = re.compile(rf"^ma_({ID_BODY})_([A-Za-z0-9_-]{{43}})$")
 
 
 @dataclass(frozen=True)

@@ -6,77 +6,31 @@ put and removed in the same transaction as the status, so no unfinished build ca
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable, Iterator
-
-from pynamodb.transactions import TransactWrite
+from typing import Iterator
 
 from chalicelib.db import keys, lifecycle
 from chalicelib.db.conditional import update_if
-from chalicelib.db.connection import connection
 from chalicelib.db.errors import translated
 from chalicelib.db.models import ActiveBuild, Build, BuildLogChunk
-from chalicelib.db.pages import Page, query_page
-
-ACTIVE = ("queued", "building")
-TERMINAL = ("succeeded", "failed", "cancelled", "superseded")
+from chalicelib.db.statuses import BUILD_ACTIVE as ACTIVE, BUILD_TERMINAL as TERMINAL, BuildStatus
 
 
-def _marker(build_id: str) -> ActiveBuild:
-    return ActiveBuild(keys.ACTIVE_BUILDS, build_id, build_id=build_id)
-
-
-def create(build: Build) -> None:
-    with translated("The build already exists", code="build_exists"):
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(build, condition=Build.pk.does_not_exist())
-            tx.save(_marker(build.build_id))
-
-
-def find(build_id: str) -> Build | None:
-    with translated():
-        try:
-            return Build.get(keys.build(build_id), keys.META, consistent_read=True)
-        except Build.DoesNotExist:
-            return None
-
-
-def list_for_deployment(deployment_id: str, limit: int, cursor: str | None) -> Page[Build]:
-    with translated():
-        return query_page(Build.gsi1.query, "GSI1PK", keys.deployment_builds(deployment_id), limit, cursor,
-                          scan_index_forward=False)
-
-
-def active_ids() -> Iterator[str]:
-    with translated():
-        for marker in ActiveBuild.query(keys.ACTIVE_BUILDS):
-            yield marker.build_id
-
-
-def transition(build_id: str, allowed: Iterable[str], to: str, *, expect_attempt: int | None = None,
-               **fields) -> Build | None:
-    """Move a build from one of `allowed` to `to`, setting `fields`; None if it was not in `allowed`.
-
-    Of two racing writers (worker and cancel, worker and reaper) exactly one wins; the loser re-reads
-    and gives up (see chalicelib/db/lifecycle.py).
-    """
-    return lifecycle.transition(lambda: find(build_id), Build, lambda: _marker(build_id), ACTIVE,
-                                allowed, to, expect_attempt=expect_attempt, **fields)
-
-
-def drop_marker(build_id: str) -> None:
-    with translated():
-        _marker(build_id).delete()
+_builds = lifecycle.ActiveItems(Build, ActiveBuild, "build_id", ACTIVE, key=keys.build,
+                                per_deployment=keys.deployment_builds, active_partition=keys.ACTIVE_BUILDS)
+create, find, list_for_deployment = _builds.create, _builds.find, _builds.list_for_deployment
+active_ids, transition, drop_marker = _builds.active_ids, _builds.transition, _builds.drop_marker
+claim = _builds.claim
 
 
 def renew_lease(build_id: str, attempt: int, until: datetime) -> bool:
     """The worker's heartbeat; False once the build is no longer this attempt's (cancelled, reaped)."""
     return update_if(Build, keys.build(build_id), keys.META, [Build.lease_expires_at.set(until)],
-                     (Build.status == "building") & (Build.attempt == attempt))
+                     (Build.status == BuildStatus.BUILDING) & (Build.attempt == attempt))
 
 
 def set_fields(build_id: str, attempt: int, **fields) -> bool:
     """Record facts of a running attempt (external id, log lines) without changing its status."""
-    return lifecycle.set_fields(Build, keys.build(build_id), keys.META, condition=Build.attempt == attempt, **fields)
+    return _builds.set_fields(build_id, Build.attempt == attempt, **fields)
 
 
 def append_log(build_id: str, offset: int, lines: list[str]) -> None:

@@ -1,15 +1,17 @@
 """Deployments in DynamoDB, created together with their slug and slot claims."""
 from __future__ import annotations
 
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.db import keys
+from chalicelib.db.conditional import update_if
 from chalicelib.db.connection import connection
-from chalicelib.db.errors import is_condition_failure, translated
+from chalicelib.db.errors import translated
 from chalicelib.db.models import Claim, Deployment, utcnow
 from chalicelib.db.pages import Page, query_page
 from chalicelib.errors import Conflict
+from chalicelib.db.statuses import DeploymentStatus
 
 
 def _claims(deployment: Deployment) -> tuple[Claim, Claim]:
@@ -71,21 +73,16 @@ def delete(deployment: Deployment) -> None:
 
 
 # A build may show as `building` only on a deployment that serves nothing: never over running/deploying.
-BUILDABLE = ("pending", "stopped", "failed")
+BUILDABLE = (DeploymentStatus.PENDING, DeploymentStatus.STOPPED, DeploymentStatus.FAILED)
 
 
-def _update(deployment_id: str, actions: list, condition) -> bool:
-    """One conditional update of the deployment (the version moves: a PATCH that read it before fails)."""
-    actions = [*actions, Deployment.updated_at.set(utcnow()), Deployment.version.add(1)]
-    try:
-        Deployment._get_connection().update_item(keys.deployment(deployment_id), keys.META, actions=actions,
-                                                 condition=Deployment.pk.exists() & condition)
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+def update(deployment_id: str, actions: list, condition) -> bool:
+    """One conditional update of the deployment, False if it is gone or `condition` does not hold.
+
+    The version moves (Model.update adds it): a PATCH that read the deployment before fails.
+    """
+    return update_if(Deployment, keys.deployment(deployment_id), keys.META,
+                     [*actions, Deployment.updated_at.set(utcnow())], Deployment.pk.exists() & condition)
 
 
 def mark_building(deployment_id: str, build_id: str) -> bool:
@@ -95,21 +92,21 @@ def mark_building(deployment_id: str, build_id: str) -> bool:
         current = find(deployment_id)
         if current is None:
             return False
-        if current.status == "building":
+        if current.status == DeploymentStatus.BUILDING:
             if current.building_build_id == build_id:
                 return False
-            if _update(deployment_id, [Deployment.building_build_id.set(build_id)],
-                       (Deployment.status == "building")
+            if update(deployment_id, [Deployment.building_build_id.set(build_id)],
+                       (Deployment.status == DeploymentStatus.BUILDING)
                        & (Deployment.building_build_id == current.building_build_id)):
                 return True
             continue
         if current.status not in BUILDABLE:
             return False
-        actions = [Deployment.status.set("building"), Deployment.building_build_id.set(build_id),
+        actions = [Deployment.status.set(DeploymentStatus.BUILDING), Deployment.building_build_id.set(build_id),
                    Deployment.status_before_build.set(current.status), Deployment.status_reason.remove(),
                    Deployment.reason_before_build.remove() if current.status_reason is None
                    else Deployment.reason_before_build.set(current.status_reason)]
-        if _update(deployment_id, actions, Deployment.status == current.status):
+        if update(deployment_id, actions, Deployment.status == current.status):
             return True
     return False
 
@@ -118,12 +115,12 @@ def restore_after_build(deployment_id: str, build_id: str) -> bool:
     """building -> the status before, if `build_id` is still the build it shows (no newer build, no deploy
     moved it meanwhile)."""
     current = find(deployment_id)
-    if current is None or current.status != "building" or current.building_build_id != build_id:
+    if current is None or current.status != DeploymentStatus.BUILDING or current.building_build_id != build_id:
         return False
-    previous = current.status_before_build or "pending"
+    previous = current.status_before_build or DeploymentStatus.PENDING
     reason = current.reason_before_build
     actions = [Deployment.status.set(previous), Deployment.building_build_id.remove(),
                Deployment.status_before_build.remove(), Deployment.reason_before_build.remove(),
                Deployment.status_reason.remove() if reason is None else Deployment.status_reason.set(reason)]
-    return _update(deployment_id, actions,
-                   (Deployment.status == "building") & (Deployment.building_build_id == build_id))
+    return update(deployment_id, actions,
+                   (Deployment.status == DeploymentStatus.BUILDING) & (Deployment.building_build_id == build_id))

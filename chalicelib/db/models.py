@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
@@ -19,6 +20,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.db.statuses import BuildStatus, DeploymentStatus, DeployStatus, ServerStatus
 from chalicelib.settings import get_settings
 
 
@@ -140,7 +142,7 @@ class Deployment(VersionedItem, discriminator="Deployment"):
     type = UnicodeAttribute(attr_name="type")
     branch = UnicodeAttribute()
     slug = UnicodeAttribute()
-    status = UnicodeAttribute(default="pending")
+    status = UnicodeAttribute(default=DeploymentStatus.PENDING)
     current_build_id = UnicodeAttribute(null=True, attr_name="currentBuildId")
     server_id = UnicodeAttribute(null=True, attr_name="serverId")
     public_url = UnicodeAttribute(null=True, attr_name="publicUrl")
@@ -185,7 +187,7 @@ class Build(VersionedItem, discriminator="Build"):
     trigger = UnicodeAttribute(default="manual")
     ref = UnicodeAttribute(null=True)
     commit = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(default="queued")
+    status = UnicodeAttribute(default=BuildStatus.QUEUED)
     queued_at = UTCDateTimeAttribute(null=True, attr_name="queuedAt")
     started_at = UTCDateTimeAttribute(null=True, attr_name="startedAt")
     finished_at = UTCDateTimeAttribute(null=True, attr_name="finishedAt")
@@ -244,7 +246,7 @@ class Server(VersionedItem, discriminator="Server"):
     project_id = UnicodeAttribute(null=True, attr_name="projectId")
     deploy_id = UnicodeAttribute(null=True, attr_name="deployId")
     runner = UnicodeAttribute(default="local")
-    status = UnicodeAttribute(default="starting")
+    status = UnicodeAttribute(default=ServerStatus.STARTING)
     host = UnicodeAttribute(null=True)
     port = NumberAttribute(null=True)
     task_arn = UnicodeAttribute(null=True, attr_name="taskArn")
@@ -285,7 +287,7 @@ class Deploy(VersionedItem, discriminator="Deploy"):
     build_id = UnicodeAttribute(null=True, attr_name="buildId")
     server_id = UnicodeAttribute(null=True, attr_name="serverId")
     previous_server_id = UnicodeAttribute(null=True, attr_name="previousServerId")
-    status = UnicodeAttribute(default="queued")
+    status = UnicodeAttribute(default=DeployStatus.QUEUED)
     attempt = NumberAttribute(default=0)
     requested_by = UnicodeAttribute(null=True, attr_name="requestedBy")
     queued_at = UTCDateTimeAttribute(null=True, attr_name="queuedAt")
@@ -309,7 +311,7 @@ class Connection(BaseItem, discriminator="Connection"):
     user_id = UnicodeAttribute(attr_name="userId")
     key_id = UnicodeAttribute(null=True, attr_name="keyId")
     scope_team_id = UnicodeAttribute(null=True, attr_name="scopeTeamId")
-    expires_at = NumberAttribute(attr_name="expiresAt")
+    expires_at = TTLAttribute(attr_name="expiresAt")
 
 
 class Subscription(BaseItem, discriminator="Subscription"):
@@ -317,7 +319,7 @@ class Subscription(BaseItem, discriminator="Subscription"):
 
     channel = UnicodeAttribute()
     connection_id = UnicodeAttribute(attr_name="connectionId")
-    expires_at = NumberAttribute(attr_name="expiresAt")
+    expires_at = TTLAttribute(attr_name="expiresAt")
     # Log channels: offset of the next line this connection is owed. Advanced only by a conditional
     # write, so the resume path and the live path never both send the same line.
     cursor = NumberAttribute(null=True)
@@ -330,4 +332,4 @@ class WebhookDelivery(BaseItem, discriminator="WebhookDelivery"):
     """PK=WEBHOOK#{deliveryId} SK=#META; kept for dedupe until its TTL."""
 
     delivery_id = UnicodeAttribute(attr_name="deliveryId")
-    expires_at = NumberAttribute(attr_name="expiresAt")
+    expires_at = TTLAttribute(attr_name="expiresAt")

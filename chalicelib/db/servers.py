@@ -1,66 +1,23 @@
 """Servers in DynamoDB, and the deployment's route (server_id + upstream) that a deploy switches."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Iterable
 
-from pynamodb.exceptions import PynamoDBException
-from pynamodb.transactions import TransactWrite
-
-from chalicelib.db import keys, lifecycle
-from chalicelib.db.connection import connection
-from chalicelib.db.errors import is_condition_failure, translated
-from chalicelib.db.models import ActiveServer, Claim, Deployment, Server, utcnow
-from chalicelib.db.pages import Page, query_page
-
-ACTIVE = ("starting", "running", "stopping")
-TERMINAL = ("stopped", "failed", "exited")
+from chalicelib.db import deployments, keys, lifecycle
+from chalicelib.db.errors import translated
+from chalicelib.db.models import ActiveServer, Claim, Deployment, Server
+from chalicelib.db.statuses import SERVER_ACTIVE as ACTIVE, SERVER_TERMINAL as TERMINAL
 
 
-def _marker(server_id: str) -> ActiveServer:
-    return ActiveServer(keys.ACTIVE_SERVERS, server_id, server_id=server_id)
-
-
-def create(server: Server) -> None:
-    with translated("The server already exists", code="server_exists"):
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(server, condition=Server.pk.does_not_exist())
-            tx.save(_marker(server.server_id))
-
-
-def find(server_id: str) -> Server | None:
-    with translated():
-        try:
-            return Server.get(keys.server(server_id), keys.META, consistent_read=True)
-        except Server.DoesNotExist:
-            return None
-
-
-def list_for_deployment(deployment_id: str, limit: int, cursor: str | None) -> Page[Server]:
-    with translated():
-        return query_page(Server.gsi1.query, "GSI1PK", keys.deployment_servers(deployment_id), limit, cursor,
-                          scan_index_forward=False)
-
-
-def active_ids() -> Iterator[str]:
-    with translated():
-        for marker in ActiveServer.query(keys.ACTIVE_SERVERS):
-            yield marker.server_id
-
-
-def drop_marker(server_id: str) -> None:
-    with translated():
-        _marker(server_id).delete()
-
-
-def transition(server_id: str, allowed: Iterable[str], to: str, **fields) -> Server | None:
-    return lifecycle.transition(lambda: find(server_id), Server, lambda: _marker(server_id), ACTIVE,
-                                allowed, to, **fields)
+_servers = lifecycle.ActiveItems(Server, ActiveServer, "server_id", ACTIVE, key=keys.server,
+                                 per_deployment=keys.deployment_servers, active_partition=keys.ACTIVE_SERVERS)
+create, find, list_for_deployment = _servers.create, _servers.find, _servers.list_for_deployment
+active_ids, transition, drop_marker = _servers.active_ids, _servers.transition, _servers.drop_marker
 
 
 def set_fields(server_id: str, allowed: Iterable[str] = ACTIVE, **fields) -> bool:
     """Health and resource use of a live server; False once it is no longer in `allowed`."""
-    return lifecycle.set_fields(Server, keys.server(server_id), keys.META,
-                                condition=Server.status.is_in(*tuple(allowed)), **fields)
+    return _servers.set_fields(server_id, Server.status.is_in(*tuple(allowed)), **fields)
 
 
 def _not_overtaken(deploy_id: str):
@@ -73,43 +30,36 @@ def switch_route(deployment_id: str, deploy_id: str, server: Server | None, upst
     """Point the deployment at `server` (None: nothing serves) unless a newer deploy already moved it.
 
     One conditional write (deploy ids sort by creation time): of two deploys racing, the one
-    requested last wins whatever order they finish in. Returns (switched, the server it replaced).
+    requested last wins whatever order they finish in. Returns (switched, the server it replaced):
+    the write is also conditional on the server read just before, so the one replaced is that one.
+    The version moves too: a PATCH that read the deployment before the switch must not save the old
+    route back (it gets a version conflict instead).
     """
-    # The version moves too: a PATCH that read the deployment before the switch must not save the
-    # old route back (it gets a version conflict instead).
-    actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
-               Deployment.last_deploy_id.set(deploy_id)]
+    actions = [Deployment.status.set(status), Deployment.last_deploy_id.set(deploy_id)]
     for attr, value in ((Deployment.server_id, server.server_id if server else None),
                         (Deployment.upstream, upstream), (Deployment.current_build_id, current_build_id),
                         (Deployment.status_reason, reason)):
         actions.append(attr.remove() if value is None else attr.set(value))
-    try:
-        old = Deployment._get_connection().update_item(
-            keys.deployment(deployment_id), keys.META, actions=actions,
-            condition=Deployment.pk.exists() & _not_overtaken(deploy_id), return_values="ALL_OLD")
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False, None
+    for _ in range(5):
         with translated():
-            raise
-    previous = (old.get("Attributes") or {}).get("serverId", {}).get("S")
-    return True, previous
+            try:
+                current = Deployment.get(keys.deployment(deployment_id), keys.META, consistent_read=True)
+            except Deployment.DoesNotExist:
+                return False, None
+        if current.last_deploy_id is not None and current.last_deploy_id > deploy_id:
+            return False, None
+        previous = current.server_id
+        same_server = Deployment.server_id.does_not_exist() if previous is None else Deployment.server_id == previous
+        if deployments.update(deployment_id, actions, _not_overtaken(deploy_id) & same_server):
+            return True, previous
+    return False, None
 
 
 def set_deployment_status(deployment_id: str, deploy_id: str, status: str, reason: str | None = None) -> bool:
     """Change only the status (and reason), unless a newer deploy than `deploy_id` moved the route."""
-    actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
+    actions = [Deployment.status.set(status),
                Deployment.status_reason.remove() if reason is None else Deployment.status_reason.set(reason)]
-    try:
-        Deployment._get_connection().update_item(
-            keys.deployment(deployment_id), keys.META, actions=actions,
-            condition=Deployment.pk.exists() & _not_overtaken(deploy_id))
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+    return deployments.update(deployment_id, actions, _not_overtaken(deploy_id))
 
 
 def mark_server_gone(deployment_id: str, server_id: str, status: str, reason: str) -> bool:
@@ -117,18 +67,8 @@ def mark_server_gone(deployment_id: str, server_id: str, status: str, reason: st
 
     `server_id` and `current_build_id` stay: they say what died, and what a restart starts again.
     """
-    actions = [Deployment.status.set(status), Deployment.updated_at.set(utcnow()), Deployment.version.add(1),
-               Deployment.status_reason.set(reason), Deployment.upstream.remove()]
-    try:
-        Deployment._get_connection().update_item(
-            keys.deployment(deployment_id), keys.META, actions=actions,
-            condition=Deployment.pk.exists() & (Deployment.server_id == server_id))
-        return True
-    except PynamoDBException as e:
-        if is_condition_failure(e):
-            return False
-        with translated():
-            raise
+    actions = [Deployment.status.set(status), Deployment.status_reason.set(reason), Deployment.upstream.remove()]
+    return deployments.update(deployment_id, actions, Deployment.server_id == server_id)
 
 
 def deployment_for_slug(slug: str) -> Deployment | None:

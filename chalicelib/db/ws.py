@@ -6,6 +6,7 @@ Query on GSI1 (CONN#{id}), for cleanup when it disconnects or is found gone.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from chalicelib.db import keys
 from chalicelib.db.conditional import update_if
@@ -26,7 +27,7 @@ def find_connection(connection_id: str) -> Connection | None:
             return None
 
 
-def subscribe(connection_id: str, channel: str, expires_at: int, cursor: int | None) -> None:
+def subscribe(connection_id: str, channel: str, expires_at: datetime, cursor: int | None) -> None:
     with translated():
         Subscription(
             keys.channel(channel), keys.connection(connection_id),

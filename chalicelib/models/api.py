@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from chalicelib.auth.rbac import Role
+from chalicelib.ids import id_pattern
 
 T = TypeVar("T")
 
@@ -122,7 +123,7 @@ class DeploymentUpdate(Request):
 
 
 class DeployRequest(Request):
-    build_id: Annotated[str, StringConstraints(pattern=r"^bld_[0-9a-z]{26}$")] | None = Field(
+    build_id: Annotated[str, StringConstraints(pattern=id_pattern("build"))] | None = Field(
         default=None, description="A succeeded build of this deployment; default depends on the action")
 
 

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.ids import id_pattern
+
 
 class BuildMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
-    build_id: str = Field(alias="buildId", pattern=r"^bld_[0-9a-z]{26}$")
+    build_id: str = Field(alias="buildId", pattern=id_pattern("build"))
 
 
 class DeployMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
-    deploy_id: str = Field(alias="deployId", pattern=r"^dpl_[0-9a-z]{26}$")
+    deploy_id: str = Field(alias="deployId", pattern=id_pattern("deploy"))

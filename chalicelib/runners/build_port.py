@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, Literal, Protocol
 
 from chalicelib.db.models import Build
+from chalicelib.db.statuses import BuildStatus
 
 LogLine = Callable[[str], None]
 
@@ -41,7 +42,7 @@ class BuildJob:
 @dataclass(frozen=True)
 class Outcome:
     """`started` means the runner continues on its own (CodeBuild) and reports completion later."""
-    status: Literal["succeeded", "failed", "cancelled", "started"]
+    status: BuildStatus | Literal["started"]  # succeeded, failed, cancelled, or started
     reason: str | None = None
     artifact_key: str | None = None
     artifact_sha256: str | None = None

@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.aws import error_code
 from chalicelib.db.models import Build
+from chalicelib.db.statuses import BuildStatus
 from chalicelib.errors import Unavailable
 from chalicelib.runners import injection
 from chalicelib.runners.build_plan import PlanError, describe, make_plan
@@ -48,11 +49,11 @@ MIN_TIMEOUT_MINUTES, MAX_TIMEOUT_MINUTES = 5, 2160
 
 # CodeBuild buildStatus -> (our status, reason prefix).
 STATUS_MAP: dict[str, tuple[str, str | None]] = {
-    "SUCCEEDED": ("succeeded", None),
-    "FAILED": ("failed", "build failed"),
-    "FAULT": ("failed", "CodeBuild fault"),
-    "TIMED_OUT": ("failed", "timed out"),
-    "STOPPED": ("cancelled", "stopped in CodeBuild"),
+    "SUCCEEDED": (BuildStatus.SUCCEEDED, None),
+    "FAILED": (BuildStatus.FAILED, "build failed"),
+    "FAULT": (BuildStatus.FAILED, "CodeBuild fault"),
+    "TIMED_OUT": (BuildStatus.FAILED, "timed out"),
+    "STOPPED": (BuildStatus.CANCELLED, "stopped in CodeBuild"),
 }
 
 
@@ -75,7 +76,7 @@ def is_reserved(name: str) -> bool:
 
 def failure_reason(codebuild_status: str, phases: list[tuple[str, str, list[str]]]) -> str | None:
     """Our reason for a finished CodeBuild build, from its status and (type, status, messages) phases."""
-    _, prefix = STATUS_MAP.get(codebuild_status, ("failed", f"CodeBuild status {codebuild_status}"))
+    _, prefix = STATUS_MAP.get(codebuild_status, (BuildStatus.FAILED, f"CodeBuild status {codebuild_status}"))
     if prefix is None:
         return None
     bad = next(((t, s, m) for t, s, m in phases if s and s not in ("SUCCEEDED", "IN_PROGRESS")), None)
@@ -87,7 +88,7 @@ def failure_reason(codebuild_status: str, phases: list[tuple[str, str, list[str]
 
 
 def outcome_status(codebuild_status: str) -> str:
-    return STATUS_MAP.get(codebuild_status, ("failed", None))[0]
+    return STATUS_MAP.get(codebuild_status, (BuildStatus.FAILED, None))[0]
 
 
 def api_phases(build: dict) -> list[tuple[str, str, list[str]]]:
@@ -144,10 +145,10 @@ class CodeBuildRunner:
         try:
             plan = make_plan(job.source_dir)
         except PlanError as e:
-            return Outcome("failed", reason=str(e))
+            return Outcome(BuildStatus.FAILED, reason=str(e))
         log(describe(plan))
         if cancel.is_set():
-            return Outcome("cancelled", reason="cancelled")
+            return Outcome(BuildStatus.CANCELLED, reason="cancelled")
         spec = buildspec_text(render_buildspec(plan, job))
         launch = secrets.token_hex(8)
         secret_id = None
@@ -171,7 +172,7 @@ class CodeBuildRunner:
                     Tags=[{"Key": "mastra-admin:build-id", "Value": job.build_id}])
             if cancel.is_set():
                 self._forget(secret_id)
-                return Outcome("cancelled", reason="cancelled")
+                return Outcome(BuildStatus.CANCELLED, reason="cancelled")
             step = "start the build"
             started = self.client("codebuild").start_build(
                 projectName=self.settings.codebuild_project,
@@ -186,13 +187,13 @@ class CodeBuildRunner:
             )["build"]
         except (ClientError, BotoCoreError, OSError) as e:
             self._forget(secret_id)
-            return Outcome("failed", reason=f"codebuild: could not {step} ({_describe(e)})")
+            return Outcome(BuildStatus.FAILED, reason=f"codebuild: could not {step} ({_describe(e)})")
         finally:
             bundle.unlink(missing_ok=True)  # the worker keeps the workspace of a started build
         log(f"CodeBuild build {started['id']} started in project {self.settings.codebuild_project}")
         if cancel.is_set():  # cancelled while starting: do not leave it running unseen
             self._stop_quietly(started["id"])
-            return Outcome("cancelled", reason="cancelled", external_id=started["id"])
+            return Outcome(BuildStatus.CANCELLED, reason="cancelled", external_id=started["id"])
         return Outcome("started", external_id=started["id"])
 
     def _environment(self, job: BuildJob, log: LogLine) -> dict[str, str]:
@@ -262,21 +263,22 @@ class CodeBuildRunner:
     def finished_outcome(self, build_id: str, codebuild_status: str, reason: str | None,
                          external_id: str | None = None) -> Outcome:
         status = outcome_status(codebuild_status)
-        if status != "succeeded":
+        if status != BuildStatus.SUCCEEDED:
             return Outcome(status, reason=reason, external_id=external_id)  # type: ignore[arg-type]
         key = artifact_key(build_id)
         try:
             head = self.client("s3").head_object(Bucket=self.settings.bucket_name, Key=key)
         except ClientError as e:
             if error_code(e) in ("404", "NoSuchKey", "NotFound"):
-                return Outcome("failed", reason=f"CodeBuild succeeded but uploaded no artifact at {key}",
+                return Outcome(BuildStatus.FAILED, reason=f"CodeBuild succeeded but uploaded no artifact at {key}",
                                external_id=external_id)
             raise Unavailable(f"S3 is unavailable ({_describe(e)})") from e
         sha = (head.get("Metadata") or {}).get("sha256")
         if not sha:
-            return Outcome("failed", reason=f"the artifact {key} has no sha256 metadata", external_id=external_id)
-        return Outcome("succeeded", artifact_key=key, artifact_sha256=sha, artifact_bytes=head.get("ContentLength"),
-                       external_id=external_id)
+            return Outcome(BuildStatus.FAILED, reason=f"the artifact {key} has no sha256 metadata",
+                           external_id=external_id)
+        return Outcome(BuildStatus.SUCCEEDED, artifact_key=key, artifact_sha256=sha,
+                       artifact_bytes=head.get("ContentLength"), external_id=external_id)
 
     def cancel(self, build: Build) -> None:
         self.stop(build)

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from chalicelib import channels
 from chalicelib.db import builds as store
 from chalicelib.db.models import Build, utcnow
+from chalicelib.db.statuses import BuildStatus
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.codebuild import (
     BUILD_ID_VAR, SECRET_ID_VAR, STATUS_MAP, CodeBuildRunner, env_value, failure_reason, outcome_status,
@@ -92,7 +93,7 @@ def handle_state_change(event: dict, runner: CodeBuildRunner | None = None) -> s
     if build is None:
         return "missing"
     try:
-        if build.status != "building":
+        if build.status != BuildStatus.BUILDING:
             return f"ignored ({build.status})"
         if not same_codebuild_build(build.external_id, completion.codebuild_id):
             return "ignored (an earlier CodeBuild build of this build)"
@@ -109,10 +110,10 @@ def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> st
     key = store_full_log(build)
     fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None, "log_key": key,
               "log_lines": store.next_log_offset(build.build_id)}
-    if outcome.status == "succeeded":
+    if outcome.status == BuildStatus.SUCCEEDED:
         fields.update(artifact_key=outcome.artifact_key, artifact_sha256=outcome.artifact_sha256,
                       artifact_bytes=outcome.artifact_bytes)
-    moved = store.transition(build.build_id, ("building",), outcome.status,
+    moved = store.transition(build.build_id, (BuildStatus.BUILDING,), outcome.status,
                              expect_attempt=int(build.attempt or 0), **fields)
     if moved is None:
         return "lost the race"

@@ -19,6 +19,7 @@ from typing import Iterator
 from chalicelib.db import deploys as deploy_store
 from chalicelib.db import servers as store
 from chalicelib.db.models import Server, utcnow
+from chalicelib.db.statuses import DEPLOY_ACTIVE, ServerStatus
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.ecs_deploy import EcsDeployRunner
 from chalicelib.services.deploys import servers as server_service
@@ -81,12 +82,12 @@ class EcsReconciler:
             return
         detail = (f"task stopped: {task.get('stoppedReason') or 'no reason given'}" if task
                   else "the task is gone")
-        if server.status == "running":
+        if server.status == ServerStatus.RUNNING:
             if server_service.server_died(server, detail, self.runner) is not None:
                 out.exited.append(server.server_id)
-        elif server.status == "stopping":  # a stop whose worker was lost after stop_task
-            moved = store.transition(server.server_id, ("stopping",), "stopped", stopped_at=utcnow(),
-                                     health="unknown", cpu_percent=None, memory_bytes=None)
+        elif server.status == ServerStatus.STOPPING:  # a stop whose worker was lost after stop_task
+            moved = store.transition(server.server_id, (ServerStatus.STOPPING,), ServerStatus.STOPPED,
+                                     stopped_at=utcnow(), health="unknown", cpu_percent=None, memory_bytes=None)
             if moved is not None:
                 server_service.publish_status(moved)
                 out.stopped.append(server.server_id)
@@ -153,7 +154,7 @@ class EcsReconciler:
             return False
         deploy_id = task.get("startedBy") or ""
         deploy = deploy_store.find(deploy_id) if deploy_id.startswith(DEPLOY_PREFIX) else None
-        return deploy is not None and deploy.status in ("queued", "running")
+        return deploy is not None and deploy.status in DEPLOY_ACTIVE
 
     def _young(self, task: dict) -> bool:
         created = task.get("createdAt")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from chalicelib import aws
 from chalicelib.db.models import Build
+from chalicelib.db.statuses import BuildStatus
 from chalicelib.runners import injection
 from chalicelib.runners.build_plan import Phase, PlanError, describe, make_plan
 from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome
@@ -101,7 +102,7 @@ class LocalBuildRunner:
         try:
             plan = make_plan(job.source_dir)
         except PlanError as e:
-            return Outcome("failed", reason=str(e))
+            return Outcome(BuildStatus.FAILED, reason=str(e))
         log(describe(plan))
         node_bin = self._node()
         env = self._env(job, node_bin)
@@ -143,7 +144,7 @@ class LocalBuildRunner:
                 preexec_fn=_die_with_parent,
             )
         except FileNotFoundError:
-            return Outcome("failed", reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+            return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: command {phase.argv[0]!r} not found")
         pgid_file = self._pgid_file(job.build_id)
         pgid_file.write_text(str(proc.pid))
         with self._running_lock:
@@ -176,11 +177,12 @@ class LocalBuildRunner:
             self._running.discard(proc.pid)
         pgid_file.unlink(missing_ok=True)
         if stopped_for == "cancelled":
-            return Outcome("cancelled", reason="cancelled")
+            return Outcome(BuildStatus.CANCELLED, reason="cancelled")
         if stopped_for == "timeout":
-            return Outcome("failed", reason=f"timed out after {self.settings.build_timeout_seconds} s in {phase.name}")
+            return Outcome(BuildStatus.FAILED,
+                           reason=f"timed out after {self.settings.build_timeout_seconds} s in {phase.name}")
         if proc.returncode != 0:
-            return Outcome("failed", reason=f"{phase.name} failed with exit code {proc.returncode}")
+            return Outcome(BuildStatus.FAILED, reason=f"{phase.name} failed with exit code {proc.returncode}")
         return None
 
     def _pack(self, job: BuildJob, output: Path, log: LogLine) -> Outcome:
@@ -201,7 +203,7 @@ class LocalBuildRunner:
                 Metadata={"sha256": digest.hexdigest(), "build-id": job.build_id},
             )
         log(f"artifact s3://{job.artifact_bucket}/{job.artifact_key} {size} bytes sha256 {digest.hexdigest()}")
-        return Outcome("succeeded", artifact_key=job.artifact_key, artifact_sha256=digest.hexdigest(),
+        return Outcome(BuildStatus.SUCCEEDED, artifact_key=job.artifact_key, artifact_sha256=digest.hexdigest(),
                        artifact_bytes=size)
 
     def check(self, build: Build) -> Check:

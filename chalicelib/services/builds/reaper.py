@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.db import builds as store
 from chalicelib.db.models import Build, utcnow
+from chalicelib.db.statuses import BuildStatus
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.factory import runner_named
 from chalicelib.services.builds.logs import note, store_full_log
@@ -48,7 +49,7 @@ def _reap_one(build_id: str, now: datetime, settings: Settings) -> str | None:
     if build is None or build.status in store.TERMINAL:
         store.drop_marker(build_id)
         return "dropped marker"
-    if build.status == "queued":
+    if build.status == BuildStatus.QUEUED:
         return _reap_queued(build, now, settings)
     if build.lease_expires_at is not None and build.lease_expires_at > now:
         return None
@@ -62,8 +63,8 @@ def _reap_one(build_id: str, now: datetime, settings: Settings) -> str | None:
         return _record(build, check.outcome.status, check.outcome.reason, now, **_artifact(check.outcome))
     runner.stop(build)  # kill whatever the lost worker left running
     if attempt < settings.build_max_attempts:
-        moved = store.transition(build_id, ("building",), "queued", expect_attempt=attempt, queued_at=now,
-                                 enqueued_at=now, lease_expires_at=None,
+        moved = store.transition(build_id, (BuildStatus.BUILDING,), BuildStatus.QUEUED, expect_attempt=attempt,
+                                 queued_at=now, enqueued_at=now, lease_expires_at=None,
                                  reason=f"worker lost on attempt {attempt}; re-queued")
         if moved is None:
             return None
@@ -71,12 +72,12 @@ def _reap_one(build_id: str, now: datetime, settings: Settings) -> str | None:
         publish_status(moved)
         enqueue(build_id)
         return "re-queued"
-    return _record(build, "failed", f"worker lost: lease expired on attempt {attempt} of "
+    return _record(build, BuildStatus.FAILED, f"worker lost: lease expired on attempt {attempt} of "
                                     f"{settings.build_max_attempts}", now)
 
 
 def _artifact(outcome) -> dict:
-    if outcome.status != "succeeded":
+    if outcome.status != BuildStatus.SUCCEEDED:
         return {}
     return {"artifact_key": outcome.artifact_key, "artifact_sha256": outcome.artifact_sha256,
             "artifact_bytes": outcome.artifact_bytes}
@@ -96,8 +97,8 @@ def _record(build: Build, status: str, reason: str | None, now: datetime, **fiel
 def _reap_queued(build: Build, now: datetime, settings: Settings) -> str | None:
     waited = now - (build.queued_at or build.created_at)
     if waited > timedelta(seconds=settings.build_queue_limit_seconds):
-        return _record(build, "failed", f"waited more than {settings.build_queue_limit_seconds} s in the queue "
-                                        "without a worker", now)
+        return _record(build, BuildStatus.FAILED,
+                       f"waited more than {settings.build_queue_limit_seconds} s in the queue without a worker", now)
     last_sent = build.enqueued_at or build.queued_at or build.created_at
     if now - last_sent > timedelta(seconds=max(settings.build_lease_seconds, settings.build_queue_limit_seconds / 3)):
         # The message may have been lost (a failed send); a duplicate is harmless.

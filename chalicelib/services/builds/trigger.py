@@ -8,6 +8,7 @@ from chalicelib.db import builds as store
 from chalicelib.db import keys
 from chalicelib.db.models import Build, utcnow
 from chalicelib.db.pages import Page
+from chalicelib.db.statuses import BuildStatus
 from chalicelib.errors import Conflict, NotFound, Unavailable
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
@@ -42,9 +43,9 @@ def _follow_on_deployment(build: Build) -> None:
     from chalicelib.db import deployments as deployment_store
 
     try:
-        if build.status == "building":
+        if build.status == BuildStatus.BUILDING:
             changed = deployment_store.mark_building(build.deployment_id, build.build_id)
-        elif build.status in ("failed", "cancelled"):
+        elif build.status in (BuildStatus.FAILED, BuildStatus.CANCELLED):
             changed = deployment_store.restore_after_build(build.deployment_id, build.build_id)
         else:
             return
@@ -59,9 +60,9 @@ def _follow_on_deployment(build: Build) -> None:
 def _supersede_older(deployment_id: str, newer: str) -> None:
     """A newer build makes older queued ones pointless; running ones finish (their result is kept)."""
     for older in store.list_for_deployment(deployment_id, SUPERSEDE_SCAN, None).items:
-        if older.build_id != newer and older.status == "queued":
-            moved = store.transition(older.build_id, ("queued",), "superseded", finished_at=utcnow(),
-                                     reason=f"superseded by {newer}")
+        if older.build_id != newer and older.status == BuildStatus.QUEUED:
+            moved = store.transition(older.build_id, (BuildStatus.QUEUED,), BuildStatus.SUPERSEDED,
+                                     finished_at=utcnow(), reason=f"superseded by {newer}")
             if moved is not None:
                 publish_status(moved)
 
@@ -78,7 +79,7 @@ def trigger_build(access: Access, deployment_id: str, body: api.BuildCreate | No
         build_id=build_id, deployment_id=deployment.deployment_id, project_id=deployment.project_id,
         team_id=deployment.team_id, environment=deployment.type, trigger=trigger,
         ref=(body.ref if body else None) or deployment.branch, commit=body.commit if body else None,
-        status="queued", queued_at=now, attempt=0, log_lines=0, created_at=now, updated_at=now,
+        status=BuildStatus.QUEUED, queued_at=now, attempt=0, log_lines=0, created_at=now, updated_at=now,
     )
     store.create(build)
     publish_status(build)
@@ -109,7 +110,7 @@ def list_builds(access: Access, deployment_id: str, limit: int, cursor: str | No
 def cancel_build(access: Access, build_id: str) -> Build:
     """Queued or building -> cancelled. The worker sees it at its next heartbeat and kills the tree."""
     build = require_build(access, build_id, "build:update")
-    moved = store.transition(build.build_id, store.ACTIVE, "cancelled", finished_at=utcnow(),
+    moved = store.transition(build.build_id, store.ACTIVE, BuildStatus.CANCELLED, finished_at=utcnow(),
                              reason=f"cancelled by {access.principal.user_id}")
     if moved is None:
         current = store.find(build.build_id) or build

@@ -17,6 +17,7 @@ from chalicelib.db import builds as store
 from chalicelib.db import deployments as deployment_store
 from chalicelib.db import projects as project_store
 from chalicelib.db.models import Build, map_or_empty, utcnow
+from chalicelib.db.statuses import BuildStatus
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.build_port import BuildJob, BuildRunner, Outcome, artifact_key
 from chalicelib.runners.factory import build_runner
@@ -58,20 +59,11 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
     """Run the build if it is still queued. Returns what happened (for logs and tests)."""
     settings = get_settings()
     runner = runner or build_runner()
-    build = store.find(build_id)
-    if build is None:
-        return "missing"
-    if build.status != "queued":
-        return f"skipped ({build.status})"
-    attempt = int(build.attempt or 0) + 1
-    now = utcnow()
-    claimed = store.transition(
-        build_id, ("queued",), "building", expect_attempt=int(build.attempt or 0), attempt=attempt,
-        started_at=now, lease_expires_at=now + timedelta(seconds=settings.build_lease_seconds),
-        runner=runner.name, reason=None,
-    )
+    claimed, refused = store.claim(build_id, BuildStatus.QUEUED, BuildStatus.BUILDING, settings.build_lease_seconds,
+                                   runner=runner.name, reason=None)
     if claimed is None:
-        return "lost the claim"
+        return refused
+    attempt = int(claimed.attempt)
     publish_status(claimed)
     cancel = threading.Event()
     heartbeat = Heartbeat(build_id, attempt, settings, cancel).start()
@@ -81,7 +73,7 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
         project = project_store.find(claimed.project_id)
         deployment = deployment_store.find(claimed.deployment_id)
         if project is None or deployment is None:
-            outcome = Outcome("failed", reason="the project or deployment was deleted")
+            outcome = Outcome(BuildStatus.FAILED, reason="the project or deployment was deleted")
             log = BuildLog(claimed, Masker(()))
         else:
             env = {**decrypted_env(project), **decrypted_overrides(deployment)}
@@ -90,7 +82,7 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
             outcome = _run(claimed, attempt, project.source, env, token, workspace, runner, log, cancel, settings)
     except Exception as e:
         logger.exception("build attempt crashed", extra={"buildId": build_id})
-        outcome = Outcome("failed", reason=f"internal error: {type(e).__name__}")
+        outcome = Outcome(BuildStatus.FAILED, reason=f"internal error: {type(e).__name__}")
         log = log or BuildLog(claimed, Masker(()))
     finally:
         heartbeat.stop()
@@ -119,11 +111,11 @@ def _run(build: Build, attempt: int, source, env: dict[str, str], token: str | N
         fetched = sources.fetch(map_or_empty(source), build.commit or build.ref, workspace / "src", log.line,
                                 github_token=token, github_api_url=settings.github_api_url)
     except sources.SourceError as e:
-        return Outcome("failed", reason=f"source: {e}")
+        return Outcome(BuildStatus.FAILED, reason=f"source: {e}")
     if fetched.commit and fetched.commit != build.commit:
         store.set_fields(build.build_id, attempt, commit=fetched.commit)
     if cancel.is_set():
-        return Outcome("cancelled", reason="cancelled")
+        return Outcome(BuildStatus.CANCELLED, reason="cancelled")
     job = BuildJob(
         build_id=build.build_id, team_id=build.team_id, project_id=build.project_id,
         deployment_id=build.deployment_id, environment=build.environment, commit=fetched.commit,
@@ -139,13 +131,13 @@ def finish(build: Build, attempt: int, outcome: Outcome, log: BuildLog) -> Build
     key = log.close()
     store.set_fields(build.build_id, attempt, log_key=key, log_lines=log.line_count)
     fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None}
-    if outcome.status == "succeeded":
+    if outcome.status == BuildStatus.SUCCEEDED:
         fields.update(artifact_key=outcome.artifact_key, artifact_sha256=outcome.artifact_sha256,
                       artifact_bytes=outcome.artifact_bytes)
-    moved = store.transition(build.build_id, ("building",), outcome.status, expect_attempt=attempt, **fields)
+    moved = store.transition(build.build_id, (BuildStatus.BUILDING,), outcome.status, expect_attempt=attempt, **fields)
     if moved is not None:
         publish_status(moved)
-        if moved.status == "succeeded":
+        if moved.status == BuildStatus.SUCCEEDED:
             _deploy_after(moved)
     return moved
 

@@ -11,6 +11,7 @@ from chalicelib.db import deploys as store
 from chalicelib.db import keys
 from chalicelib.db.models import Build, Deploy, Deployment, utcnow
 from chalicelib.db.pages import Page
+from chalicelib.db.statuses import BuildStatus, DeployStatus
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
@@ -55,9 +56,9 @@ def publish_deployment(deployment_id: str) -> None:
 def _supersede_older(deployment_id: str, newer: str) -> None:
     """A newer deploy makes older queued ones pointless (a running one loses at its switch)."""
     for older in store.list_for_deployment(deployment_id, SUPERSEDE_SCAN, None).items:
-        if older.deploy_id < newer and older.status == "queued":
-            moved = store.transition(older.deploy_id, ("queued",), "superseded", finished_at=utcnow(),
-                                     reason=f"superseded by {newer}")
+        if older.deploy_id < newer and older.status == DeployStatus.QUEUED:
+            moved = store.transition(older.deploy_id, (DeployStatus.QUEUED,), DeployStatus.SUPERSEDED,
+                                     finished_at=utcnow(), reason=f"superseded by {newer}")
             if moved is not None:
                 publish(moved)
 
@@ -71,7 +72,7 @@ def create(deployment: Deployment, action: str, trigger: str, build_id: str | No
         gsi1pk=keys.deployment_deploys(deployment.deployment_id),
         gsi1sk=keys.sorted_by_time(now.isoformat(), deploy_id),
         deploy_id=deploy_id, deployment_id=deployment.deployment_id, project_id=deployment.project_id,
-        team_id=deployment.team_id, action=action, trigger=trigger, build_id=build_id, status="queued",
+        team_id=deployment.team_id, action=action, trigger=trigger, build_id=build_id, status=DeployStatus.QUEUED,
         attempt=0, requested_by=requested_by, queued_at=now, created_at=now, updated_at=now,
     )
     store.create(deploy)
@@ -99,7 +100,7 @@ def _deployable(deployment: Deployment, build_id: str) -> Build:
     build = build_store.find(build_id)
     if build is None or build.deployment_id != deployment.deployment_id:
         raise NotFound("No such build of this deployment")
-    if build.status != "succeeded" or not build.artifact_key:
+    if build.status != BuildStatus.SUCCEEDED or not build.artifact_key:
         raise Conflict(f"Build {build_id} is {build.status}; only succeeded builds can be deployed",
                        code="build_not_deployable")
     return build
@@ -108,7 +109,7 @@ def _deployable(deployment: Deployment, build_id: str) -> Build:
 def _succeeded_builds(deployment: Deployment) -> list[Build]:
     """Succeeded builds of the deployment, newest first."""
     page = build_store.list_for_deployment(deployment.deployment_id, BUILD_SCAN, None)
-    return [b for b in page.items if b.status == "succeeded" and b.artifact_key]
+    return [b for b in page.items if b.status == BuildStatus.SUCCEEDED and b.artifact_key]
 
 
 def redeploy(access: Access, deployment_id: str, body: api.DeployRequest | None) -> Deploy:

@@ -7,6 +7,7 @@ from chalicelib.db import deployments as store
 from chalicelib.db import keys
 from chalicelib.db.models import Deployment, Project, utcnow
 from chalicelib.db.pages import Page
+from chalicelib.db.statuses import DeploymentStatus
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
@@ -45,7 +46,7 @@ def create_deployment(access: Access, project_id: str, body: api.DeploymentCreat
             gsi1pk=keys.project_deployments(project.project_id),
             gsi1sk=keys.sorted_by_time(now.isoformat(), deployment_id),
             deployment_id=deployment_id, project_id=project.project_id, team_id=project.team_id,
-            type=body.type, branch=branch, slug=slug, status="pending", public_url=public_url(slug),
+            type=body.type, branch=branch, slug=slug, status=DeploymentStatus.PENDING, public_url=public_url(slug),
             env_overrides={}, created_at=now, updated_at=now,
         )
         try:

@@ -13,6 +13,7 @@ from chalicelib.db import deploys as store
 from chalicelib.db import deployments as deployment_store
 from chalicelib.db import servers as server_store
 from chalicelib.db.models import utcnow
+from chalicelib.db.statuses import DeployStatus, ServerStatus
 from chalicelib.control_plane_log import logger
 from chalicelib.services.deploys import servers as server_service
 from chalicelib.services.deploys.actions import enqueue, publish
@@ -39,24 +40,26 @@ def _reap_one(deploy_id: str, now: datetime) -> str | None:
     if deploy is None or deploy.status in store.TERMINAL:
         store.drop_marker(deploy_id)
         return "dropped marker"
-    if deploy.status == "queued":
+    if deploy.status == DeployStatus.QUEUED:
         if deploy.queued_at and now - deploy.queued_at > RESEND_AFTER and (
                 deploy.updated_at is None or now - deploy.updated_at > RESEND_AFTER):
             if not enqueue(deploy_id):
                 return None
-            store.transition(deploy_id, ("queued",), "queued")  # touch updated_at: one re-send a minute
+            # touch updated_at: one re-send a minute
+            store.transition(deploy_id, (DeployStatus.QUEUED,), DeployStatus.QUEUED)
             return "re-sent"
         return None
     if deploy.lease_expires_at is not None and deploy.lease_expires_at > now:
         return None
-    failed = store.transition(deploy_id, ("running",), "failed", expect_attempt=int(deploy.attempt or 0),
-                              finished_at=now, lease_expires_at=None, reason="the deploy worker was lost")
+    failed = store.transition(deploy_id, (DeployStatus.RUNNING,), DeployStatus.FAILED,
+                              expect_attempt=int(deploy.attempt or 0), finished_at=now, lease_expires_at=None,
+                              reason="the deploy worker was lost")
     if failed is None:
         return None
     publish(failed)
     deployment = deployment_store.find(deploy.deployment_id)
     if failed.server_id and (deployment is None or deployment.server_id != failed.server_id):
         server = server_store.find(failed.server_id)
-        if server is not None and server.status in ("starting", "running"):
+        if server is not None and server.status in (ServerStatus.STARTING, ServerStatus.RUNNING):
             server_service.stop_server(server, reason="its deploy was lost")
     return "failed (worker lost)"

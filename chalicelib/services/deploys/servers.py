@@ -8,6 +8,7 @@ from chalicelib.auth.access import Access
 from chalicelib.db import servers as store
 from chalicelib.db.models import Server, utcnow
 from chalicelib.db.pages import Page
+from chalicelib.db.statuses import DeploymentStatus, ServerStatus
 from chalicelib.errors import NotFound
 from chalicelib.ids import check_id
 from chalicelib.models import api
@@ -105,15 +106,16 @@ def log_source(server_id: str) -> channels.LogSource:
 
 def stop_server(server: Server, reason: str | None = None, runner=None) -> Server | None:
     """running|starting -> stopping -> stopped; the runner stops the process (and ships its files)."""
-    moving = store.transition(server.server_id, ("starting", "running"), "stopping", reason=reason)
+    moving = store.transition(server.server_id, (ServerStatus.STARTING, ServerStatus.RUNNING), ServerStatus.STOPPING,
+                              reason=reason)
     if moving is None:
         current = store.find(server.server_id)
-        if current is None or current.status != "stopping":
+        if current is None or current.status != ServerStatus.STOPPING:
             return current
         moving = current  # a stop that was interrupted: finish it
     publish_status(moving)
     (runner or deploy_runner_named(moving.runner)).stop(moving)
-    stopped = store.transition(server.server_id, ("stopping",), "stopped", stopped_at=utcnow(),
+    stopped = store.transition(server.server_id, (ServerStatus.STOPPING,), ServerStatus.STOPPED, stopped_at=utcnow(),
                                health="unknown", cpu_percent=None, memory_bytes=None)
     if stopped is not None:
         publish_status(stopped)
@@ -138,7 +140,7 @@ def check_all() -> list[Checked]:
             if server is None or server.status in store.TERMINAL:
                 store.drop_marker(server_id)
                 continue
-            if server.status != "running":
+            if server.status != ServerStatus.RUNNING:
                 continue  # starting: the deploy worker watches it; stopping: the stop finishes it
             results.append(check_one(server))
         except Exception:
@@ -158,7 +160,7 @@ def check_one(server: Server) -> Checked:
     if not probe.alive:
         server_died(server, probe.detail, runner)
         return Checked(server.server_id, "dead")
-    store.set_fields(server.server_id, ("running",), health=probe.health, last_check_at=now,
+    store.set_fields(server.server_id, (ServerStatus.RUNNING,), health=probe.health, last_check_at=now,
                      cpu_percent=probe.cpu_percent, memory_bytes=probe.memory_bytes)
     publish_health(server, probe.health, probe.detail, probe.cpu_percent, probe.memory_bytes)
     return Checked(server.server_id, probe.health)
@@ -169,15 +171,15 @@ def server_died(server: Server, detail: str | None, runner=None) -> Server | Non
     and its deployment `failed` if it was the one serving. Idempotent: a second call changes nothing."""
     runner = runner or deploy_runner_named(server.runner)
     now = utcnow()
-    exited = store.transition(server.server_id, ("running",), "exited", health="dead", last_check_at=now,
-                              stopped_at=now, reason=detail or "the server process died",
+    exited = store.transition(server.server_id, (ServerStatus.RUNNING,), ServerStatus.EXITED, health="dead",
+                              last_check_at=now, stopped_at=now, reason=detail or "the server process died",
                               cpu_percent=None, memory_bytes=None)
     if exited is None:
         return None
     publish_health(server, "dead", detail, None, None)
     publish_status(exited)
     runner.ship(exited, final=True)
-    if store.mark_server_gone(server.deployment_id, server.server_id, "failed",
+    if store.mark_server_gone(server.deployment_id, server.server_id, DeploymentStatus.FAILED,
                               f"server {server.server_id} died: {detail}"):
         from chalicelib.services.deploys.actions import publish_deployment
 
@@ -204,19 +206,20 @@ def recover() -> dict[str, list[str]]:
         alive = runner.alive(server)
         if alive is None:
             continue  # the reconciler of its runner owns it
-        if server.status == "stopping":
+        if server.status == ServerStatus.STOPPING:
             stop_server(server)
             out["stopped"].append(server_id)
         elif alive:
             out["reattached"].append(server_id)
         else:
             now = utcnow()
-            moved = store.transition(server_id, ("starting", "running"), "stopped", health="dead",
-                                     stopped_at=now, reason="its process was gone when the stack started")
+            moved = store.transition(server_id, (ServerStatus.STARTING, ServerStatus.RUNNING), ServerStatus.STOPPED,
+                                     health="dead", stopped_at=now,
+                                     reason="its process was gone when the stack started")
             if moved is not None:
                 publish_status(moved)
                 runner.ship(moved, final=True)
-                if store.mark_server_gone(moved.deployment_id, server_id, "stopped", moved.reason):
+                if store.mark_server_gone(moved.deployment_id, server_id, DeploymentStatus.STOPPED, moved.reason):
                     from chalicelib.services.deploys.actions import publish_deployment
 
                     publish_deployment(moved.deployment_id)

@@ -10,7 +10,6 @@ stopped serving.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 from chalicelib.db import builds as build_store
 from chalicelib.db import deployments as deployment_store
@@ -19,6 +18,7 @@ from chalicelib.db import keys
 from chalicelib.db import projects as project_store
 from chalicelib.db import servers as server_store
 from chalicelib.db.models import Deploy, Deployment, Server, utcnow
+from chalicelib.db.statuses import BuildStatus, DeploymentStatus, DeployStatus, ServerStatus
 from chalicelib.ids import new_id
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.deploy_port import DeployRunner, ServerSpec
@@ -41,18 +41,10 @@ def process(deploy_id: str, runner: DeployRunner | None = None, settings: Settin
     """Run the deploy if it is still queued. Returns what happened (for logs and tests)."""
     settings = settings or get_settings()
     runner = runner or deploy_runner()
-    deploy = store.find(deploy_id)
-    if deploy is None:
-        return "missing"
-    if deploy.status != "queued":
-        return f"skipped ({deploy.status})"
-    attempt = int(deploy.attempt or 0) + 1
-    now = utcnow()
-    claimed = store.transition(deploy_id, ("queued",), "running", expect_attempt=int(deploy.attempt or 0),
-                               attempt=attempt, started_at=now,
-                               lease_expires_at=now + timedelta(seconds=settings.deploy_lease_seconds))
+    claimed, refused = store.claim(deploy_id, DeployStatus.QUEUED, DeployStatus.RUNNING, settings.deploy_lease_seconds)
     if claimed is None:
-        return "lost the claim"
+        return refused
+    attempt = int(claimed.attempt)
     publish(claimed)
     try:
         if claimed.action == "stop":
@@ -60,11 +52,11 @@ def process(deploy_id: str, runner: DeployRunner | None = None, settings: Settin
         else:
             status, reason = _deploy(claimed, attempt, runner, settings)
     except DeployFailed as e:
-        status, reason = "failed", str(e)
+        status, reason = DeployStatus.FAILED, str(e)
     except Exception as e:
         logger.exception("deploy crashed", extra={"deployId": deploy_id})
-        status, reason = "failed", f"internal error: {type(e).__name__}"
-    done = store.transition(deploy_id, ("running",), status, expect_attempt=attempt, finished_at=utcnow(),
+        status, reason = DeployStatus.FAILED, f"internal error: {type(e).__name__}"
+    done = store.transition(deploy_id, (DeployStatus.RUNNING,), status, expect_attempt=attempt, finished_at=utcnow(),
                             reason=reason, lease_expires_at=None)
     if done is not None:
         publish(done)
@@ -81,25 +73,25 @@ def _deployment(deploy: Deploy) -> Deployment:
 def _stop(deploy: Deploy) -> tuple[str, str | None]:
     deployment = _deployment(deploy)
     switched, previous = server_store.switch_route(
-        deployment.deployment_id, deploy.deploy_id, None, None, status="stopped",
+        deployment.deployment_id, deploy.deploy_id, None, None, status=DeploymentStatus.STOPPED,
         current_build_id=deployment.current_build_id, reason=f"stopped by {deploy.requested_by or 'request'}")
     if not switched:
-        return "superseded", "a newer deploy changed the deployment first"
+        return DeployStatus.SUPERSEDED, "a newer deploy changed the deployment first"
     publish_deployment(deployment.deployment_id)
     store.set_fields(deploy.deploy_id, int(deploy.attempt), previous_server_id=previous)
     _retire(previous, deployment, None)
-    return "succeeded", None
+    return DeployStatus.SUCCEEDED, None
 
 
 def _deploy(deploy: Deploy, attempt: int, runner: DeployRunner, settings: Settings) -> tuple[str, str | None]:
     deployment = _deployment(deploy)
     build = build_store.find(deploy.build_id or "") if deploy.build_id else None
-    if build is None or build.status != "succeeded" or not build.artifact_key:
+    if build is None or build.status != BuildStatus.SUCCEEDED or not build.artifact_key:
         raise DeployFailed(f"build {deploy.build_id} has no artifact to deploy")
     project = project_store.find(deployment.project_id)
     if project is None:
         raise DeployFailed("the project was deleted")
-    server_store.set_deployment_status(deployment.deployment_id, deploy.deploy_id, "deploying")
+    server_store.set_deployment_status(deployment.deployment_id, deploy.deploy_id, DeploymentStatus.DEPLOYING)
     publish_deployment(deployment.deployment_id)
     env = {**decrypted_env(project), **decrypted_overrides(deployment)}
     mask = Masker(env.values())
@@ -117,13 +109,13 @@ def _deploy(deploy: Deploy, attempt: int, runner: DeployRunner, settings: Settin
     except Exception as e:
         reason = f"the server did not start: {mask(str(e))}"
         _give_up(server, deployment, deploy, runner, reason, stop=False)
-        return "failed", reason
-    server_store.set_fields(server.server_id, ("starting",), started_at=utcnow(), **started.fields())
+        return DeployStatus.FAILED, reason
+    server_store.set_fields(server.server_id, (ServerStatus.STARTING,), started_at=utcnow(), **started.fields())
     server = server_store.find(server.server_id) or server
     server_service.publish_status(server)
     learnt = runner.activate(deployment, server, None)
     if learnt:
-        server_store.set_fields(server.server_id, ("starting",), **learnt)
+        server_store.set_fields(server.server_id, (ServerStatus.STARTING,), **learnt)
         server = server_store.find(server.server_id) or server
     healthy, detail = _wait_healthy(runner, server, settings)
     if not healthy:
@@ -131,27 +123,27 @@ def _deploy(deploy: Deploy, attempt: int, runner: DeployRunner, settings: Settin
         reason = f"the server never became healthy: {detail}" + (
             "; last log lines:\n" + "\n".join(lines) if lines else "; it wrote no log lines")
         _give_up(server, deployment, deploy, runner, reason, stop=True)
-        return "failed", reason
-    running = server_store.transition(server.server_id, ("starting",), "running", health="healthy",
-                                      last_check_at=utcnow())
+        return DeployStatus.FAILED, reason
+    running = server_store.transition(server.server_id, (ServerStatus.STARTING,), ServerStatus.RUNNING,
+                                      health="healthy", last_check_at=utcnow())
     if running is None:
         raise DeployFailed("the new server was stopped while it started")
     server_service.publish_status(running)
     store.set_fields(deploy.deploy_id, attempt, healthy_at=utcnow())
     switched, previous = server_store.switch_route(
-        deployment.deployment_id, deploy.deploy_id, running, runner.upstream(running), status="running",
+        deployment.deployment_id, deploy.deploy_id, running, runner.upstream(running), status=DeploymentStatus.RUNNING,
         current_build_id=build.build_id)
     if not switched:
         runner.deactivate(deployment, running)
         server_service.stop_server(running, reason="superseded by a newer deploy", runner=runner)
-        return "superseded", "a newer deploy changed the deployment first"
+        return DeployStatus.SUPERSEDED, "a newer deploy changed the deployment first"
     publish_deployment(deployment.deployment_id)
     store.set_fields(deploy.deploy_id, attempt, previous_server_id=previous)
     if previous and previous != running.server_id:
         # Every router must have seen the switch before the old server goes away.
         time.sleep(settings.drain_seconds)
         _retire(previous, deployment, runner)
-    return "succeeded", None
+    return DeployStatus.SUCCEEDED, None
 
 
 def _new_server(deploy: Deploy, deployment: Deployment, runner: DeployRunner) -> Server:
@@ -163,7 +155,7 @@ def _new_server(deploy: Deploy, deployment: Deployment, runner: DeployRunner) ->
         gsi1sk=keys.sorted_by_time(now.isoformat(), server_id),
         server_id=server_id, deployment_id=deployment.deployment_id, build_id=deploy.build_id,
         team_id=deployment.team_id, project_id=deployment.project_id, deploy_id=deploy.deploy_id,
-        runner=runner.name, status="starting", health="unknown", created_at=now, updated_at=now,
+        runner=runner.name, status=ServerStatus.STARTING, health="unknown", created_at=now, updated_at=now,
     )
     server_store.create(server)
     server_service.publish_status(server)
@@ -195,15 +187,15 @@ def _give_up(server: Server, deployment: Deployment, deploy: Deploy, runner: Dep
             runner.stop(server)
         except Exception:
             logger.exception("stopping a failed server failed", extra={"serverId": server.server_id})
-    failed = server_store.transition(server.server_id, ("starting",), "failed", stopped_at=utcnow(),
-                                     reason=reason, health="unknown")
+    failed = server_store.transition(server.server_id, (ServerStatus.STARTING,), ServerStatus.FAILED,
+                                     stopped_at=utcnow(), reason=reason, health="unknown")
     if failed is not None:
         server_service.publish_status(failed)
     current = deployment_store.find(deployment.deployment_id)
     if current is not None:
         serving = current.server_id is not None
         server_store.set_deployment_status(current.deployment_id, deploy.deploy_id,
-                                           "running" if serving else "failed",
+                                           DeploymentStatus.RUNNING if serving else DeploymentStatus.FAILED,
                                            f"deploy {deploy.deploy_id} failed: {reason.splitlines()[0]}")
         publish_deployment(current.deployment_id)
 

@@ -11,10 +11,11 @@ from chalicelib.auth.access import Access, Principal
 from chalicelib.channels import LogSource
 from chalicelib.db import builds, deployments, projects, servers
 from chalicelib.errors import BadRequest, NotFound
+from chalicelib.ids import ID_BODY
 from chalicelib.services.builds import logs as build_logs
 from chalicelib.services.deploys import servers as server_service
 
-CHANNEL = re.compile(r"^(build|deployment|server|project):([a-z]{3,4}_[0-9a-z]{26})(:logs)?$")
+CHANNEL = re.compile(rf"^(build|deployment|server|project):([a-z]{{3,4}}_{ID_BODY})(:logs)?$")
 PERMISSIONS = {"build": "build:read", "deployment": "deployment:read", "server": "server:read",
                "project": "project:read"}
 

@@ -9,12 +9,12 @@ stored lines come first, then live ones, each line once.
 from __future__ import annotations
 
 import json
-import time
+from datetime import datetime, timedelta
 
 from chalicelib.auth.access import Principal, authenticate
 from chalicelib.db import ws as store
 from chalicelib.db import keys
-from chalicelib.db.models import Connection
+from chalicelib.db.models import Connection, utcnow
 from chalicelib.errors import AppError, BadRequest, Unauthorized
 from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
@@ -42,8 +42,8 @@ def disconnect(connection_id: str) -> None:
     store.forget_connection(connection_id)
 
 
-def _expiry() -> int:
-    return int(time.time()) + get_settings().ws_connection_ttl_seconds
+def _expiry() -> datetime:
+    return utcnow() + timedelta(seconds=get_settings().ws_connection_ttl_seconds)
 
 
 def _error(code: str, message: str, **extra) -> dict:
