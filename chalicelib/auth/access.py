@@ -7,12 +7,16 @@ a member whose role lacks the permission -> 403.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, TypeVar
 from datetime import timedelta
 
 from chalicelib.auth import tokens
 from chalicelib.auth.rbac import Role, allows
 from chalicelib.errors import Forbidden, NotFound, Unauthorized
+from chalicelib.ids import check_id
 from chalicelib.settings import Settings
+
+T = TypeVar("T")
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
@@ -81,6 +85,18 @@ class Access:
         if not allows(role, permission):
             raise Forbidden(f"Your role '{role.value}' lacks the permission '{permission}'")
         return role
+
+    def require_item(self, kind: str, item_id: str, find: Callable[[str], T | None], permission: str | None = None,
+                     *, resource: str | None = None) -> T:
+        """The stored item `item_id` (an id of `kind`) when the caller may act on it; else 400 for a
+        malformed id, 404 when it does not exist or is not the caller's to see, 403 for the role."""
+        resource = resource or kind
+        check_id(kind, item_id)
+        item = find(item_id)
+        if item is None:
+            raise NotFound(f"No such {resource}")
+        self.require(item.team_id, permission, resource=resource)
+        return item
 
     def allowed(self, team_id: str, permission: str) -> bool:
         role = self.role_in(team_id)

@@ -75,11 +75,7 @@ def list_keys(access: Access, team_id: str, limit: int, cursor: str | None) -> P
 
 
 def revoke_key(access: Access, key_id: str) -> None:
-    check_id("apikey", key_id)
-    key = store.find(key_id)
-    if key is None:
-        raise NotFound("No such API key")
-    access.require(key.team_id, resource="API key")
+    key = access.require_item("apikey", key_id, store.find, resource="API key")
     if key.user_id != access.user_id and not access.allowed(key.team_id, MANAGE):
         raise Forbidden("Only owners and admins revoke other members' keys")
     store.revoke(key)

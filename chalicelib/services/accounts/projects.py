@@ -45,12 +45,7 @@ def _source(source: api.GithubSource | api.LocalSource | api.GitSource, settings
 
 
 def require_project(access: Access, project_id: str, permission: str | None = None) -> Project:
-    check_id("project", project_id)
-    project = store.find(project_id)
-    if project is None:
-        raise NotFound("No such project")
-    access.require(project.team_id, permission, resource="project")
-    return project
+    return access.require_item("project", project_id, store.find, permission)
 
 
 def create_project(access: Access, team_id: str, body: api.ProjectCreate) -> Project:

@@ -9,8 +9,8 @@ from chalicelib.db import keys
 from chalicelib.db.models import Build, utcnow
 from chalicelib.db.pages import Page
 from chalicelib.db.statuses import BuildStatus
-from chalicelib.errors import Conflict, NotFound, Unavailable
-from chalicelib.ids import check_id, new_id
+from chalicelib.errors import Conflict, Unavailable
+from chalicelib.ids import new_id
 from chalicelib.models import api
 from chalicelib.control_plane_log import logger
 from chalicelib.services.deploys.deployments import require_deployment
@@ -89,12 +89,7 @@ def trigger_build(access: Access, deployment_id: str, body: api.BuildCreate | No
 
 
 def require_build(access: Access, build_id: str, permission: str | None = None) -> Build:
-    check_id("build", build_id)
-    build = store.find(build_id)
-    if build is None:
-        raise NotFound("No such build")
-    access.require(build.team_id, permission, resource="build")
-    return build
+    return access.require_item("build", build_id, store.find, permission)
 
 
 def get_build(access: Access, build_id: str) -> Build:

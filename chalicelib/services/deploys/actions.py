@@ -157,12 +157,7 @@ def stop(access: Access, deployment_id: str) -> Deploy:
 
 
 def get_deploy(access: Access, deploy_id: str) -> Deploy:
-    check_id("deploy", deploy_id)
-    deploy = store.find(deploy_id)
-    if deploy is None:
-        raise NotFound("No such deploy")
-    access.require(deploy.team_id, "deployment:read", resource="deploy")
-    return deploy
+    return access.require_item("deploy", deploy_id, store.find, "deployment:read")
 
 
 def list_deploys(access: Access, deployment_id: str, limit: int, cursor: str | None) -> Page[Deploy]:

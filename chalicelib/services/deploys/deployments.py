@@ -8,8 +8,8 @@ from chalicelib.db import keys
 from chalicelib.db.models import Deployment, Project, utcnow
 from chalicelib.db.pages import Page
 from chalicelib.db.statuses import DeploymentStatus
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.ids import check_id, new_id
+from chalicelib.errors import Conflict
+from chalicelib.ids import new_id
 from chalicelib.models import api
 from chalicelib.services.accounts.projects import require_project
 from chalicelib.services.deploys.slugs import slugify, with_suffix
@@ -60,12 +60,7 @@ def create_deployment(access: Access, project_id: str, body: api.DeploymentCreat
 
 
 def require_deployment(access: Access, deployment_id: str) -> Deployment:
-    check_id("deployment", deployment_id)
-    deployment = store.find(deployment_id)
-    if deployment is None:
-        raise NotFound("No such deployment")
-    access.require(deployment.team_id, resource="deployment")
-    return deployment
+    return access.require_item("deployment", deployment_id, store.find)
 
 
 def get_deployment(access: Access, deployment_id: str) -> Deployment:

@@ -9,8 +9,6 @@ from chalicelib.db import servers as store
 from chalicelib.db.models import Server, utcnow
 from chalicelib.db.pages import Page
 from chalicelib.db.statuses import DeploymentStatus, ServerStatus
-from chalicelib.errors import NotFound
-from chalicelib.ids import check_id
 from chalicelib.models import api
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.factory import deploy_runner_named
@@ -46,12 +44,7 @@ def publish_health(server: Server, health: str, detail: str | None, cpu: float |
 
 
 def require_server(access: Access, server_id: str) -> Server:
-    check_id("server", server_id)
-    server = store.find(server_id)
-    if server is None:
-        raise NotFound("No such server")
-    access.require(server.team_id, resource="server")
-    return server
+    return access.require_item("server", server_id, store.find)
 
 
 def get_server(access: Access, server_id: str) -> Server:
