@@ -56,3 +56,10 @@ class Unavailable(AppError):
 
     status = 503
     code = "unavailable"
+
+
+class SettingsError(AppError):
+    """The environment holds a value a setting cannot take; the message names the variable."""
+
+    status = 500
+    code = "invalid_settings"

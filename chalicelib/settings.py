@@ -2,175 +2,216 @@
 
 Every AWS endpoint, table and queue name comes from here, so the same code talks to moto server
 locally and to AWS in a stage without a branch in business logic.
+
+Each field names its variable and states its default once (`env(...)`); defaults that follow the
+stage (names under `mastra-admin-{stage}`, runners) are computed from the stage. A model can also be
+built by field name (`Settings(stage="dev", bucket_name=...)`), with the same defaults. A value that
+does not parse raises `SettingsError` naming the variable and what it expected. An empty variable
+counts as unset, except for text fields, where it is the empty text.
+
+Plain dataclasses, not pydantic: the app reads its settings at import, and building a pydantic
+model of these ~70 fields costs about 180 ms of every cold start on these machines.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
-from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from chalicelib.errors import SettingsError
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+class _Derived:
+    def __repr__(self) -> str:
+        return "<derived>"
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+DERIVED: Any = _Derived()  # the default of a field computed from the others in __post_init__
 
 
-def _list(name: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in os.environ.get(name, "").split(",") if v.strip())
+class Parser:
+    """How a variable's text becomes a value; `expected` says what it must look like, for errors."""
+
+    __slots__ = ("parse", "expected", "empty_is_unset")
+
+    def __init__(self, parse: Callable[[str], Any], expected: str, empty_is_unset: bool = True):
+        self.parse, self.expected, self.empty_is_unset = parse, expected, empty_is_unset
 
 
-def _port_range() -> tuple[int, int]:
-    """MA_SERVER_PORTS="4200-4999": where local servers listen."""
-    low, _, high = _env("MA_SERVER_PORTS", "4200-4999").partition("-")
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+def _port_range(raw: str) -> tuple[int, int]:
+    low, _, high = raw.partition("-")
     return int(low), int(high or low)
 
 
-def _default_source_roots() -> tuple[str, ...]:
-    return (os.path.expanduser("~"), "/tmp")
+def _split(sep: str) -> Callable[[str], tuple[str, ...]]:
+    return lambda raw: tuple(v.strip() for v in raw.split(sep) if v.strip())
 
 
-@dataclass(frozen=True)
-class Settings:
-    stage: str = "local"
-    region: str = "us-east-1"
-    aws_endpoint_url: str = ""  # moto server locally; empty in AWS
-    table_name: str = "mastra-admin-local"
-    bucket_name: str = "mastra-admin-local-artifacts"
-    build_queue_name: str = "mastra-admin-local-builds"
-    deploy_queue_name: str = "mastra-admin-local-deploys"
-    ingest_queue_name: str = "mastra-admin-local-ingest"
-    kms_key_alias: str = "alias/mastra-admin-local"
-    # Analytics: "chdb" opens the embedded engine at clickhouse_path; "http" uses clickhouse_url.
-    clickhouse_interface: str = "chdb"
-    clickhouse_url: str = ""
-    clickhouse_path: str = ""
-    # Ingest: objects are cut into chunks of about this size, one all-or-nothing insert (one block)
-    # each; the engine holds a chunk in memory, and with the HTTP interface so does the process.
-    ingest_chunk_mb: int = 64
-    # Where chunk files go; empty: /dev/shm when the object fits there (no disk writeback), else
-    # the system temp directory (Lambda: /tmp, whose ephemeral storage must hold the object).
-    ingest_tmp_dir: str = ""
-    # Chunk inserts in flight at once, each on its own connection.
-    ingest_insert_workers: int = 2
-    jwt_hs256_secret: str = ""
-    jwks_url: str = ""
-    jwt_audience: str = ""
-    jwt_issuer: str = ""
-    local_sources_enabled: bool = True
-    local_source_roots: tuple[str, ...] = field(default_factory=_default_source_roots)
-    max_body_bytes: int = 256 * 1024
-    public_domain: str = "localhost:3100"
-    # Builds: "local" runs the phases as subprocesses here; "codebuild" starts one CodeBuild build.
-    build_runner: str = "local"
-    build_root: str = "/tmp/mastra-admin-builds"
-    node_cache: str = ""
-    codebuild_project: str = ""
-    github_api_url: str = "https://api.github.com"
-    build_lease_seconds: int = 60
-    build_timeout_seconds: int = 1200
-    build_queue_limit_seconds: int = 900
-    build_max_attempts: int = 2
-    # Deploys: "local" starts the artifact as a process here; "ecs" runs a Fargate task.
-    deploy_runner: str = "local"
-    server_root: str = "/tmp/mastra-admin-servers"
-    server_port_min: int = 4200
-    server_port_max: int = 4999
-    health_path: str = "/health"
-    deploy_health_timeout_seconds: float = 120.0
-    deploy_lease_seconds: int = 600
-    route_cache_seconds: float = 1.0  # how stale the router's view of a route may be
-    drain_seconds: float = 3.0  # after a switch, the old server keeps serving this long
-    health_interval_seconds: float = 30.0
-    health_request_timeout_seconds: float = 5.0
-    # ECS (deploy_runner == "ecs"): one generic Node 22 image that fetches the artifact at start.
-    ecs_cluster: str = ""
-    ecs_subnets: tuple[str, ...] = ()
-    ecs_security_groups: tuple[str, ...] = ()
-    ecs_assign_public_ip: bool = False
-    ecs_image: str = "mastra-admin-server:latest"  # infra/server-image/Dockerfile
-    ecs_execution_role_arn: str = ""
-    ecs_task_role_arn: str = ""
-    ecs_cpu: str = "512"
-    ecs_memory: str = "1024"
-    ecs_log_group: str = ""
-    ecs_container_port: int = 8080
-    alb_listener_arn: str = ""
-    vpc_id: str = ""
-    # WebSocket API: the management endpoint replies and broadcasts go to (API Gateway's
-    # https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, or the local gateway's).
-    ws_management_url: str = ""
-    ws_connection_ttl_seconds: int = 7200
+TEXT = Parser(str, "text", empty_is_unset=False)
+INT = Parser(int, "an integer")
+FLOAT = Parser(float, "a number")
+FLAG = Parser(_flag, "a boolean: 1/0, true/false, yes/no or on/off")
+COMMA_LIST = Parser(_split(","), "a comma-separated list")
+COLON_LIST = Parser(_split(":"), "a colon-separated list of paths")
+PORT_RANGE = Parser(_port_range, "a port range LOW-HIGH (e.g. 4200-4999) or one port")
+PATH = Parser(lambda raw: Path(raw).expanduser().resolve(), "a path")
+URL = Parser(lambda raw: raw.rstrip("/"), "a URL", empty_is_unset=False)  # without a trailing /
+_BY_TYPE = {"str": TEXT, "int": INT, "float": FLOAT, "bool": FLAG}
+
+
+def env(name: str | tuple[str, ...], default: Any = DERIVED, *, derive: Callable[[Any], Any] | None = None,
+        parser: Parser | None = None, factory: Callable[[], Any] | None = None) -> Any:
+    """A field read from the variable `name` (or the first set of several names).
+
+    `default` is the value when unset; `derive(settings)` computes it from the fields before it
+    instead; `factory()` builds a mutable or environment-dependent default. `parser` is needed only
+    where the annotation (str, int, float, bool) does not say how to read the text.
+    """
+    metadata = {"env": (name,) if isinstance(name, str) else name, "derive": derive, "parser": parser}
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+class EnvModel:
+    """Base of frozen dataclasses whose fields carry the names of their environment variables."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            if getattr(self, f.name) is DERIVED and f.metadata.get("derive"):
+                object.__setattr__(self, f.name, f.metadata["derive"](self))
 
     @classmethod
-    def from_env(cls) -> "Settings":
-        stage = _env("MA_STAGE", "local")
-        prefix = f"mastra-admin-{stage}"
-        roots = _env("MA_LOCAL_SOURCE_ROOTS")
-        return cls(
-            stage=stage,
-            region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
-            aws_endpoint_url=_env("MA_AWS_ENDPOINT_URL"),
-            table_name=_env("MA_TABLE_NAME", prefix),
-            bucket_name=_env("MA_BUCKET_NAME", f"{prefix}-artifacts"),
-            build_queue_name=_env("MA_BUILD_QUEUE", f"{prefix}-builds"),
-            deploy_queue_name=_env("MA_DEPLOY_QUEUE", f"{prefix}-deploys"),
-            ingest_queue_name=_env("MA_INGEST_QUEUE", f"{prefix}-ingest"),
-            kms_key_alias=_env("MA_KMS_KEY_ALIAS", f"alias/{prefix}"),
-            clickhouse_interface=_env("MA_CLICKHOUSE_INTERFACE", "chdb" if stage == "local" else "http"),
-            clickhouse_url=_env("MA_CLICKHOUSE_URL"),
-            clickhouse_path=_env("MA_CLICKHOUSE_PATH"),
-            ingest_chunk_mb=int(_env("MA_INGEST_CHUNK_MB", "64")),
-            ingest_tmp_dir=_env("MA_INGEST_TMP_DIR"),
-            ingest_insert_workers=int(_env("MA_INGEST_INSERT_WORKERS", "2")),
-            jwt_hs256_secret=_env("MA_JWT_HS256_SECRET"),
-            jwks_url=_env("MA_JWKS_URL"),
-            jwt_audience=_env("MA_JWT_AUDIENCE"),
-            jwt_issuer=_env("MA_JWT_ISSUER"),
-            local_sources_enabled=_bool("MA_LOCAL_SOURCES_ENABLED", stage == "local"),
-            local_source_roots=tuple(r for r in roots.split(":") if r) if roots else _default_source_roots(),
-            max_body_bytes=int(_env("MA_MAX_BODY_BYTES", str(256 * 1024))),
-            public_domain=_env("MA_PUBLIC_DOMAIN", "localhost:3100"),
-            build_runner=_env("MA_BUILD_RUNNER", "local" if stage == "local" else "codebuild"),
-            build_root=_env("MA_BUILD_ROOT", "/tmp/mastra-admin-builds"),
-            node_cache=_env("MA_NODE_CACHE"),
-            codebuild_project=_env("MA_CODEBUILD_PROJECT", f"{prefix}-builds"),
-            github_api_url=_env("MA_GITHUB_API_URL", "https://api.github.com").rstrip("/"),
-            build_lease_seconds=int(_env("MA_BUILD_LEASE_SECONDS", "60")),
-            build_timeout_seconds=int(_env("MA_BUILD_TIMEOUT_SECONDS", "1200")),
-            build_queue_limit_seconds=int(_env("MA_BUILD_QUEUE_LIMIT_SECONDS", "900")),
-            build_max_attempts=int(_env("MA_BUILD_MAX_ATTEMPTS", "2")),
-            deploy_runner=_env("MA_DEPLOY_RUNNER", "local" if stage == "local" else "ecs"),
-            server_root=_env("MA_SERVER_ROOT", "/tmp/mastra-admin-servers"),
-            server_port_min=_port_range()[0],
-            server_port_max=_port_range()[1],
-            deploy_health_timeout_seconds=float(_env("MA_DEPLOY_HEALTH_TIMEOUT", "120")),
-            deploy_lease_seconds=int(_env("MA_DEPLOY_LEASE_SECONDS", "600")),
-            route_cache_seconds=float(_env("MA_ROUTE_CACHE_SECONDS", "1")),
-            drain_seconds=float(_env("MA_DRAIN_SECONDS", "3")),
-            health_interval_seconds=float(_env("MA_HEALTH_INTERVAL", "30")),
-            health_request_timeout_seconds=float(_env("MA_HEALTH_REQUEST_TIMEOUT", "5")),
-            ecs_cluster=_env("MA_ECS_CLUSTER", prefix),
-            ecs_subnets=_list("MA_ECS_SUBNETS"),
-            ecs_security_groups=_list("MA_ECS_SECURITY_GROUPS"),
-            ecs_assign_public_ip=_bool("MA_ECS_ASSIGN_PUBLIC_IP", False),
-            ecs_image=_env("MA_ECS_IMAGE", "mastra-admin-server:latest"),
-            ecs_execution_role_arn=_env("MA_ECS_EXECUTION_ROLE_ARN"),
-            ecs_task_role_arn=_env("MA_ECS_TASK_ROLE_ARN"),
-            ecs_cpu=_env("MA_ECS_CPU", "512"),
-            ecs_memory=_env("MA_ECS_MEMORY", "1024"),
-            ecs_log_group=_env("MA_ECS_LOG_GROUP", f"/mastra-admin/{stage}/servers"),
-            ecs_container_port=int(_env("MA_ECS_CONTAINER_PORT", "8080")),
-            alb_listener_arn=_env("MA_ALB_LISTENER_ARN"),
-            vpc_id=_env("MA_VPC_ID"),
-            ws_management_url=_env("MA_WS_MANAGEMENT_URL"),
-            ws_connection_ttl_seconds=int(_env("MA_WS_CONNECTION_TTL_SECONDS", "7200")),
-        )
+    def variables(cls) -> dict[str, str]:
+        """Variable name -> field name, for every field read from the environment."""
+        return {var: f.name for f in dataclasses.fields(cls) for var in f.metadata.get("env", ())}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None):
+        environ = os.environ if environ is None else environ
+        values, problems = {}, []
+        for f in dataclasses.fields(cls):
+            parser = f.metadata.get("parser") or _BY_TYPE.get(str(f.type))
+            for var in f.metadata.get("env", ()):
+                if var not in environ:
+                    continue
+                raw = environ[var]
+                if raw == "" and parser.empty_is_unset:
+                    break
+                try:
+                    values[f.name] = parser.parse(raw)
+                except ValueError:
+                    problems.append(f"{var}={raw!r}: expected {parser.expected}")
+                break
+        if problems:
+            raise SettingsError("; ".join(problems))
+        return cls(**values)
+
+
+def _prefix(s: Any) -> str:
+    return f"mastra-admin-{s.stage}"
+
+
+def _by_stage(local: Any, deployed: Any) -> Callable[[Any], Any]:
+    return lambda s: local if s.stage == "local" else deployed
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings(EnvModel):
+    stage: str = env("MA_STAGE", "local")
+    region: str = env(("AWS_REGION", "AWS_DEFAULT_REGION"), "us-east-1")
+    aws_endpoint_url: str = env("MA_AWS_ENDPOINT_URL", "")  # moto server locally; empty in AWS
+    table_name: str = env("MA_TABLE_NAME", derive=_prefix)
+    bucket_name: str = env("MA_BUCKET_NAME", derive=lambda s: f"{_prefix(s)}-artifacts")
+    build_queue_name: str = env("MA_BUILD_QUEUE", derive=lambda s: f"{_prefix(s)}-builds")
+    deploy_queue_name: str = env("MA_DEPLOY_QUEUE", derive=lambda s: f"{_prefix(s)}-deploys")
+    ingest_queue_name: str = env("MA_INGEST_QUEUE", derive=lambda s: f"{_prefix(s)}-ingest")
+    kms_key_alias: str = env("MA_KMS_KEY_ALIAS", derive=lambda s: f"alias/{_prefix(s)}")
+    # Analytics: "chdb" opens the embedded engine at clickhouse_path; "http" uses clickhouse_url.
+    clickhouse_interface: str = env("MA_CLICKHOUSE_INTERFACE", derive=_by_stage("chdb", "http"))
+    clickhouse_url: str = env("MA_CLICKHOUSE_URL", "")
+    clickhouse_path: str = env("MA_CLICKHOUSE_PATH", "")
+    # Retention, applied by the migration (chalicelib/analytics/migrate.py), in days.
+    spans_ttl_days: int = env("MA_SPANS_TTL_DAYS", 90)
+    logs_ttl_days: int = env("MA_LOGS_TTL_DAYS", 30)
+    metrics_ttl_days: int = env("MA_METRICS_TTL_DAYS", 90)
+    scores_ttl_days: int = env("MA_SCORES_TTL_DAYS", 365)
+    build_logs_ttl_days: int = env("MA_BUILD_LOGS_TTL_DAYS", 30)
+    # Ingest: objects are cut into chunks of about this size, one all-or-nothing insert (one block)
+    # each; the engine holds a chunk in memory, and with the HTTP interface so does the process.
+    ingest_chunk_mb: int = env("MA_INGEST_CHUNK_MB", 64)
+    # Where chunk files go; empty: /dev/shm when the object fits there (no disk writeback), else
+    # the system temp directory (Lambda: /tmp, whose ephemeral storage must hold the object).
+    ingest_tmp_dir: str = env("MA_INGEST_TMP_DIR", "")
+    # Chunk inserts in flight at once, each on its own connection.
+    ingest_insert_workers: int = env("MA_INGEST_INSERT_WORKERS", 2)
+    jwt_hs256_secret: str = env("MA_JWT_HS256_SECRET", "")
+    jwks_url: str = env("MA_JWKS_URL", "")
+    jwt_audience: str = env("MA_JWT_AUDIENCE", "")
+    jwt_issuer: str = env("MA_JWT_ISSUER", "")
+    local_sources_enabled: bool = env("MA_LOCAL_SOURCES_ENABLED", derive=_by_stage(True, False))
+    local_source_roots: tuple[str, ...] = env("MA_LOCAL_SOURCE_ROOTS", parser=COLON_LIST,
+                                              factory=lambda: (os.path.expanduser("~"), "/tmp"))
+    max_body_bytes: int = env("MA_MAX_BODY_BYTES", 256 * 1024)
+    public_domain: str = env("MA_PUBLIC_DOMAIN", "localhost:3100")
+    # Builds: "local" runs the phases as subprocesses here; "codebuild" starts one CodeBuild build.
+    build_runner: str = env("MA_BUILD_RUNNER", derive=_by_stage("local", "codebuild"))
+    build_root: str = env("MA_BUILD_ROOT", "/tmp/mastra-admin-builds")
+    node_cache: str = env("MA_NODE_CACHE", "")
+    codebuild_project: str = env("MA_CODEBUILD_PROJECT", derive=lambda s: f"{_prefix(s)}-builds")
+    github_api_url: str = env("MA_GITHUB_API_URL", "https://api.github.com", parser=URL)
+    build_lease_seconds: int = env("MA_BUILD_LEASE_SECONDS", 60)
+    build_timeout_seconds: int = env("MA_BUILD_TIMEOUT_SECONDS", 1200)
+    build_queue_limit_seconds: int = env("MA_BUILD_QUEUE_LIMIT_SECONDS", 900)
+    build_max_attempts: int = env("MA_BUILD_MAX_ATTEMPTS", 2)
+    # Deploys: "local" starts the artifact as a process here; "ecs" runs a Fargate task.
+    deploy_runner: str = env("MA_DEPLOY_RUNNER", derive=_by_stage("local", "ecs"))
+    server_root: str = env("MA_SERVER_ROOT", "/tmp/mastra-admin-servers")
+    server_ports: tuple[int, int] = env("MA_SERVER_PORTS", (4200, 4999), parser=PORT_RANGE)  # where local servers listen
+    health_path: str = "/health"
+    deploy_health_timeout_seconds: float = env("MA_DEPLOY_HEALTH_TIMEOUT", 120.0)
+    deploy_lease_seconds: int = env("MA_DEPLOY_LEASE_SECONDS", 600)
+    route_cache_seconds: float = env("MA_ROUTE_CACHE_SECONDS", 1.0)  # how stale the router's view of a route may be
+    drain_seconds: float = env("MA_DRAIN_SECONDS", 3.0)  # after a switch, the old server keeps serving this long
+    health_interval_seconds: float = env("MA_HEALTH_INTERVAL", 30.0)
+    health_request_timeout_seconds: float = env("MA_HEALTH_REQUEST_TIMEOUT", 5.0)
+    # ECS (deploy_runner == "ecs"): one generic Node 22 image that fetches the artifact at start.
+    ecs_cluster: str = env("MA_ECS_CLUSTER", derive=_prefix)
+    ecs_subnets: tuple[str, ...] = env("MA_ECS_SUBNETS", (), parser=COMMA_LIST)
+    ecs_security_groups: tuple[str, ...] = env("MA_ECS_SECURITY_GROUPS", (), parser=COMMA_LIST)
+    ecs_assign_public_ip: bool = env("MA_ECS_ASSIGN_PUBLIC_IP", False)
+    ecs_image: str = env("MA_ECS_IMAGE", "mastra-admin-server:latest")  # infra/server-image/Dockerfile
+    ecs_execution_role_arn: str = env("MA_ECS_EXECUTION_ROLE_ARN", "")
+    ecs_task_role_arn: str = env("MA_ECS_TASK_ROLE_ARN", "")
+    ecs_cpu: str = env("MA_ECS_CPU", "512")
+    ecs_memory: str = env("MA_ECS_MEMORY", "1024")
+    ecs_log_group: str = env("MA_ECS_LOG_GROUP", derive=lambda s: f"/mastra-admin/{s.stage}/servers")
+    ecs_container_port: int = env("MA_ECS_CONTAINER_PORT", 8080)
+    alb_listener_arn: str = env("MA_ALB_LISTENER_ARN", "")
+    vpc_id: str = env("MA_VPC_ID", "")
+    # WebSocket API: the management endpoint replies and broadcasts go to (API Gateway's
+    # https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, or the local gateway's).
+    ws_management_url: str = env("MA_WS_MANAGEMENT_URL", "")
+    ws_connection_ttl_seconds: int = env("MA_WS_CONNECTION_TTL_SECONDS", 7200)
+
+    @property
+    def server_port_min(self) -> int:
+        return self.server_ports[0]
+
+    @property
+    def server_port_max(self) -> int:
+        return self.server_ports[1]
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,20 +1,24 @@
 """The supervisor's watch over local servers: health checks, live logs, observability shipping.
 
 - once at start: recovery (reattach to servers whose processes live, mark the others stopped);
-- every MA_HEALTH_INTERVAL seconds (30): one health check of every running server, published on
+- every `health_interval_seconds` (MA_HEALTH_INTERVAL): one health check of every running server, published on
   `server:{id}` (a dead process is marked `exited` at the first check after it died);
-- every MA_LOG_TAIL_INTERVAL seconds (0.5): new lines of each server's log file are published on
+- every `log_tail_interval_seconds` (MA_LOG_TAIL_INTERVAL): new lines of each server's log file are published on
   `server:{id}:logs` as `{"type": "log", "offset": N, "lines": [...]}`;
-- every MA_SHIP_INTERVAL seconds (5): closed observability files go to S3.
+- every `ship_interval_seconds` (MA_SHIP_INTERVAL): closed observability files go to S3.
 Servers are not children of this process: they survive its restart.
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.settings import Settings
+    from local_stack.config import LocalConfig
 
 PUBLISH_BATCH = 200
 
@@ -50,11 +54,11 @@ class LogTail:
 
 
 class ServerKeeper:
-    def __init__(self, stopping: threading.Event):
+    def __init__(self, cfg: LocalConfig, settings: Settings, stopping: threading.Event):
         self.stopping = stopping
-        self.health_interval = float(os.environ.get("MA_HEALTH_INTERVAL", "30"))
-        self.tail_interval = float(os.environ.get("MA_LOG_TAIL_INTERVAL", "0.5"))
-        self.ship_interval = float(os.environ.get("MA_SHIP_INTERVAL", "5"))
+        self.health_interval = settings.health_interval_seconds
+        self.tail_interval = cfg.log_tail_interval_seconds
+        self.ship_interval = cfg.ship_interval_seconds
         self.started = time.time()
         self.tails: dict[str, LogTail] = {}
         self.known_at_start: set[str] = set()

@@ -17,42 +17,11 @@ import signal
 import socket
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
+from local_stack.config import LocalConfig
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class LocalConfig:
-    home: Path
-    host: str
-    api_port: int
-    ws_port: int
-    ws_mgmt_port: int
-    router_port: int
-    moto_port: int
-
-    @classmethod
-    def from_env(cls) -> "LocalConfig":
-        home = Path(os.environ.get("MA_HOME", ".mastra-admin")).expanduser().resolve()
-        return cls(
-            home=home,
-            host=os.environ.get("MA_HOST", "127.0.0.1"),
-            api_port=int(os.environ.get("MA_API_PORT", "8000")),
-            ws_port=int(os.environ.get("MA_WS_PORT", "8001")),
-            ws_mgmt_port=int(os.environ.get("MA_WS_MGMT_PORT", "8002")),
-            router_port=int(os.environ.get("MA_ROUTER_PORT", "3100")),
-            moto_port=int(os.environ.get("MA_MOTO_PORT", "4566")),
-        )
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{self.host}:{self.api_port}"
-
-    @property
-    def moto_url(self) -> str:
-        return f"http://127.0.0.1:{self.moto_port}"
 
 
 def configure_environment(cfg: LocalConfig) -> None:
@@ -78,7 +47,7 @@ class WorkerKeeper:
     """Keeps the local worker process (the queue consumers) running; restarts it if it dies.
 
     The reaper runs here, in the supervisor, on its own timer: once at start (recovery of builds a
-    previous run left in flight) and every MA_REAPER_INTERVAL seconds (60, as the schedule in AWS).
+    previous run left in flight) and every `reaper_interval_seconds` (MA_REAPER_INTERVAL).
     """
 
     def __init__(self, cfg: LocalConfig, stopping: threading.Event):
@@ -86,7 +55,7 @@ class WorkerKeeper:
         self.stopping = stopping
         self.proc = None
         self.log = open(cfg.home / "worker.log", "a")
-        self.interval = float(os.environ.get("MA_REAPER_INTERVAL", "60"))
+        self.interval = cfg.reaper_interval_seconds
 
     def start(self) -> None:
         self._spawn()
@@ -221,7 +190,13 @@ def serve_api(cfg: LocalConfig):
 
 
 def main() -> int:
-    cfg = LocalConfig.from_env()
+    from chalicelib.errors import SettingsError
+
+    try:
+        cfg = LocalConfig.from_env()
+    except SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     for name, port in (("API", cfg.api_port), ("moto", cfg.moto_port), ("WS", cfg.ws_port),
                        ("WS_MGMT", cfg.ws_mgmt_port), ("router", cfg.router_port)):
         if not _port_free(cfg.host if name in ("API", "router") else "127.0.0.1", port):
@@ -260,8 +235,7 @@ def main() -> int:
         from chalicelib.settings import get_settings
 
         settings = get_settings()
-        overrides = {"BuildVisibilityTimeout": os.environ["MA_BUILD_VISIBILITY_TIMEOUT"]} \
-            if os.environ.get("MA_BUILD_VISIBILITY_TIMEOUT") else None
+        overrides = {"BuildVisibilityTimeout": cfg.build_visibility_timeout} if cfg.build_visibility_timeout else None
         provision(cfg.moto_url, settings.region, settings.stage, overrides)
         from chalicelib.analytics.client import ping
 
@@ -277,7 +251,7 @@ def main() -> int:
         from local_stack.worker import JsonlSink
 
         channels.add_sink(JsonlSink(cfg.home / "events.jsonl"))
-        servers = ServerKeeper(stopping)
+        servers = ServerKeeper(cfg, settings, stopping)
         recovered = servers.recover()  # before the worker runs deploys
         router = serve_in_thread(cfg.host, cfg.router_port, settings.route_cache_seconds)
         server = serve_api(cfg)

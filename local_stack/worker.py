@@ -30,27 +30,27 @@ class JsonlSink:
 
 
 def main() -> int:
-    home = Path(os.environ["MA_HOME"])
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from app import build_queue_consumer, deploy_queue_consumer
     from chalicelib import aws, channels
     from chalicelib.settings import get_settings
+    from local_stack.config import LocalConfig
     from local_stack.dispatcher import QueuePump
 
-    settings = get_settings()
-    channels.add_sink(JsonlSink(home / "events.jsonl"))
+    settings, cfg = get_settings(), LocalConfig.from_env()
+    channels.add_sink(JsonlSink(cfg.home / "events.jsonl"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     pump = QueuePump(
         aws.client("sqs"), settings.build_queue_name, build_queue_consumer, region=settings.region,
-        batch_size=1, concurrency=int(os.environ.get("MA_LOCAL_BUILD_CONCURRENCY", "2")),
+        batch_size=1, concurrency=cfg.build_concurrency,
         timeout_seconds=settings.build_timeout_seconds,
         on_error=lambda text: print(f"worker: {text}", file=sys.stderr, flush=True),
     ).start()
     deploy_pump = QueuePump(
         aws.client("sqs"), settings.deploy_queue_name, deploy_queue_consumer, region=settings.region,
-        batch_size=1, concurrency=int(os.environ.get("MA_LOCAL_DEPLOY_CONCURRENCY", "4")),
+        batch_size=1, concurrency=cfg.deploy_concurrency,
         timeout_seconds=900,
         on_error=lambda text: print(f"worker: {text}", file=sys.stderr, flush=True),
     ).start()

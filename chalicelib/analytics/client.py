@@ -9,7 +9,8 @@ import functools
 import threading
 from typing import Any
 
-from chalicelib.errors import Unavailable
+from chalicelib.analytics.errors import from_driver
+from chalicelib.errors import AppError, Unavailable
 from chalicelib.settings import get_settings
 
 _lock = threading.Lock()
@@ -35,10 +36,10 @@ def new_client() -> Any:
         if not settings.clickhouse_url:
             raise Unavailable("MA_CLICKHOUSE_URL is not set", code="clickhouse_unconfigured")
         return clickhouse_connect.get_client(dsn=settings.clickhouse_url)
-    except Unavailable:
+    except AppError:
         raise
-    except Exception as e:  # driver errors vary by interface; all mean "not reachable now"
-        raise Unavailable("ClickHouse is unavailable", code="clickhouse_unavailable") from e
+    except Exception as e:  # connection refused, the data directory locked, ...: unavailable
+        raise from_driver(e) from e
 
 
 def ping() -> None:
@@ -46,7 +47,7 @@ def ping() -> None:
     try:
         with _lock:  # the chDB session is not safe for concurrent queries from server threads
             get_client().query("SELECT 1")
-    except Unavailable:
+    except AppError:
         raise
     except Exception as e:
-        raise Unavailable("ClickHouse is unavailable", code="clickhouse_unavailable") from e
+        raise from_driver(e) from e

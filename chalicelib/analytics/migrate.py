@@ -2,28 +2,23 @@
 
     python -m chalicelib.analytics.migrate        (`make migrate`; the local stack runs it on start)
 
-In AWS this is a one-off function run by the deploy pipeline, never at Lambda start. Retention is
-configurable: MA_SPANS_TTL_DAYS (90), MA_LOGS_TTL_DAYS (30), MA_METRICS_TTL_DAYS (90),
-MA_SCORES_TTL_DAYS (365), MA_BUILD_LOGS_TTL_DAYS (30); each run re-applies it.
+In AWS this is a one-off function run by the deploy pipeline, never at Lambda start. Retention comes
+from the settings (`MA_SPANS_TTL_DAYS` and the other `*_TTL_DAYS` in chalicelib/settings.py); each run
+re-applies it.
 """
 from __future__ import annotations
 
-import os
 import sys
 
 from chalicelib.analytics import prices, schema
 from chalicelib.analytics.writer import Writer, get_writer
+from chalicelib.settings import get_settings
 
 
-def ttl_from_env() -> schema.Ttl:
-    def days(name: str, default: int) -> int:
-        return int(os.environ.get(name) or default)
-
-    return schema.Ttl(
-        spans_days=days("MA_SPANS_TTL_DAYS", 90), logs_days=days("MA_LOGS_TTL_DAYS", 30),
-        metrics_days=days("MA_METRICS_TTL_DAYS", 90), scores_days=days("MA_SCORES_TTL_DAYS", 365),
-        build_logs_days=days("MA_BUILD_LOGS_TTL_DAYS", 30),
-    )
+def ttl_from_settings() -> schema.Ttl:
+    s = get_settings()
+    return schema.Ttl(spans_days=s.spans_ttl_days, logs_days=s.logs_ttl_days, metrics_days=s.metrics_ttl_days,
+                      scores_days=s.scores_ttl_days, build_logs_days=s.build_logs_ttl_days)
 
 
 def seed_prices(writer: Writer) -> int:
@@ -38,7 +33,7 @@ def seed_prices(writer: Writer) -> int:
 
 def migrate(writer: Writer | None = None, ttl: schema.Ttl | None = None) -> dict[str, int]:
     writer = writer or get_writer()
-    ttl = ttl or ttl_from_env()
+    ttl = ttl or ttl_from_settings()
     statements = schema.tables(ttl)
     for ddl in statements.values():
         writer.command(ddl)

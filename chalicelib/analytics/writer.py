@@ -7,8 +7,9 @@ only thing that differs by adapter:
   * chDB (local stack): the engine reads the local file, `file(path, fmt, structure)`;
   * a ClickHouse server over HTTP: the bytes are the request body, `input(structure)`.
 
-Either way no line is parsed in Python. Vendor errors become the project's exceptions here:
-`Unavailable` (retry later) or `AnalyticsError` (the statement itself is wrong).
+Either way no line is parsed in Python. Vendor errors become the project's exceptions here, by
+ClickHouse error code (chalicelib/analytics/errors.py): `ClickHouseUnavailable` (retry later) or
+`ClickHouseRejected` (the statement itself is wrong).
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from chalicelib.errors import AppError, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -39,27 +39,11 @@ INGEST_SETTINGS = {
     **_ONE_BLOCK,
 }
 
-# ClickHouse error codes that mean "the statement is wrong", not "try again later".
-_POISON_CODES = {"SYNTAX_ERROR", "UNKNOWN_TABLE", "UNKNOWN_IDENTIFIER", "ILLEGAL_TYPE_OF_ARGUMENT",
-                 "TYPE_MISMATCH", "NO_SUCH_COLUMN_IN_TABLE", "UNKNOWN_SETTING", "BAD_ARGUMENTS"}
+def from_driver(exc: Exception) -> Exception:
+    """chalicelib.analytics.errors.from_driver, imported only when a statement failed (cold start)."""
+    from chalicelib.analytics import errors
 
-
-class AnalyticsError(AppError):
-    """A statement ClickHouse rejected for what it is; retrying it will not help."""
-
-    status = 500
-    code = "analytics_error"
-
-
-def translate(exc: Exception) -> AppError:
-    """A clickhouse-connect / chDB exception as one of ours (use with `raise … from exc`)."""
-    if isinstance(exc, AppError):
-        return exc
-    text = str(exc)
-    for name in _POISON_CODES:
-        if f"({name})" in text:
-            return AnalyticsError(f"ClickHouse rejected the statement: {name}", code="analytics_statement_error")
-    return Unavailable("ClickHouse is unavailable", code="clickhouse_unavailable")
+    return errors.from_driver(exc)
 
 
 def _quote(text: str) -> str:
@@ -99,7 +83,7 @@ class Writer:
                 while len(self._siblings) < n - 1:
                     self._siblings.append(Writer(self._factory(), self.interface))
             except Exception as e:
-                raise translate(e) from e
+                raise from_driver(e) from e
             return [self, *self._siblings[:n - 1]]
 
     def _source(self, insert: FileInsert, path: str) -> str:
@@ -120,27 +104,27 @@ class Writer:
                 self.client.command(f"{sql} FORMAT {insert.fmt}", parameters=dict(insert.parameters), data=data,
                                     settings=settings)
         except Exception as e:
-            raise translate(e) from e
+            raise from_driver(e) from e
 
     def insert_rows(self, table: str, columns: list[str], rows: list[list[Any]], token: str | None = None) -> None:
         settings = {"insert_deduplication_token": token} if token else None
         try:
             self.client.insert(table, rows, column_names=columns, settings=settings)
         except Exception as e:
-            raise translate(e) from e
+            raise from_driver(e) from e
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None,
               settings: Mapping[str, Any] | None = None) -> list[tuple]:
         try:
             return self.client.query(sql, parameters=dict(parameters or {}), settings=dict(settings or {})).result_rows
         except Exception as e:
-            raise translate(e) from e
+            raise from_driver(e) from e
 
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
         try:
             self.client.command(sql, parameters=dict(parameters or {}) or None)
         except Exception as e:
-            raise translate(e) from e
+            raise from_driver(e) from e
 
 
 def get_writer() -> Writer:

@@ -5,9 +5,14 @@ import functools
 
 from pynamodb.connection import Connection
 
-from chalicelib.db.models import BaseItem
+from chalicelib.db.models import BaseItem, configure_tables
 
 
-@functools.lru_cache(maxsize=1)
 def connection() -> Connection:
-    return Connection(region=BaseItem.Meta.region, host=BaseItem.Meta.host)
+    configure_tables()
+    return _connection(BaseItem.Meta.region, BaseItem.Meta.host)
+
+
+@functools.lru_cache(maxsize=4)
+def _connection(region: str, host: str | None) -> Connection:
+    return Connection(region=region, host=host)

@@ -44,12 +44,38 @@ class GSI1(GlobalSecondaryIndex):
     gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
 
+def table_settings() -> tuple[str, str, str | None]:
+    """(table name, region, host) from the settings: moto server locally, AWS's endpoint when None."""
+    s = get_settings()
+    return s.table_name, s.region, s.aws_endpoint_url or None
+
+
+_configured_from: object = None  # the settings object the models' Meta was last configured from
+
+
+def configure_tables() -> None:
+    """Point every model at the table the current settings name; models call it at first use.
+
+    Configured from the settings object, not at import: a test (or the local stack) that sets the
+    environment and clears `get_settings` gets models on the new table, region and endpoint.
+    """
+    global _configured_from
+    settings = get_settings()
+    if settings is _configured_from:
+        return
+    meta = BaseItem.Meta
+    meta.table_name, meta.region, meta.host = table_settings()
+    stack = [BaseItem]
+    while stack:  # PynamoDB caches a connection per class; drop them all with the old endpoint
+        cls = stack.pop()
+        cls._connection = None
+        stack.extend(cls.__subclasses__())
+    _configured_from = settings
+
+
 class BaseItem(Model):
     class Meta:
-        _settings = get_settings()
-        table_name = _settings.table_name
-        region = _settings.region
-        host = _settings.aws_endpoint_url or None
+        table_name = None  # table_name, region and host: configure_tables(), at first use
         connect_timeout_seconds = 5
         read_timeout_seconds = 20
         max_retry_attempts = 3
@@ -62,6 +88,11 @@ class BaseItem(Model):
     created_at = UTCDateTimeAttribute(default=utcnow, attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(default=utcnow, attr_name="updatedAt")
     gsi1 = GSI1()
+
+    @classmethod
+    def _get_connection(cls):  # every PynamoDB operation passes here: the hook for first use
+        configure_tables()
+        return super()._get_connection()
 
 
 class VersionedItem(BaseItem):

@@ -1,6 +1,6 @@
 """An in-process moto server with the state table and an ECS world, for tests that inject their own
 Settings and clients. PynamoDB's models read their host and table from the process's settings at
-import: `pointed_at` moves them to this server under a table name of its own (PynamoDB rebuilds a
+first use: `pointed_at` moves them to this server under a table name of its own (PynamoDB rebuilds a
 model's connection when the table name changes) and puts them back afterwards."""
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import urllib.request
 
 import boto3
 
-from chalicelib.db import connection as db_connection
-from chalicelib.db.models import BaseItem
+from chalicelib.db.models import BaseItem, configure_tables
 from chalicelib.runners.ecs_deploy import EcsDeployRunner
 from chalicelib.settings import Settings
 
@@ -62,15 +61,14 @@ def pointed_at(url: str, stage: str):
                               url, REGION, stage)
     provisioner._aws_dynamodb_table("StateTable", provisioner.resolve(template["Resources"]["StateTable"]
                                                                         ["Properties"]), template)
+    configure_tables()  # from the settings first, so that this override is not replaced at first use
     meta = BaseItem.Meta
     saved = (meta.host, meta.table_name, meta.region)
     meta.host, meta.table_name, meta.region = url, f"mastra-admin-{stage}", REGION
-    db_connection.connection.cache_clear()
     try:
         yield
     finally:
         meta.host, meta.table_name, meta.region = saved
-        db_connection.connection.cache_clear()
 
 
 def ecs_world(url: str, cluster: str = "mastra-admin-test") -> tuple[Settings, EcsDeployRunner, dict]:

@@ -1,0 +1,43 @@
+"""The local stack's own settings: where its state lives, its ports and its timers.
+
+Read with the same machinery as the control plane's settings (chalicelib/settings.py): each field
+names its variable and states its default once, and a bad value names the variable. Settings the
+deployed code also reads (MA_HEALTH_INTERVAL, queue names, ...) are not repeated here: the local
+stack reads them from `get_settings()`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from chalicelib.settings import PATH, EnvModel, env
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalConfig(EnvModel):
+    home: Path = env("MA_HOME", parser=PATH, factory=lambda: PATH.parse(".mastra-admin"))
+    host: str = env("MA_HOST", "127.0.0.1")
+    api_port: int = env("MA_API_PORT", 8000)
+    ws_port: int = env("MA_WS_PORT", 8001)
+    ws_mgmt_port: int = env("MA_WS_MGMT_PORT", 8002)
+    router_port: int = env("MA_ROUTER_PORT", 3100)
+    moto_port: int = env("MA_MOTO_PORT", 4566)
+    # The reapers' timer, as the schedule in AWS (the local stack runs schedules itself).
+    reaper_interval_seconds: float = env("MA_REAPER_INTERVAL", 60.0)
+    # Live logs: how often each server's log file is read and new lines published.
+    log_tail_interval_seconds: float = env("MA_LOG_TAIL_INTERVAL", 0.5)
+    # How often closed observability files of local servers go to S3.
+    ship_interval_seconds: float = env("MA_SHIP_INTERVAL", 5.0)
+    # Queue consumers of the local worker: messages handled at once.
+    build_concurrency: int = env("MA_LOCAL_BUILD_CONCURRENCY", 2)
+    deploy_concurrency: int = env("MA_LOCAL_DEPLOY_CONCURRENCY", 4)
+    # The build queue's visibility timeout as provisioned (empty: the template's).
+    build_visibility_timeout: str = env("MA_BUILD_VISIBILITY_TIMEOUT", "")
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
