@@ -4,12 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install bench clean package migrate redrive-ingest
+.PHONY: up test install bench clean package migrate redrive-ingest lock
 
+# Installs exactly the locked tree (every file checked against its hash); skipped while the locks
+# are older than the stamp.
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -45,6 +46,19 @@ redrive-ingest: $(STAMP)
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $${STAGE:-dev} \
 		--merge-template infra/chalice-merge.yaml build/package
+
+## Re-compile the locks after editing requirements*.in or chalicelib/runners/injection/package.json.
+## Resolved against the public indexes only: a machine's own pip config (local mirrors, wheel folders,
+## whose files need not carry the index's hashes) is ignored. Existing pins are kept: change a pin in the
+## .in file, or move a transitive one with `make lock LOCK_ARGS='--upgrade-package NAME'`.
+LOCK_ARGS ?=
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--index-url https://pypi.org/simple --no-emit-index-url $(LOCK_ARGS)
+lock: $(STAMP)
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+	npm install --prefix chalicelib/runners/injection --package-lock-only --no-audit --no-fund
 
 clean:
 	rm -rf $(VENV) .mastra-admin

@@ -3,7 +3,8 @@
 Version 0.2, Node 22. Every phase aborts the build on the first failing command, so a failed
 install or build never reaches the packing step:
 
-    install     the plan's install command
+    install     the plan's install command; for a Mastra project also `npm ci` of the injection's
+                pinned packages (package-lock.json in the bundle) beside inject.mjs
     build       the plan's build command, then the inject step (shipped in the source bundle)
     post_build  pack the output as tar.gz (top-level .git, observability and our own directory
                 left out, as the local runner does), sha256 it, upload it with the digest as
@@ -22,7 +23,8 @@ from chalicelib.runners.build_plan import Plan
 from chalicelib.runners.build_port import BuildJob
 
 BUNDLE_DIR = ".mastra-admin"  # our files inside the source bundle: injection/ and stamp.json
-INJECT_SCRIPT = f"{BUNDLE_DIR}/injection/inject.mjs"
+INJECTION_DIR = f"{BUNDLE_DIR}/injection"
+INJECT_SCRIPT = f"{INJECTION_DIR}/inject.mjs"
 STAMP_FILE = f"{BUNDLE_DIR}/stamp.json"
 NODE_VERSION = "22"
 PACK_EXCLUDES = (".git", "observability", BUNDLE_DIR)  # top-level names only, like the local runner
@@ -43,6 +45,11 @@ def inject_command(plan: Plan) -> str:
         "--output", _in_src(plan.output_dir),
         "--stamp", _in_src(STAMP_FILE),
     ])
+
+
+def packages_command() -> str:
+    """`npm ci` of the injection's lockfile into node_modules/ beside inject.mjs, where it looks."""
+    return f"npm ci --prefix {_in_src(INJECTION_DIR)} --no-audit --no-fund"
 
 
 def pack_command(plan: Plan) -> str:
@@ -68,6 +75,8 @@ def upload_command() -> str:
 
 def render_buildspec(plan: Plan, job: BuildJob) -> dict:
     install = [shlex.join(p.argv) for p in plan.phases if p.name == "install"]
+    if plan.mastra:
+        install.append(packages_command())
     build = [shlex.join(p.argv) for p in plan.phases if p.name != "install"]
     build.append(inject_command(plan))
     return {

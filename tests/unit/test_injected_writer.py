@@ -56,6 +56,12 @@ def test_node_tests_of_the_pure_record_module_pass():
     assert "# pass 16" in proc.stdout
 
 
+def test_node_tests_of_the_peer_range_check_pass():
+    proc = _run([NODE, "--test", str(INJECTION / "tests" / "inject.test.mjs")])
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "# fail 0" in proc.stdout and "# pass 4" in proc.stdout
+
+
 def test_written_records_validate_against_the_contract_and_hold_no_planted_secret(tmp_path):
     proc = _run([NODE, str(INJECTION / "tests" / "emit_samples.mjs"), str(tmp_path)])
     assert proc.returncode == 0, proc.stderr
@@ -110,12 +116,23 @@ def _fake_build_output(root: Path, core_version: str = "1.71.0") -> tuple[Path, 
     return project, output
 
 
-def test_inject_writes_entry_runtime_vendored_package_and_manifest(tmp_path):
+def _fake_packages(root: Path) -> Path:
+    """A node_modules shaped like `npm ci` of package-lock.json leaves it (the real one: tests/integration)."""
+    pkg = root / "node_modules" / "@mastra" / "observability"
+    (pkg / "dist").mkdir(parents=True)
+    (pkg / "package.json").write_text(json.dumps({
+        "name": "@mastra/observability", "version": "1.17.9", "type": "module", "main": "dist/index.js",
+        "peerDependencies": {"@mastra/core": ">=1.16.0-0 <2.0.0-0", "zod": "^3.25.0 || ^4.0.0"}}))
+    (pkg / "dist" / "index.js").write_text("export class Observability {}\n")
+    return root / "node_modules"
+
+
+def test_inject_writes_entry_runtime_pinned_package_and_manifest(tmp_path):
     project, output = _fake_build_output(tmp_path)
     stamp = tmp_path / "stamp.json"
     stamp.write_text(json.dumps(STAMP))
     before = sorted(p.relative_to(project) for p in project.rglob("*") if ".mastra" not in p.parts)
-    argv = inject_command(Path(NODE).parent, project, output, stamp)
+    argv = inject_command(Path(NODE).parent, project, output, stamp, packages=_fake_packages(tmp_path))
     assert argv[:2] == [str(Path(NODE).parent / "node"), str(INJECT_SCRIPT)]
     proc = _run(argv)
     assert proc.returncode == 0, proc.stderr
@@ -126,16 +143,16 @@ def test_inject_writes_entry_runtime_vendored_package_and_manifest(tmp_path):
     assert manifest["entry"] == ENTRY_NAME and manifest["start"] == ["node", ENTRY_NAME]
     assert manifest["stamp"] == STAMP
     assert manifest["mastraModule"] == "./mastra.mjs" and manifest["mastraExport"] == "m"
-    assert manifest["observability"]["source"] == "vendored"
+    assert manifest["observability"] == {"package": "@mastra/observability", "version": "1.17.9", "source": "lockfile"}
 
     entry = (output / ENTRY_NAME).read_text()
     assert 'from "./mastra.mjs"' in entry and "await import('./index.mjs')" in entry
     assert entry.index("installObservability(") < entry.index("import('./index.mjs')")
     assert (output / "mastra-admin" / "records.mjs").is_file()
     assert (output / "mastra-admin" / "runtime.mjs").is_file()
-    vendored = output / "node_modules" / "@mastra" / "observability"
-    assert json.loads((vendored / "package.json").read_text())["version"] == "1.17.9"
-    assert (vendored / "dist" / "index.js").is_file()
+    copied = output / "node_modules" / "@mastra" / "observability"
+    assert json.loads((copied / "package.json").read_text())["version"] == "1.17.9"
+    assert (copied / "dist" / "index.js").is_file()
     after = sorted(p.relative_to(project) for p in project.rglob("*") if ".mastra" not in p.parts)
     assert before == after, "nothing outside the output directory changes"
 
@@ -176,6 +193,26 @@ def test_bad_input_fails_with_a_clear_message(tmp_path):
     proc = _run(inject_command(Path(NODE).parent, project, output, stamp))
     assert proc.returncode == 2 and "mastra build" in proc.stderr
     assert not (output / "mastra-admin.json").exists()
+
+
+def test_a_mastra_project_without_the_pinned_packages_installed_fails_naming_npm_ci(tmp_path):
+    project, output = _fake_build_output(tmp_path)
+    stamp = tmp_path / "stamp.json"
+    stamp.write_text(json.dumps(STAMP))
+    proc = _run(inject_command(Path(NODE).parent, project, output, stamp, packages=tmp_path / "empty"))
+    assert proc.returncode == 3 and "npm ci --prefix" in proc.stderr
+    assert not (output / "mastra-admin.json").exists()
+
+
+def test_package_json_pins_exact_versions_and_the_lockfile_holds_their_integrity():
+    pkg = json.loads((INJECTION / "package.json").read_text())
+    lock = json.loads((INJECTION / "package-lock.json").read_text())
+    assert lock["packages"][""]["dependencies"] == pkg["dependencies"]
+    for name, version in pkg["dependencies"].items():
+        assert version[0].isdigit(), f"{name}: pin an exact version, not {version!r}"
+        entry = lock["packages"][f"node_modules/{name}"]
+        assert entry["version"] == version and entry["integrity"].startswith("sha512-")
+    assert "legacy-peer-deps=true" in (INJECTION / ".npmrc").read_text()
 
 
 def test_read_manifest_rejects_missing_or_malformed_manifests(tmp_path):

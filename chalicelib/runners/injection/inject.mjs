@@ -2,13 +2,15 @@
 // mastra-admin build step "inject" (the AdminBundler): runs after `mastra build`, on the build
 // output, in an isolated copy of the project.
 //
-//   node inject.mjs --project <projectDir> --output <outputDir> --stamp <stamp.json>
+//   node inject.mjs --project <projectDir> --output <outputDir> --stamp <stamp.json> [--packages <node_modules>]
 //
 // Mastra project: writes <output>/mastra-admin-entry.mjs (imports the built `mastra` instance,
 // registers the JSONL file exporter and logger tap from <output>/mastra-admin/, then starts the
 // server by importing the original index.mjs), makes @mastra/observability resolvable from the
-// output (vendored copy, or npm install when the vendored one does not fit), and writes
-// <output>/mastra-admin.json. Other projects: only the manifest. Writes nothing outside <output>.
+// output (copied from --packages, default node_modules/ beside this script: what `npm ci` installed
+// from package-lock.json here; npm install when the project's @mastra/core is outside that copy's
+// peer range), and writes <output>/mastra-admin.json. Other projects: only the manifest. Writes
+// nothing outside <output>.
 // Exit codes: 0 done, 2 bad arguments or input, 3 injection failed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RUNTIME_DIR = path.join(HERE, 'runtime');
-const VENDOR_OBSERVABILITY = path.join(HERE, 'vendor', '@mastra', 'observability');
+const OBSERVABILITY = path.join('@mastra', 'observability');
 export const CONTRACT = 1;
 export const ENTRY = 'mastra-admin-entry.mjs';
 export const MANIFEST = 'mastra-admin.json';
@@ -40,13 +42,18 @@ export function parseArgs(argv) {
   const out = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const m = /^--(project|output|stamp)(?:=(.*))?$/.exec(a);
+    const m = /^--(project|output|stamp|packages)(?:=(.*))?$/.exec(a);
     if (!m) throw new InjectError(`unknown argument ${a}`, 2);
     out[m[1]] = m[2] ?? argv[++i];
     if (!out[m[1]]) throw new InjectError(`--${m[1]} needs a value`, 2);
   }
   for (const k of ['project', 'output', 'stamp']) if (!out[k]) throw new InjectError(`--${k} is required`, 2);
-  return { project: path.resolve(out.project), output: path.resolve(out.output), stamp: path.resolve(out.stamp) };
+  return {
+    project: path.resolve(out.project),
+    output: path.resolve(out.output),
+    stamp: path.resolve(out.stamp),
+    packages: path.resolve(out.packages ?? path.join(HERE, 'node_modules')),
+  };
 }
 
 function readJson(file, what) {
@@ -135,10 +142,28 @@ function parseVersion(v) {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
 }
 
-/** The vendored @mastra/observability 1.17 declares @mastra/core >=1.16.0 <2. */
-export function vendoredFits(coreVersion) {
-  const v = parseVersion(coreVersion);
-  return Boolean(v && v[0] === 1 && v[1] >= 16);
+function compare(a, b) {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+/**
+ * Whether `version` satisfies a peer range made of `||` alternatives of comparators
+ * (`>=1.16.0-0 <2.0.0-0`, `=1.2.3`, `1.2.3`); prerelease tags are ignored. Any other syntax
+ * (`^`, `~`, `x`) does not match, which only sends the build to `npm install`.
+ */
+export function satisfies(version, range) {
+  const v = parseVersion(version);
+  if (!v || typeof range !== 'string') return false;
+  return range.split('||').some((alternative) => {
+    const comparators = alternative.trim().split(/\s+/).filter(Boolean);
+    return comparators.length > 0 && comparators.every((c) => {
+      const m = /^(>=|<=|>|<|=)?v?(\d+\.\d+\.\d+)(?:-[0-9A-Za-z.-]+)?$/.exec(c);
+      if (!m) return false;
+      const d = compare(v, parseVersion(m[2]));
+      return { '>=': d >= 0, '<=': d <= 0, '>': d > 0, '<': d < 0 }[m[1]] ?? d === 0;
+    });
+  });
 }
 
 function copyDir(src, dst) {
@@ -152,19 +177,23 @@ function copyDir(src, dst) {
 }
 
 /** Make `@mastra/observability` resolvable from the output; returns how. */
-function ensureObservability(output) {
-  const target = path.join(output, 'node_modules', '@mastra', 'observability');
+function ensureObservability(output, packages) {
+  const target = path.join(output, 'node_modules', OBSERVABILITY);
   const coreVersion = readVersion(path.join(output, 'node_modules', '@mastra', 'core', 'package.json'));
   if (!coreVersion) throw new InjectError(`${output}/node_modules/@mastra/core is missing: was the build output installed?`);
   const present = readVersion(path.join(target, 'package.json'));
   if (present) return { how: 'present', version: present, coreVersion };
-  if (vendoredFits(coreVersion)) {
-    copyDir(VENDOR_OBSERVABILITY, target);
-    return { how: 'vendored', version: readVersion(path.join(target, 'package.json')), coreVersion };
+  const pinned = path.join(packages, OBSERVABILITY);
+  const pinnedPkg = fs.existsSync(path.join(pinned, 'package.json')) ? readJson(path.join(pinned, 'package.json'), 'package.json') : null;
+  if (!pinnedPkg) throw new InjectError(`${pinned} is missing: install the pinned packages first (npm ci --prefix ${HERE})`);
+  const peerRange = pinnedPkg.peerDependencies?.['@mastra/core'];
+  if (satisfies(coreVersion, peerRange)) {
+    copyDir(pinned, target);
+    return { how: 'lockfile', version: pinnedPkg.version, coreVersion };
   }
-  // Not covered by the vendored copy: let npm pick a release for this core (needs the registry).
+  // Outside the pinned copy's peer range: let npm pick a release for this core (needs the registry).
   const spec = `@mastra/observability@${parseVersion(coreVersion)?.[0] === 1 ? '1' : 'latest'}`;
-  log(`@mastra/core ${coreVersion} is outside the vendored range; npm install ${spec}`);
+  log(`@mastra/core ${coreVersion} is outside ${pinnedPkg.version}'s peer range ${peerRange}; npm install ${spec}`);
   const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', spec], {
     cwd: output,
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -189,7 +218,7 @@ await import('./index.mjs');
 `;
 }
 
-export function inject({ project, output, stamp: stampFile }) {
+export function inject({ project, output, stamp: stampFile, packages }) {
   const stamp = readStamp(stampFile);
   const pkgFile = path.join(project, 'package.json');
   const pkg = fs.existsSync(pkgFile) ? readJson(pkgFile, 'package.json') : {};
@@ -204,7 +233,7 @@ export function inject({ project, output, stamp: stampFile }) {
 
   if (!fs.existsSync(output)) throw new InjectError(`output directory ${output} does not exist: run \`mastra build\` first`, 2);
   const located = locateMastraModule(output);
-  const obs = ensureObservability(output);
+  const obs = ensureObservability(output, packages);
 
   const runtimeTarget = path.join(output, RUNTIME_SUBDIR);
   fs.rmSync(runtimeTarget, { recursive: true, force: true });
