@@ -204,6 +204,12 @@ class Settings(EnvModel):
     # https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, or the local gateway's).
     ws_management_url: str = env("MA_WS_MANAGEMENT_URL", "")
     ws_connection_ttl_seconds: int = env("MA_WS_CONNECTION_TTL_SECONDS", 7200)
+    # The URL clients connect to (wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}, or the
+    # local gateway's); POST /ws/tickets returns it with the ticket when set.
+    ws_url: str = env("MA_WS_URL", "", parser=URL)
+    ws_ticket_ttl_seconds: int = env("MA_WS_TICKET_TTL_SECONDS", 60)  # a connect ticket's life
+    # How stale a delivery's access re-check may be (per principal and team, per process).
+    ws_access_cache_seconds: float = env("MA_WS_ACCESS_CACHE_SECONDS", 5.0)
 
     @property
     def server_port_min(self) -> int:

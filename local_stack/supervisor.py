@@ -36,6 +36,7 @@ def configure_environment(cfg: LocalConfig) -> None:
     os.environ["MA_CLICKHOUSE_PATH"] = str(cfg.home / "clickhouse")
     os.environ.setdefault("MA_PUBLIC_DOMAIN", f"localhost:{cfg.router_port}")
     os.environ["MA_WS_MANAGEMENT_URL"] = f"http://127.0.0.1:{cfg.ws_mgmt_port}"
+    os.environ["MA_WS_URL"] = f"ws://{cfg.host}:{cfg.ws_port}"  # POST /ws/tickets answers with it
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "mastra-admin")
     os.environ["MA_HOME"] = str(cfg.home)
     os.environ.setdefault("MA_BUILD_ROOT", str(cfg.home / "builds"))
@@ -273,7 +274,7 @@ def main() -> int:
         else:
             print(f"owner API key: {cfg.home / 'owner-key'}", flush=True)
         print(f"try: curl -H \"Authorization: Bearer $(cat {cfg.home / 'owner-key'})\" {cfg.api_url}/teams", flush=True)
-        print(f"live: ws://{cfg.host}:{cfg.ws_port}/?token=<key>  then "
+        print(f"live: POST {cfg.api_url}/ws/tickets, connect to its url (ws://{cfg.host}:{cfg.ws_port}/?ticket=…) then "
               '{"action":"subscribe","channel":"build:<buildId>"}', flush=True)
         print(f"mastra-admin ready api={cfg.api_url} ws=ws://{cfg.host}:{cfg.ws_port}", flush=True)
         server.serve_forever()

@@ -8,8 +8,10 @@ API Gateway's management API (`POST|GET|DELETE /@connections/{id}`), so the broa
 `apigatewaymanagementapi` client works unchanged with its endpoint pointed here; an unknown
 connection answers 410 GoneException, as in AWS.
 
-The token travels in the query string (browsers cannot set headers on a WebSocket): nothing here
-logs request paths.
+The credential travels in the query string (browsers cannot set headers on a WebSocket): a
+single-use ticket, or during its deprecation period an API key or JWT. Nothing here logs request
+paths. `DELETE /@connections/{id}` closes a connection (the broadcaster's answer to a revoked key
+or an expired JWT); its $disconnect follows, as in AWS.
 """
 from __future__ import annotations
 

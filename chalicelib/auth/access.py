@@ -26,6 +26,9 @@ class Principal:
     user_id: str
     key_id: str | None = None
     scope_team_id: str | None = None  # keys minted for someone else act only in this team
+    # When the credential stops being valid (a JWT's `exp`, epoch seconds); None for API keys.
+    # Not part of the identity: two tokens of one user are one principal.
+    expires_at: int | None = field(default=None, compare=False)
 
 
 def authenticate(authorization: str | None, settings: Settings) -> Principal:
@@ -37,7 +40,8 @@ def authenticate(authorization: str | None, settings: Settings) -> Principal:
         raise Unauthorized("Use 'Authorization: Bearer <token>'", code="invalid_credentials")
     if token.startswith(tokens.API_KEY_PREFIX):
         return _authenticate_api_key(token)
-    return Principal(user_id=tokens.verify_jwt(token, settings))
+    user_id, expires_at = tokens.verify_jwt_claims(token, settings)
+    return Principal(user_id=user_id, expires_at=expires_at)
 
 
 def _authenticate_api_key(token: str) -> Principal:

@@ -55,6 +55,11 @@ def _jwks_client(url: str):
 
 def verify_jwt(token: str, settings: Settings) -> str:
     """Verify a JWT with the one configured algorithm and return its `sub`."""
+    return verify_jwt_claims(token, settings)[0]
+
+
+def verify_jwt_claims(token: str, settings: Settings) -> tuple[str, int]:
+    """Verify a JWT as `verify_jwt` does; (its `sub`, its `exp` in epoch seconds)."""
     import jwt  # lazy: only JWT callers pay for it
 
     if settings.jwt_hs256_secret:
@@ -83,4 +88,4 @@ def verify_jwt(token: str, settings: Settings) -> str:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthorized("The token has no subject", code="invalid_token")
-    return sub
+    return sub, int(claims["exp"])

@@ -108,6 +108,10 @@ def connection(connection_id: str) -> str:
     return f"CONN#{connection_id}"
 
 
+def ws_ticket(ticket_hash: str) -> str:
+    return f"WSTICKET#{ticket_hash}"
+
+
 def channel(name: str) -> str:
     return f"CHANNEL#{name}"
 

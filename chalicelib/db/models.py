@@ -336,27 +336,54 @@ class ActiveDeploy(BaseItem, discriminator="ActiveDeploy"):
 
 
 class Connection(BaseItem, discriminator="Connection"):
-    """PK=CONN#{connectionId} SK=#META; expires with API Gateway's 2 h connection limit."""
+    """PK=CONN#{connectionId} SK=#META; expires with API Gateway's 2 h connection limit.
+
+    Holds the principal that connected (never its token): enough to re-check access on delivery.
+    """
 
     connection_id = UnicodeAttribute(attr_name="connectionId")
     user_id = UnicodeAttribute(attr_name="userId")
     key_id = UnicodeAttribute(null=True, attr_name="keyId")
     scope_team_id = UnicodeAttribute(null=True, attr_name="scopeTeamId")
+    token_expires_at = NumberAttribute(null=True, attr_name="tokenExpiresAt")  # a JWT's exp (epoch s)
     expires_at = TTLAttribute(attr_name="expiresAt")
 
 
 class Subscription(BaseItem, discriminator="Subscription"):
-    """PK=CHANNEL#{channel} SK=CONN#{connectionId}; GSI1: CONN#{connectionId} / CHANNEL#{channel}."""
+    """PK=CHANNEL#{channel} SK=CONN#{connectionId}; GSI1: CONN#{connectionId} / CHANNEL#{channel}.
+
+    Carries a copy of its connection's principal, so that the one Query of a channel's subscribers
+    is all a delivery needs to re-check access (items written before lack it: read the connection).
+    """
 
     channel = UnicodeAttribute()
     connection_id = UnicodeAttribute(attr_name="connectionId")
     expires_at = TTLAttribute(attr_name="expiresAt")
+    user_id = UnicodeAttribute(null=True, attr_name="userId")
+    key_id = UnicodeAttribute(null=True, attr_name="keyId")
+    scope_team_id = UnicodeAttribute(null=True, attr_name="scopeTeamId")
+    token_expires_at = NumberAttribute(null=True, attr_name="tokenExpiresAt")
     # Log channels: offset of the next line this connection is owed. Advanced only by a conditional
     # write, so the resume path and the live path never both send the same line.
     cursor = NumberAttribute(null=True)
     # While a sender posts the range it claimed, others wait (epoch ms): lines arrive in order.
     sending_until = NumberAttribute(null=True, attr_name="sendingUntil")
     live_from = NumberAttribute(null=True, attr_name="liveFrom")  # where resume handed over to live
+
+
+class WsTicket(BaseItem, discriminator="WsTicket"):
+    """PK=WSTICKET#{sha256 of the ticket} SK=#META: a short-lived, single-use WebSocket connect ticket.
+
+    Bound to the principal that minted it; only the hash is stored. Consumed by one conditional
+    write (`consumedAt` set only if absent), so a replayed ticket is refused; TTL removes it.
+    """
+
+    user_id = UnicodeAttribute(attr_name="userId")
+    key_id = UnicodeAttribute(null=True, attr_name="keyId")
+    scope_team_id = UnicodeAttribute(null=True, attr_name="scopeTeamId")
+    token_expires_at = NumberAttribute(null=True, attr_name="tokenExpiresAt")
+    consumed_at = UTCDateTimeAttribute(null=True, attr_name="consumedAt")
+    expires_at = TTLAttribute(attr_name="expiresAt")
 
 
 class WebhookDelivery(BaseItem, discriminator="WebhookDelivery"):

@@ -1,17 +1,20 @@
-"""WebSocket connections and channel subscriptions in DynamoDB, expiring with API Gateway's 2 h.
+"""WebSocket connections, channel subscriptions and connect tickets in DynamoDB.
 
-Subscribers of a channel are one Query (PK=CHANNEL#{name}); a connection's subscriptions are one
-Query on GSI1 (CONN#{id}), for cleanup when it disconnects or is found gone.
+Connections and subscriptions expire with API Gateway's 2 h. Subscribers of a channel are one
+Query (PK=CHANNEL#{name}); a connection's subscriptions are one Query on GSI1 (CONN#{id}), for
+cleanup when it disconnects or is found gone. A ticket is one item keyed by its hash.
 """
 from __future__ import annotations
 
 import time
 from datetime import datetime
 
+from pynamodb.exceptions import PynamoDBException
+
 from chalicelib.db import keys
 from chalicelib.db.conditional import update_if
-from chalicelib.db.errors import translated
-from chalicelib.db.models import Connection, Subscription
+from chalicelib.db.errors import is_condition_failure, translated
+from chalicelib.db.models import Connection, Subscription, WsTicket, utcnow
 
 
 def put_connection(connection: Connection) -> None:
@@ -27,13 +30,24 @@ def find_connection(connection_id: str) -> Connection | None:
             return None
 
 
-def subscribe(connection_id: str, channel: str, expires_at: datetime, cursor: int | None) -> None:
+def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor: int | None) -> None:
+    """Subscribe `connection`; the subscription carries its principal for re-checks on delivery."""
+    connection_id = connection.connection_id
     with translated():
         Subscription(
             keys.channel(channel), keys.connection(connection_id),
             gsi1pk=keys.connection(connection_id), gsi1sk=keys.channel(channel),
             channel=channel, connection_id=connection_id, expires_at=expires_at, cursor=cursor,
+            user_id=connection.user_id, key_id=connection.key_id, scope_team_id=connection.scope_team_id,
+            token_expires_at=connection.token_expires_at,
         ).save()
+
+
+def drop_subscriptions(subs: list[Subscription]) -> None:
+    """Delete these subscriptions in batches (their access is gone)."""
+    with translated(), Subscription.batch_write() as batch:
+        for sub in subs:
+            batch.delete(Subscription(keys.channel(sub.channel), keys.connection(sub.connection_id)))
 
 
 def unsubscribe(connection_id: str, channel: str) -> None:
@@ -91,3 +105,24 @@ def forget_connection(connection_id: str) -> None:
         for sub in Subscription.gsi1.query(keys.connection(connection_id)):
             sub.delete()
         Connection(keys.connection(connection_id), keys.META).delete()
+
+
+def put_ticket(ticket: WsTicket) -> None:
+    with translated("The ticket already exists"):
+        ticket.save(condition=WsTicket.pk.does_not_exist())
+
+
+def consume_ticket(ticket_hash: str) -> WsTicket | None:
+    """Mark the ticket used and return it; None if it does not exist or was used already.
+
+    One conditional write: of two connects racing with the same ticket, exactly one gets it."""
+    ticket = WsTicket(keys.ws_ticket(ticket_hash), keys.META)
+    try:
+        ticket.update([WsTicket.consumed_at.set(utcnow())],
+                      condition=WsTicket.pk.exists() & WsTicket.consumed_at.does_not_exist())
+    except PynamoDBException as e:
+        if is_condition_failure(e):
+            return None
+        with translated():
+            raise
+    return ticket

@@ -297,6 +297,12 @@ class ServerLogOut(Response):
     lines: list[str]
 
 
+class WsTicket(Response):
+    ticket: str = Field(description="Single use: connect with `?ticket=` before it expires")
+    expires_at: datetime
+    url: str | None = Field(default=None, description="The WebSocket URL with the ticket (absent if not configured)")
+
+
 class ComponentHealth(Response):
     status: Literal["up", "down"]
     latency_ms: float

@@ -6,6 +6,12 @@ comes from settings). A connection that is gone (GoneException) is forgotten wit
 subscriptions. Messages respect API Gateway's limits: log batches are split into messages of at
 most FRAME_BYTES, never truncated.
 
+Before delivering, every subscription is re-checked (`channel_access.recheck`, cached per
+principal and team, once per principal per batch): a subscription whose access is gone is deleted
+and its connection told `{"type": "unsubscribed", "channel": …, "reason": "access_revoked"}`; a
+connection whose JWT expired or whose API key was revoked is told `{"type": "closing", "reason":
+…}` and closed through the management API (`DeleteConnection`).
+
 On log channels each subscription has a cursor (the next offset it is owed), advanced only by a
 conditional write: the live path here and the resume path of a (re)subscribing client both claim
 a range before sending it, so every line reaches a subscriber exactly once, and a subscriber that
@@ -24,7 +30,9 @@ from chalicelib.db.models import Subscription
 from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
 from chalicelib.channels import LogSource
-from chalicelib.services.live.channel_access import log_source
+from chalicelib.auth.access import Principal
+from chalicelib.services.live import channel_access
+from chalicelib.services.live.channel_access import Verdict, log_source
 
 FRAME_BYTES = 32 * 1024  # API Gateway's frame size; a message may be up to 128 KB
 MAX_MESSAGE_BYTES = 128 * 1024
@@ -87,6 +95,15 @@ class Broadcaster:
             store.forget_connection(connection_id)
             return False
 
+    def close(self, connection_id: str, reason: str) -> None:
+        """Tell the client why, close the connection (DeleteConnection) and forget it."""
+        self.post(connection_id, {"type": "closing", "reason": reason})
+        try:
+            self.client.delete_connection(ConnectionId=connection_id)
+        except self.client.exceptions.GoneException:
+            pass
+        store.forget_connection(connection_id)
+
     def post_all(self, connection_id: str, messages: Iterable[dict]) -> bool:
         for message in messages:
             if not self.post(connection_id, message):
@@ -99,16 +116,56 @@ class Broadcaster:
         subs = store.subscribers(channel)
         if not subs:
             return
-        source = log_source(channel) if message.get("type") == "log" else None
+        subs, work = self._admit(channel, subs)
+        source = log_source(channel) if subs and message.get("type") == "log" else None
         if source is not None:
-            work = [functools.partial(self._send_log, sub, source, message) for sub in subs]
+            work += [functools.partial(self._send_log, sub, source, message) for sub in subs]
         else:
-            work = [functools.partial(self.post, sub.connection_id, message) for sub in subs]
+            work += [functools.partial(self.post, sub.connection_id, message) for sub in subs]
         for future in [self.pool.submit(task) for task in work]:
             try:
                 future.result()
             except Exception:
                 logger.exception("websocket delivery failed", extra={"channel": channel})
+
+    def _admit(self, channel: str, subs: list[Subscription]) -> tuple[list[Subscription], list]:
+        """(the subscriptions still allowed, the work that tells and closes the others).
+
+        One re-check per principal per batch (itself cached across batches); token expiry is
+        per connection, a comparison with the clock."""
+        now = time.time()
+        verdicts: dict[Principal, Verdict] = {}
+        allowed: list[Subscription] = []
+        revoked: list[Subscription] = []
+        orphans: list[Subscription] = []  # their connection is gone: nobody to tell
+        closing: dict[str, str] = {}
+        for sub in subs:
+            owner = _owner(sub)
+            if owner is None:
+                orphans.append(sub)
+                continue
+            principal, token_expires_at = owner
+            if channel_access.expired(token_expires_at, now):
+                closing[sub.connection_id] = Verdict.TOKEN_EXPIRED.value
+                continue
+            if principal not in verdicts:
+                verdicts[principal] = channel_access.recheck(principal, channel)
+            verdict = verdicts[principal]
+            if verdict is Verdict.DELIVER:
+                allowed.append(sub)
+            elif verdict is Verdict.ACCESS_REVOKED:
+                revoked.append(sub)
+            else:
+                closing[sub.connection_id] = verdict.value
+        work: list = []
+        if revoked or orphans:
+            store.drop_subscriptions(revoked + orphans)
+        if revoked:
+            notice = {"type": "unsubscribed", "channel": channel, "reason": Verdict.ACCESS_REVOKED.value}
+            work += [functools.partial(self.post, sub.connection_id, notice) for sub in revoked]
+            logger.info("subscriptions dropped: access revoked", extra={"channel": channel, "count": len(revoked)})
+        work += [functools.partial(self.close, connection_id, reason) for connection_id, reason in closing.items()]
+        return allowed, work
 
     def _send_log(self, sub: Subscription, source: LogSource, message: dict) -> None:
         offset, lines = int(message["offset"]), list(message["lines"])
@@ -186,6 +243,19 @@ class Broadcaster:
                 delay = min(delay * 2, 0.5)
         logger.warning("gave up sending log lines; the next publish catches up",
                        extra={"channel": channel, "connectionId": connection_id})
+
+
+def _owner(sub: Subscription) -> tuple[Principal, float | None] | None:
+    """(the principal, its token's expiry) a subscription was made by; items written before
+    subscriptions carried it are completed from their connection (None if that is gone)."""
+    if sub.user_id is None:
+        connection = store.find_connection(sub.connection_id)
+        if connection is None:
+            return None
+        sub.user_id, sub.key_id = connection.user_id, connection.key_id
+        sub.scope_team_id, sub.token_expires_at = connection.scope_team_id, connection.token_expires_at
+    return (Principal(user_id=sub.user_id, key_id=sub.key_id, scope_team_id=sub.scope_team_id),
+            sub.token_expires_at)
 
 
 def owed(channel: str, source: LogSource, start: int, offset: int, lines: list[str]) -> list[dict]:

@@ -2,15 +2,26 @@
 
 A channel is `{kind}:{id}` (or `server:{id}:logs`); the caller may subscribe only if it may read
 the resource behind it, decided by the same RBAC as the REST API (not a member: not found).
+
+Access is checked again on every delivery (`recheck`): a member removed from the team or a
+revoked key stops receiving within MA_WS_ACCESS_CACHE_SECONDS. The re-check is cached per
+process, per (principal, team), for at most that window, so a batch to 500 subscribers of 10
+principals costs at most 10 membership reads, and usually none.
 """
 from __future__ import annotations
 
+import enum
+import functools
 import re
+import threading
+import time
+from typing import Any, Callable, Hashable
 
 from chalicelib.auth.access import Access, Principal
 from chalicelib.channels import LogSource
 from chalicelib.db import builds, deployments, projects, servers
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.errors import BadRequest, Forbidden, NotFound
+from chalicelib.settings import get_settings
 from chalicelib.ids import ID_BODY
 from chalicelib.services.builds import logs as build_logs
 from chalicelib.services.deploys import servers as server_service
@@ -42,6 +53,91 @@ def authorize(principal: Principal, channel: str) -> None:
     if team_id is None:
         raise NotFound(f"No such {kind}")
     Access(principal=principal, permission=PERMISSIONS[kind]).require(team_id, resource=kind)
+
+
+class Verdict(str, enum.Enum):
+    """What a delivery does with one subscription after the re-check."""
+
+    DELIVER = "deliver"
+    ACCESS_REVOKED = "access_revoked"  # drop the subscription and tell the client why
+    KEY_REVOKED = "key_revoked"  # close the connection
+    TOKEN_EXPIRED = "token_expired"  # close the connection
+
+
+class TTLCache:
+    """A small per-process cache whose entries live `seconds` at most (0: no caching).
+
+    `get(key, load)` returns the cached value, or calls `load()` and keeps its result (None too)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
+        self.seconds, self.clock, self.max_entries = seconds, clock, max_entries
+        self._items: dict[Hashable, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        now = self.clock()
+        hit = self._items.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        if self.seconds > 0:
+            with self._lock:
+                if len(self._items) >= self.max_entries:
+                    self._items = {k: v for k, v in self._items.items() if v[0] > now}
+                    if len(self._items) >= self.max_entries:
+                        self._items.clear()
+                self._items[key] = (now + self.seconds, value)
+        return value
+
+
+@functools.lru_cache(maxsize=1)
+def _caches() -> tuple[TTLCache, TTLCache]:
+    """(channel -> team, (principal, team) -> Access or None), built from the settings at first use."""
+    seconds = get_settings().ws_access_cache_seconds
+    return TTLCache(seconds), TTLCache(seconds)
+
+
+def key_revoked(key_id: str | None) -> bool:
+    """Whether the API key a principal acts through is gone or revoked (False without a key)."""
+    if not key_id:
+        return False
+    from chalicelib.db import api_keys
+
+    key = api_keys.find(key_id)
+    return key is None or key.revoked_at is not None
+
+
+def _access_in(principal: Principal, team_id: str) -> Access | None:
+    """An Access of `principal` with its role in `team_id` read; None if its API key was revoked."""
+    if key_revoked(principal.key_id):
+        return None
+    access = Access(principal=principal, permission=None)
+    access.role_in(team_id)  # read once here; require() below reuses it
+    return access
+
+
+def expired(expires_at: float | None, now: float | None = None) -> bool:
+    """Whether a credential that stops being valid at `expires_at` (epoch s; None: never) has."""
+    return expires_at is not None and expires_at <= (time.time() if now is None else now)
+
+
+def recheck(principal: Principal, channel: str) -> Verdict:
+    """May `principal` still read `channel`? The REST API's `Access.require` on the channel's team,
+    cached per (principal, team) for MA_WS_ACCESS_CACHE_SECONDS. Token expiry is the caller's to
+    check (it belongs to a connection, not to the principal's identity)."""
+    kind, item_id, _ = parse(channel)
+    teams, accesses = _caches()
+    team_id = teams.get(channel, lambda: _team_of(kind, item_id))
+    if team_id is None:
+        return Verdict.ACCESS_REVOKED  # the resource is gone
+    access = accesses.get((principal, team_id), lambda: _access_in(principal, team_id))
+    if access is None:
+        return Verdict.KEY_REVOKED
+    try:
+        access.require(team_id, PERMISSIONS[kind], resource=kind)
+    except (NotFound, Forbidden):
+        return Verdict.ACCESS_REVOKED
+    return Verdict.DELIVER
 
 
 def log_source(channel: str) -> LogSource | None:

@@ -1,4 +1,9 @@
-"""The WebSocket API's behaviour: connect with a token, subscribe, unsubscribe, ping, disconnect.
+"""The WebSocket API's behaviour: connect with a ticket, subscribe, unsubscribe, ping, disconnect.
+
+Connect with `?ticket=…`, a single-use ticket from `POST /ws/tickets` (see `tickets`). The older
+`?token=<API key or JWT>` is still accepted during its deprecation period, with a warning in the
+log (never the token): long-lived credentials in URLs end up in access logs and browser history.
+The connection stores the principal (user, key id, scope team, a JWT's expiry), never a token.
 
 Client messages: {"action": "subscribe", "channel": "build:bld_…", "since": N?},
 {"action": "unsubscribe", "channel": …}, {"action": "ping"}. Every reply is a JSON object with a
@@ -18,22 +23,33 @@ from chalicelib.db.models import Connection, utcnow
 from chalicelib.errors import AppError, BadRequest, Unauthorized
 from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
-from chalicelib.services.live import channel_access
+from chalicelib.services.live import channel_access, tickets
 from chalicelib.services.live.broadcaster import Broadcaster, broadcaster
 
 MAX_MESSAGE_BYTES = 4096
 
 
+CLOSE_CODES = ("token_expired", "key_revoked")  # a subscribe refused for these closes the connection
+
+
 def connect(connection_id: str, query: dict | None) -> dict:
     """API Gateway refuses the upgrade unless this answers 200."""
-    token = (query or {}).get("token")
+    query = query or {}
     try:
-        principal = authenticate(f"Bearer {token}" if token else None, get_settings())
+        if "ticket" in query:
+            principal = tickets.redeem(query["ticket"])
+        else:
+            token = query.get("token")
+            principal = authenticate(f"Bearer {token}" if token else None, get_settings())
+            logger.warning("deprecated: WebSocket connect with ?token=; mint a ticket with POST /ws/tickets",
+                           extra={"connectionId": connection_id, "userId": principal.user_id,
+                                  "keyId": principal.key_id})
     except Unauthorized as e:
         return {"statusCode": 401, "body": json.dumps({"error": {"code": e.code, "message": e.message}})}
     store.put_connection(Connection(
         keys.connection(connection_id), keys.META, connection_id=connection_id, user_id=principal.user_id,
-        key_id=principal.key_id, scope_team_id=principal.scope_team_id, expires_at=_expiry(),
+        key_id=principal.key_id, scope_team_id=principal.scope_team_id, token_expires_at=principal.expires_at,
+        expires_at=_expiry(),
     ))
     return {"statusCode": 200}
 
@@ -57,6 +73,8 @@ def message(connection_id: str, body: str, out: Broadcaster | None = None) -> No
     reply = _handle(connection_id, body, out)
     if reply is not None:
         out.post(connection_id, reply)
+        if reply.get("type") == "error" and reply.get("code") in CLOSE_CODES:
+            out.close(connection_id, reply["code"])
 
 
 def _parse(body: str) -> dict:
@@ -96,12 +114,10 @@ def _handle(connection_id: str, body: str, out: Broadcaster) -> dict | None:
 
 
 def _principal(connection: Connection) -> Principal:
-    if connection.key_id:  # a key revoked after connecting no longer subscribes
-        from chalicelib.db import api_keys
-
-        key = api_keys.find(connection.key_id)
-        if key is None or key.revoked_at is not None:
-            raise Unauthorized("The API key was revoked", code="invalid_token")
+    if channel_access.expired(connection.token_expires_at):
+        raise Unauthorized("The token has expired; reconnect with a fresh ticket", code="token_expired")
+    if channel_access.key_revoked(connection.key_id):  # a key revoked after connecting no longer subscribes
+        raise Unauthorized("The API key was revoked", code="key_revoked")
     return Principal(user_id=connection.user_id, key_id=connection.key_id, scope_team_id=connection.scope_team_id)
 
 
@@ -115,7 +131,7 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
         cursor = since if since is not None else source.end()
     elif since is not None:
         raise BadRequest("This channel has no stored log to resume from", code="resume_unsupported")
-    store.subscribe(connection.connection_id, channel, _expiry(), cursor)
+    store.subscribe(connection, channel, _expiry(), cursor)
     ack = {"type": "subscribed", "channel": channel}
     if cursor is not None:
         ack["offset"] = cursor
