@@ -1,12 +1,15 @@
 """WebSocket fan-out benchmark: one 100-line log batch to 500 subscribers vs to one.
 
-    .venv/bin/python bench/fanout.py [--clients 500] [--rounds 3]
+    .venv/bin/python bench/fanout.py [--clients 500] [--principals 10] [--rounds 3]
 
 Starts a real local stack, builds the tiny fixture once (so its build channel exists and is
-readable), connects N WebSocket clients through the local gateway and subscribes them all to
-`build:{id}`. Then, from this process, the same broadcaster the workers use publishes a 100-line
-log batch, and we time until every client has received all 100 lines. The baseline is the same
-publish with one subscriber, in the same run. Last line: `ratio_to_one_client X`.
+readable), and makes `--principals` machine users (viewers, one API key each). Each of N clients
+mints a ticket (`POST /ws/tickets`) with one of those keys, connects with it through the local
+gateway and subscribes to `build:{id}`: `connect_and_subscribe_all_s` includes the minting. Then,
+from this process, the same broadcaster the workers use publishes a 100-line log batch (re-checking
+each subscriber's access, cached per principal), and we time until every client has received all
+100 lines. The baseline is the same publish with one subscriber, in the same run. Last line:
+`ratio_to_one_client X`.
 """
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,13 +38,47 @@ from tests.support.stack import start_stack, stop_stack  # noqa: E402
 LINES = 100
 
 
-async def _connect_all(url: str, channel: str, n: int, concurrency: int = 50):
+def _principals(stack, session, team: str, n: int) -> list[str]:
+    """API keys of `n` machine users (viewers of the team): the clients' principals."""
+    tag = os.urandom(3).hex()
+    secrets = []
+    for i in range(n):
+        r = session.post(stack.url(f"/teams/{team}/api-keys"), json={
+            "name": f"bench-{i}", "machineUser": f"bench-{tag}-{i}", "role": "viewer"})
+        assert r.status_code == 201, r.text
+        secrets.append(r.json()["secret"])
+    return secrets
+
+
+class Minter:
+    """Mints tickets over kept-alive HTTP connections, one requests session per thread."""
+
+    def __init__(self, stack, concurrency: int):
+        self.stack = stack
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mint")
+        self.local = threading.local()
+
+    def _mint(self, key: str) -> str:
+        import requests
+
+        session = getattr(self.local, "session", None) or requests.Session()
+        self.local.session = session
+        r = session.post(self.stack.url("/ws/tickets"), headers={"Authorization": f"Bearer {key}"})
+        r.raise_for_status()
+        return r.json()["url"]
+
+    async def url(self, key: str) -> str:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self._mint, key)
+
+
+async def _connect_all(minter: Minter, keys: list[str], channel: str, n: int, concurrency: int = 50):
     import websockets
 
     sem = asyncio.Semaphore(concurrency)
 
-    async def one():
+    async def one(i: int):
         async with sem:
+            url = await minter.url(keys[i % len(keys)])
             ws = await websockets.connect(url, open_timeout=60, max_size=None)
             await ws.send(json.dumps({"action": "subscribe", "channel": channel}))
             while True:  # the ack, then the build's current status
@@ -47,7 +86,7 @@ async def _connect_all(url: str, channel: str, n: int, concurrency: int = 50):
                 if message.get("type") == "status":
                     return ws
 
-    return await asyncio.gather(*(one() for _ in range(n)))
+    return await asyncio.gather(*(one(i) for i in range(n)))
 
 
 async def _round(clients, publish, offset: int) -> float:
@@ -70,6 +109,7 @@ async def _round(clients, publish, offset: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--principals", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
@@ -92,19 +132,20 @@ def main() -> None:
             def publish(offset: int) -> None:
                 out.publish(channel, {"channel": channel, "type": "log", "offset": offset, "lines": lines})
 
-            url = f"{stack.ws_url}/?token={stack.owner_key}"
+            keys = _principals(stack, session, team, args.principals)
+            minter = Minter(stack, 50)
             offset = build["logLines"]
 
             async def run():
                 nonlocal offset
-                one = await _connect_all(url, channel, 1)
+                one = await _connect_all(minter, keys, channel, 1)
                 singles = []
                 for _ in range(args.rounds):
                     singles.append(await _round(one, publish, offset))
                     offset += LINES
                 await one[0].close()
                 started = time.perf_counter()
-                many = await _connect_all(url, channel, args.clients)
+                many = await _connect_all(minter, keys, channel, args.clients)
                 connect_s = time.perf_counter() - started
                 fans = []
                 for _ in range(args.rounds):
@@ -117,7 +158,7 @@ def main() -> None:
         finally:
             stop_stack(stack)
             kill_servers(Path(tmp) / "home")  # each succeeded build was deployed
-    print(f"clients {args.clients}, batch {LINES} lines, rounds {args.rounds} (medians)")
+    print(f"clients {args.clients} of {args.principals} principals, batch {LINES} lines, rounds {args.rounds} (medians)")
     print(f"connect_and_subscribe_all_s {connect_s:.1f}")
     print(f"one_client_ms {single * 1000:.0f}")
     print(f"all_clients_ms {fan * 1000:.0f}")

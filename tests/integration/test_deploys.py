@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests.support.builds import copy_tiny, start_build, tiny_deployment, wait_build
+from tests.support.live import ws_client
 from tests.support.deploys import (
     DEPLOY_ENV, kill_servers, server_processes, via_host, via_path, wait_deploy, wait_deploy_of_build, wait_for,
 )
@@ -296,8 +297,6 @@ def test_health_changes_arrive_on_the_server_channel_of_a_websocket_client(stack
     import os
     import signal
 
-    from websockets.sync.client import connect
-
     _, deployment, _, _ = _deployed(stack, owner, team, tmp_path, name="watched")
     server = owner.get(stack.url(f"/servers/{deployment['serverId']}")).json()
     channel = f"server:{server['id']}"
@@ -313,7 +312,7 @@ def test_health_changes_arrive_on_the_server_channel_of_a_websocket_client(stack
                     return seen
         raise AssertionError(f"no such health message; saw {seen}")
 
-    with connect(f"{stack.ws_url}/?token={stack.owner_key}", open_timeout=10) as ws:
+    with ws_client(stack, stack.owner_key) as ws:
         ws.send(json.dumps({"action": "subscribe", "channel": channel}))
         assert json.loads(ws.recv(timeout=10))["type"] == "subscribed"
         assert health_messages(ws, lambda m: m["health"] == "healthy")[-1]["channel"] == channel
@@ -323,11 +322,9 @@ def test_health_changes_arrive_on_the_server_channel_of_a_websocket_client(stack
 
 
 def test_a_websocket_client_sees_the_deployment_go_running_and_the_servers_log_lines(stack, owner, team, tmp_path):
-    from websockets.sync.client import connect
-
     src = copy_tiny(tmp_path / "live")
     _, deployment_id = tiny_deployment(stack, owner, team, {"type": "local", "path": str(src)}, name="live")
-    with connect(f"{stack.ws_url}/?token={stack.owner_key}", open_timeout=10) as ws:
+    with ws_client(stack, stack.owner_key) as ws:
         ws.send(json.dumps({"action": "subscribe", "channel": f"deployment:{deployment_id}"}))
         assert json.loads(ws.recv(timeout=10))["type"] == "subscribed"
         build = wait_build(stack, owner, start_build(stack, owner, deployment_id)["id"])

@@ -9,6 +9,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.support.builds import copy_tiny, log_lines, start_build, tiny_deployment, wait_build
+from tests.support.live import ws_client
 
 FINAL = ("succeeded", "failed", "cancelled", "superseded")
 
@@ -19,6 +20,11 @@ def team(stack):
 
 
 def _client(stack, token: str):
+    return ws_client(stack, token)
+
+
+def _client_with_token_in_url(stack, token: str):
+    """The deprecated way: the API key or JWT itself in `?token=`."""
     return connect(f"{stack.ws_url}/?token={token}", open_timeout=10)
 
 
@@ -143,8 +149,19 @@ def test_a_client_that_vanished_without_closing_is_removed_at_the_next_publish(s
 def test_bad_tokens_are_refused_and_bad_messages_get_error_codes(stack):
     for token in ("", "ma_not_a_real_key", "eyJhbGciOiJIUzI1NiJ9.e30.bad"):
         with pytest.raises(InvalidStatus) as refused:
-            _client(stack, token)
+            _client_with_token_in_url(stack, token)
         assert refused.value.response.status_code == 401
+        assert stack.session(token).post(stack.url("/ws/tickets")).status_code == 401
+    for ticket in ("", "wst_" + "A" * 43, "not-a-ticket"):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"{stack.ws_url}/?ticket={ticket}", open_timeout=10)
+        assert refused.value.response.status_code == 401
+
+    # The deprecated ?token= still connects, and says so in the log (without the token).
+    with _client_with_token_in_url(stack, stack.owner_key) as ws:
+        ws.send(json.dumps({"action": "ping"}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+    assert "deprecated: WebSocket connect with ?token=" in stack.log_text()
 
     with _client(stack, stack.owner_key) as ws:
         ws.send(json.dumps({"action": "ping"}))

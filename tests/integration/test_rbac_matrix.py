@@ -171,6 +171,7 @@ def case(world: World, op: str, role: str):
         "list_servers": lambda: ("GET", f"/deployments/{world.deployment()}/servers", None),
         "get_server": lambda: ("GET", f"/servers/{world.deployed()[2]}", None),
         "get_server_logs": lambda: ("GET", f"/servers/{world.deployed()[2]}/logs", None),
+        "create_ws_ticket": lambda: ("POST", "/ws/tickets", None),
     }[op]()
 
 
