@@ -50,6 +50,7 @@ WS_HANDSHAKE = frozenset({"sec-websocket-key", "sec-websocket-version", "sec-web
 # What aiohttp's client would add by itself; a header the client did send is forwarded as sent.
 NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 POOL_IDLE_SECONDS = 4.0
+SERVER = "mastra-admin-router"  # where the upstream names none (else aiohttp would name itself and its version)
 CONNECT_ATTEMPTS = 3
 CONNECT_TIMEOUT = 5.0
 BUFFERED_BODY = 64 * 1024  # a response body of known length up to this is read whole, then sent
@@ -83,7 +84,7 @@ class BodyRejected(Exception):
 
 
 def error(status: int, code: str, message: str, close: bool = False) -> web.Response:
-    response = web.Response(status=status, content_type="application/json",
+    response = web.Response(status=status, content_type="application/json", headers={"Server": SERVER},
                             body=json.dumps({"error": {"code": code, "message": message}}).encode())
     if close:
         response.force_close()
@@ -263,6 +264,7 @@ class Proxy:
             lower = key.lower()
             if lower not in HOP_BY_HOP and lower not in named:
                 headers.add(key, value)  # Content-Length included: aiohttp frames by it, else chunked
+        headers.setdefault("Server", SERVER)
         length = upstream.content_length
         if request.method == "HEAD" or upstream.status in (204, 304) or (length is not None and length <= BUFFERED_BODY):
             # A small body of known length goes out with its headers in one write (nginx's proxy
@@ -309,7 +311,8 @@ class Proxy:
                                        max_msg_size=self.config.max_body_bytes, autoping=True)
         try:
             await client.prepare(request)
-            await asyncio.gather(_pump(client, upstream), _pump(upstream, client))
+            # One side's close ends both pumps; a send to a side already gone is not an error here.
+            await asyncio.gather(_pump(client, upstream), _pump(upstream, client), return_exceptions=True)
         finally:
             await upstream.close()
             await client.close()

@@ -74,6 +74,7 @@ def test_a_post_with_a_lowercase_content_length_reaches_node_with_one_content_le
                               b"content-length: 12\r\nconnection: close\r\n\r\n{\"a\": \"b c\"}")
     echo = echo_of(raw)
     assert raw.partition(b"\r\n\r\n")[0].lower().count(b"\r\ncontent-length:") == 1, "one length back too"
+    assert b"\r\nserver: mastra-admin-router\r\n" in raw.partition(b"\r\n\r\n")[0].lower()
     assert echo["method"] == "POST" and echo["body"] == '{"a": "b c"}'
     assert header_values(echo, "content-length") == ["12"]
     assert header_values(echo, "transfer-encoding") == []
