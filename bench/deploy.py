@@ -8,8 +8,10 @@ deployment, the rest redeploys, which also wait the drain before stopping the ol
   response of the new build through the router (deploy queue, worker claim, S3 download, unpack,
   start, health, switch, route cache);
 - `redeploy_to_routed_s`: the same for POST /redeploy (no build).
-Then `--requests` sequential GETs (keep-alive) straight to the server and through the router, and
-last `router_latency_ratio X` (median via router / median direct; 1.0 = free).
+Then `--requests` sequential GETs straight to the server and through the router, in alternating
+rounds, over kept-alive client connections and with a new client connection per request (as
+bench/router.py measures them), and last `router_latency_ratio X` (median via router / median
+direct, kept-alive; 1.0 = free), after `router_latency_ratio_new_conn X`.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
+from bench.router import latency_ratios, print_ratios  # noqa: E402
 from tests.support.builds import TINY, start_build, tiny_deployment, wait_build  # noqa: E402
 from tests.support.deploys import DEPLOY_ENV, kill_servers, router_url  # noqa: E402
 from tests.support.stack import start_stack, stop_stack  # noqa: E402
@@ -46,16 +49,6 @@ def first_routed(url: str, expect_build: str, timeout: float = 120) -> float:
             pass
         time.sleep(0.02)
     raise RuntimeError(f"{expect_build} never served at {url}")
-
-
-def timed(session: requests.Session, url: str, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        started = time.perf_counter()
-        r = session.get(url, timeout=10)
-        out.append(time.perf_counter() - started)
-        assert r.status_code == 200, r.text
-    return out
 
 
 def main() -> int:
@@ -87,19 +80,13 @@ def main() -> int:
             redeploys.append(time.perf_counter() - started)
         server = owner.get(stack.url(f"/servers/{owner.get(stack.url(f'/deployments/{deployment}')).json()['serverId']}")).json()
         direct_url = f"http://127.0.0.1:{server['port']}/bench"
-        with requests.Session() as direct_session, requests.Session() as routed_session:
-            timed(direct_session, direct_url, 20)  # warm up both paths
-            timed(routed_session, url, 20)
-            direct = timed(direct_session, direct_url, args.requests)
-            routed = timed(routed_session, url, args.requests)
-        d_med, r_med = statistics.median(direct), statistics.median(routed)
+        rounds = 10
+        medians = latency_ratios(direct_url, url, max(1, args.requests // rounds), rounds)
         print(f"build_to_routed_s {build_to_routed:.2f}")
         if redeploys:
             print(f"redeploy_to_switched_s {statistics.median(redeploys):.2f} (median of {len(redeploys)}, "
                   f"includes the {env['MA_DRAIN_SECONDS']} s drain of the old server)")
-        print(f"direct_median_ms {d_med * 1000:.2f}  router_median_ms {r_med * 1000:.2f}  "
-              f"router_added_ms {(r_med - d_med) * 1000:.2f}")
-        print(f"router_latency_ratio {r_med / d_med:.2f}")
+        print_ratios(medians)
     finally:
         stop_stack(stack)
         kill_servers(work / "home")

@@ -183,6 +183,13 @@ class Settings(EnvModel):
     deploy_health_timeout_seconds: float = env("MA_DEPLOY_HEALTH_TIMEOUT", 120.0)
     deploy_lease_seconds: int = env("MA_DEPLOY_LEASE_SECONDS", 600)
     route_cache_seconds: float = env("MA_ROUTE_CACHE_SECONDS", 1.0)  # how stale the router's view of a route may be
+    # The router (chalicelib/router): body cap (413), client and upstream timeouts (408, 504), and
+    # how many proxies in front of it (an ALB: 1) it trusts for X-Forwarded-For and -Proto.
+    router_max_body_mb: float = env("MA_ROUTER_MAX_BODY_MB", 10.0)
+    router_header_timeout_seconds: float = env("MA_ROUTER_HEADER_TIMEOUT", 15.0)  # also the client idle timeout
+    router_body_timeout_seconds: float = env("MA_ROUTER_BODY_TIMEOUT", 30.0)  # longest pause inside a body
+    router_upstream_timeout_seconds: float = env("MA_ROUTER_UPSTREAM_TIMEOUT", 300.0)  # longest upstream silence
+    router_trusted_hops: int = env("MA_ROUTER_TRUSTED_HOPS", 0)
     drain_seconds: float = env("MA_DRAIN_SECONDS", 3.0)  # after a switch, the old server keeps serving this long
     health_interval_seconds: float = env("MA_HEALTH_INTERVAL", 30.0)
     health_request_timeout_seconds: float = env("MA_HEALTH_REQUEST_TIMEOUT", 5.0)

@@ -247,14 +247,17 @@ def main() -> int:
         ingest_pump = start_ingest_pump(settings)  # here, not in the worker: only this process opens chDB
         token = bootstrap_owner(cfg)
         from chalicelib import channels
-        from local_stack.router import serve_in_thread
         from local_stack.server_keeper import ServerKeeper
         from local_stack.worker import JsonlSink
 
         channels.add_sink(JsonlSink(cfg.home / "events.jsonl"))
         servers = ServerKeeper(cfg, settings, stopping)
         recovered = servers.recover()  # before the worker runs deploys
-        router = serve_in_thread(cfg.host, cfg.router_port, settings.route_cache_seconds)
+        router_log = open(cfg.home / "router.log", "a")
+        router = processes.start_python_module(  # chalicelib/router, as it runs as a service in AWS
+            "chalicelib.router", ["--host", cfg.host, "--port", str(cfg.router_port), "--shutdown-timeout", "2"],
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, log=router_log)
+        processes.wait_for_line(router, "router ready", timeout=60)
         server = serve_api(cfg)
         gateway = start_gateway(cfg)
         keeper = WorkerKeeper(cfg, stopping)
@@ -289,8 +292,8 @@ def main() -> int:
         if keeper is not None:
             keeper.stop()
         if router is not None:
-            router.shutdown()
-            router.server_close()
+            processes.stop(router)
+            router_log.close()
         if server is not None:
             server.server.server_close()
         processes.stop(moto)

@@ -1,0 +1,8 @@
+"""The router: `{slug}.{domain}` (or `/d/{slug}/`) to the deployment's current server.
+
+    python -m chalicelib.router --host 0.0.0.0 --port 3100
+
+`routes` (the route table, no third-party imports) and `proxy` (the aiohttp reverse proxy) are
+imported only by the router process and the local stack: nothing on the Lambda import path
+imports this package, and Lambda does not ship aiohttp.
+"""

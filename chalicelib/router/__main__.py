@@ -1,0 +1,52 @@
+"""Run the router as a service: `python -m chalicelib.router --host 0.0.0.0 --port 3100`.
+
+Routes come from DynamoDB (settings from the MA_* environment, as everywhere); `--route
+SLUG=HOST:PORT` (repeatable) serves fixed routes instead, without a table. SIGTERM or SIGINT stops
+it: it stops accepting, lets requests in flight finish for `--shutdown-timeout` seconds, then exits.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from chalicelib.router.proxy import ProxyConfig, Router
+from chalicelib.router.routes import RouteTable, dynamodb_lookup, static_lookup
+from chalicelib.settings import get_settings
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.router", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3100)
+    parser.add_argument("--route", action="append", default=[], metavar="SLUG=HOST:PORT",
+                        help="a fixed route (repeatable); without any, routes are read from DynamoDB")
+    parser.add_argument("--shutdown-timeout", type=float, default=10.0)
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    fixed = dict(r.split("=", 1) for r in args.route)
+    routes = RouteTable(settings.route_cache_seconds, static_lookup(fixed) if fixed else dynamodb_lookup)
+    router = Router(routes, ProxyConfig.from_settings(settings), args.host, args.port, args.shutdown_timeout)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await router.start()
+    print(f"router ready {router.url}", flush=True)
+    try:
+        await stopping.wait()
+    finally:
+        await router.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    asyncio.run(serve(parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
