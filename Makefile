@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install bench clean package migrate redrive-ingest lock
+.PHONY: up test test-fast install bench clean package migrate redrive-ingest lock
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
@@ -19,9 +19,13 @@ install: $(STAMP)
 up: $(STAMP)
 	$(PY) -m local_stack.supervisor
 
-## Run the whole test suite.
+## Run the whole test suite (every tier: unit, fast, integration, e2e).
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+## Run the in-process tiers only (unit, fast): no local stack, no sockets; under a minute.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "unit or fast" tests/unit tests/fast
 
 bench: $(STAMP)
 	$(PY) bench/cold_start.py

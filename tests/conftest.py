@@ -1,27 +1,61 @@
-"""Shared fixtures: fake AWS credentials, and one real local stack per test session."""
+"""Shared fixtures and the tiers.
+
+Tiers, one per directory, each a marker (pytest.ini):
+  unit/         pure functions and fakes: no sockets, no subprocesses of Node, no AWS
+  fast/         the Chalice app in-process (chalice.test.Client), AWS in moto's in-process mock
+  integration/  what crosses a process or a socket: the local stack, moto server, chDB, Node, routers
+  e2e/          real Mastra builds
+`make test-fast` runs unit and fast; `make test` runs everything.
+"""
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+from tests.support.jwts import token_for
 
-from tests.support.jwts import HS256_SECRET, token_for  # noqa: E402
-from tests.support.builds import BUILD_ENV  # noqa: E402
-from tests.support.github_fake import FakeGitHub  # noqa: E402
-from tests.support.deploys import kill_servers  # noqa: E402
-from tests.support.stack import start_stack, stop_stack  # noqa: E402
-
-
+TESTS = Path(__file__).resolve().parent
+TIERS = ("unit", "fast", "integration", "e2e")
 GITHUB_TOKEN = "ghp_fake_token_for_tests_0123456789abcdef"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test with the tier of its directory; a test outside the tiers fails collection."""
+    for item in items:
+        tier = Path(item.path).resolve().relative_to(TESTS).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in one of tests/{{{','.join(TIERS)}}}/")
+        item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fake_aws_credentials():
+    """No test may reach a real AWS account: fake credentials unless the caller set some."""
+    import os
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                            ("AWS_DEFAULT_REGION", "us-east-1")):
+            if name not in os.environ:
+                mp.setenv(name, value)
+        yield
+
+
+@pytest.fixture
+def moto_url():
+    """moto server on loopback for one test (a module-scoped one: `with moto_server()` in the module)."""
+    from tests.support.local_aws import moto_server
+
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def github():
     """A local fake of the GitHub API (ref lookup and tarball download, token required)."""
+    from tests.support.github_fake import FakeGitHub
+
     fake = FakeGitHub(token=GITHUB_TOKEN).start()
     yield fake
     fake.stop()
@@ -30,6 +64,11 @@ def github():
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, github):
     """The whole local stack (moto server, chDB, the Chalice app, the worker) as `make up` runs it."""
+    from tests.support.builds import BUILD_ENV
+    from tests.support.deploys import kill_servers
+    from tests.support.jwts import HS256_SECRET
+    from tests.support.stack import start_stack, stop_stack
+
     s = start_stack(tmp_path_factory.mktemp("ma-home"), {
         "MA_JWT_HS256_SECRET": HS256_SECRET, "MA_GITHUB_API_URL": github.url, **BUILD_ENV})
     yield s
@@ -38,11 +77,17 @@ def stack(tmp_path_factory, github):
 
 
 @pytest.fixture
-def owner(stack):
-    return stack.session(stack.owner_key)
+def control_plane(stack):
+    """What `owner` and `as_user` talk to: the local stack here; tests/fast overrides it with the app in-process."""
+    return stack
 
 
 @pytest.fixture
-def as_user(stack):
-    """A requests session authenticated as `user_id` through a JWT."""
-    return lambda user_id: stack.session(token_for(user_id))
+def owner(control_plane):
+    return control_plane.session(control_plane.owner_key)
+
+
+@pytest.fixture
+def as_user(control_plane):
+    """A session authenticated as `user_id` through a JWT."""
+    return lambda user_id: control_plane.session(token_for(user_id))

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tarfile
 import time
@@ -27,18 +26,14 @@ from chalicelib.runners.injection import ENTRY_NAME, INJECTION_DIR, read_manifes
 from chalicelib.runners.node_toolchain import ensure_node
 from tests.e2e.trace_api import assert_shipped_spans_reach_the_trace_api
 from tests.support.builds import log_lines, start_build, tiny_deployment, wait_build
+from tests.support.local_aws import free_port
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mastra-weather"
 SCHEMA_FILE = REPO / "chalicelib" / "contracts" / "observability-record.v1.schema.json"
 PLANTED = "sk-weather-PLANTED-5f0c1d9e7a"
 BUILT: dict = {}  # the build of the first test (a succeeded build is deployed by itself)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _http(method: str, url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
@@ -53,16 +48,6 @@ def _records(obs_dir: Path, kind: str) -> list[dict]:
     for path in sorted((obs_dir / kind).rglob("*.jsonl")):
         out.extend(json.loads(line) for line in path.read_text().splitlines() if line.strip())
     return out
-
-
-def _wait_for(predicate, timeout: float, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.mark.timeout(1200)
@@ -102,7 +87,7 @@ def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack
     node_bin = ensure_node(Path(os.environ.get("MA_NODE_CACHE") or REPO / ".cache" / "node22"))
     env = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}",
            "MASTRA_TELEMETRY_DISABLED": "1"}
-    port = _free_port()
+    port = free_port()
     server_env = {**env, "PORT": str(port), "WEATHER_API_KEY": PLANTED, "NODE_ENV": "production"}
     server_env.pop("MASTRA_ADMIN_OBSERVABILITY_DIR", None)
     log_file = (tmp_path / "server.log").open("w")
@@ -121,7 +106,7 @@ def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack
             except OSError:
                 return False
 
-        assert _wait_for(healthy, 60), "no /health within 60 s"
+        wait_for(healthy, 60, what="/health answering")
         timings["server_start_to_health"] = round(time.monotonic() - started, 1)
 
         started = time.monotonic()
@@ -132,7 +117,7 @@ def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack
         assert "18°C" in answer["text"] and "Paris" in answer["text"]
 
         # Spans are exported when they end, just after the response: wait for the root span.
-        assert _wait_for(lambda: any(r["spanType"] == "agent_run" for r in _records(obs, "spans")), 15)
+        wait_for(lambda: any(r["spanType"] == "agent_run" for r in _records(obs, "spans")), 15, what="an agent_run span")
         assert (obs / "spans" / "current.jsonl").stat().st_size > 0, "rotation waits 30 s by default"
 
         started = time.monotonic()
@@ -208,7 +193,7 @@ def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack
 @pytest.mark.timeout(1200)
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
 def test_the_example_deploys_and_its_agent_answers_through_the_router(stack, tmp_path):
-    from tests.support.deploys import via_host, via_path, wait_deploy_of_build, wait_for
+    from tests.support.deploys import via_host, via_path, wait_deploy_of_build
 
     owner = stack.session(stack.owner_key)
     if not BUILT:  # run alone: build it here

@@ -12,7 +12,8 @@ import pytest
 
 from chalicelib.analytics import prices
 from tests.support.observability_records import Scope
-from tests.support.observability_stack import BUCKET, upload_directory, wait_for
+from tests.support.observability_stack import BUCKET, upload_directory
+from tests.support.waiting import wait_for
 
 MODEL, PROVIDER = "gpt-4o-mini", "openai"
 STEPS, STEP_TOKENS = 2, (20, 10)  # the scripted mock model: two steps of 20 in / 10 out
@@ -35,8 +36,8 @@ def assert_shipped_spans_reach_the_trace_api(stack, session, team: str, project:
     assert any(k.startswith("observability/spans/") for k in keys), keys
 
     listing = wait_for(lambda: session.get(stack.url(f"/projects/{project}/traces")),
-                       lambda r: r.status_code == 200 and any(i["traceId"] == root_trace for i in r.json()["items"]),
-                       timeout=120)
+                       until=lambda r: r.status_code == 200 and any(i["traceId"] == root_trace for i in r.json()["items"]),
+                       timeout=120, what="the trace listed")
     timings["s3_to_trace_api"] = round(time.monotonic() - started, 1)
 
     input_tokens, output_tokens = STEPS * STEP_TOKENS[0], STEPS * STEP_TOKENS[1]
@@ -79,5 +80,5 @@ def assert_shipped_spans_reach_the_trace_api(stack, session, team: str, project:
         assert s3.list_objects_v2(Bucket=BUCKET, Prefix="quarantine/" + key).get("KeyCount", 0) == 0, key
     # And the logs of the run are there too, by trace id.
     logs = wait_for(lambda: session.get(stack.url(f"/projects/{project}/logs?traceId={root_trace}")),
-                    lambda r: r.status_code == 200 and any(i["message"] == "fetching weather" for i in r.json()["items"]))
+                    until=lambda r: r.status_code == 200 and any(i["message"] == "fetching weather" for i in r.json()["items"]))
     assert all(i["traceId"] == root_trace for i in logs.json()["items"])

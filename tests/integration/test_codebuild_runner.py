@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import socket
 import threading
 import zipfile
 from pathlib import Path
@@ -24,6 +23,7 @@ from botocore.config import Config
 from chalicelib.runners.build_port import BuildJob, artifact_key
 from chalicelib.runners.codebuild import CodeBuildRunner, source_key
 from chalicelib.settings import Settings
+from tests.support.local_aws import moto_server
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny-node"
 PROJECT = "mastra-admin-itest-builds"
@@ -33,23 +33,10 @@ SETTINGS = Settings(stage="itest", region="us-east-1", bucket_name=BUCKET, codeb
                     build_timeout_seconds=1200, build_queue_limit_seconds=900)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

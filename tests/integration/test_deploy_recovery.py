@@ -5,8 +5,10 @@ import os
 import signal
 
 from tests.support.builds import copy_tiny, start_build, tiny_deployment, wait_build
-from tests.support.deploys import DEPLOY_ENV, kill_servers, via_path, wait_deploy_of_build, wait_for
-from tests.support.stack import free_port, start_stack, stop_stack
+from tests.support.deploys import DEPLOY_ENV, kill_servers, via_path, wait_deploy_of_build
+from tests.support.waiting import wait_for
+from tests.support.local_aws import free_port
+from tests.support.stack import start_stack, stop_stack
 
 
 def test_live_servers_are_reattached_and_dead_ones_marked_stopped_after_a_sigkill(tmp_path):

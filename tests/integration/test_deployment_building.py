@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.builds import copy_tiny, start_build, tiny_deployment, wait_build
-from tests.support.deploys import wait_deploy_of_build, wait_for
+from tests.support.deploys import wait_deploy_of_build
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,13 @@ import time
 import pytest
 import requests
 
-from tests.support.builds import copy_tiny, start_build, tiny_deployment, wait_build
+from tests.support.builds import copy_tiny, handled_messages, start_build, tiny_deployment, wait_build
 from tests.support.live import ws_client
 from tests.support.deploys import (
-    DEPLOY_ENV, kill_servers, server_processes, via_host, via_path, wait_deploy, wait_deploy_of_build, wait_for,
+    DEPLOY_ENV, kill_servers, server_processes, via_host, via_path, wait_deploy, wait_deploy_of_build,
 )
 from tests.support.stack import start_stack, stop_stack
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -241,10 +242,12 @@ def test_a_redelivered_deploy_message_does_nothing_twice(stack, owner, team, tmp
     _, deployment, _, deploy = _deployed(stack, owner, team, tmp_path, name="redelivered")
     sqs = stack.aws("sqs")
     url = sqs.get_queue_url(QueueName="mastra-admin-local-deploys")["QueueUrl"]
+    before = handled_messages(stack, "deploy", "deployId", deploy["id"])
     for _ in range(2):
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"deployId": deploy["id"]}))
     sqs.send_message(QueueUrl=url, MessageBody="not json")  # poison: fails alone, ends in the DLQ
-    time.sleep(3)
+    wait_for(lambda: handled_messages(stack, "deploy", "deployId", deploy["id"]) >= before + 2, 30,
+             what="both redelivered messages handled")
     again = owner.get(stack.url(f"/deploys/{deploy['id']}")).json()
     assert again == deploy
     servers = owner.get(stack.url(f"/deployments/{deployment['id']}/servers")).json()["items"]

@@ -12,37 +12,19 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tarfile
 from pathlib import Path
 
 import boto3
 import psutil
-import pytest
 import requests
 
 from chalicelib.runners.ecs_deploy import BOOT_SCRIPT
 from chalicelib.runners.node_toolchain import ensure_node
 from tests.support.builds import ROOT, TINY
-from tests.support.deploys import wait_for
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+from tests.support.local_aws import free_port
+from tests.support.waiting import wait_for
 
 
 def _artifact(tmp_path: Path) -> bytes:
@@ -67,7 +49,7 @@ def test_the_boot_script_fetches_starts_ships_and_stops(moto_url, tmp_path):
     s3.put_object(Bucket="artifacts", Key="artifacts/bld_boot.tgz", Body=body)
     url = s3.generate_presigned_url("get_object", Params={"Bucket": "artifacts", "Key": "artifacts/bld_boot.tgz"})
     node = ensure_node(Path(os.environ.get("MA_NODE_CACHE") or ROOT / ".cache" / "node22")) / "node"
-    port = _free_port()
+    port = free_port()
     app = tmp_path / "srv" / "app"
     env = {
         "PATH": os.environ["PATH"], "HOME": str(tmp_path), "PORT": str(port),

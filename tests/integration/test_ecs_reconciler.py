@@ -18,7 +18,8 @@ from chalicelib.ids import new_id
 from chalicelib.runners.deploy_port import ServerSpec
 from chalicelib.services.deploys import servers as server_service
 from chalicelib.runners.ecs_reconciler import EcsReconciler
-from tests.support.moto_ecs import ecs_world, hold_ecs_tasks, moto_server, pointed_at
+from tests.support.local_aws import hold_ecs_tasks, moto_server
+from tests.support.moto_ecs import ecs_world, pointed_at
 
 CLUSTER = "mastra-admin-test"
 

@@ -7,7 +7,6 @@ runner reads state back. Explicit Settings and clients: no global settings are u
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.request
 
@@ -18,31 +17,16 @@ from chalicelib.db.models import Deployment, Server
 from chalicelib.runners.deploy_port import ServerSpec
 from chalicelib.runners.ecs_deploy import EcsDeployRunner
 from chalicelib.settings import Settings
+from tests.support.local_aws import hold_ecs_tasks, moto_server
 
 REGION = "us-east-1"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    # moto's ECS tasks drift to STOPPED on every describe_tasks unless told to stay put.
-    request = urllib.request.Request(
-        f"{url}/moto-api/state-manager/set-transition", method="POST",
-        data=json.dumps({"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1e9}}).encode())
-    urllib.request.urlopen(request).read()
-    yield url
-    server.stop()
+    with moto_server() as url:
+        hold_ecs_tasks(url)
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.support.ingest_env import BUCKET, down_writer, ingest_env, s3_notification, sqs_event
+from tests.support.ingest_env import BUCKET, down_writer, ingest_env, s3_notification
+from tests.support.inprocess import sqs_event
 from tests.support.observability_records import Scope, jsonl, log, trace
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)

@@ -6,7 +6,6 @@ import json
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,16 +15,12 @@ import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
 
+from tests.support.local_aws import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 RECORDING = "recording.jsonl"  # local_stack.moto_launcher.RECORDING_FILE
 AWS = dict(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing",
            aws_session_token="testing")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -34,7 +29,7 @@ def launch(tmp_path):
     procs: list[subprocess.Popen] = []
 
     def start(state_dir: Path, timeout: float = 15.0) -> tuple[subprocess.Popen, str]:
-        port = _free_port()
+        port = free_port()
         log = open(tmp_path / f"launcher-{len(procs)}.log", "wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "local_stack.moto_launcher",

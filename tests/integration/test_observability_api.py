@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.support.observability_records import Scope, log, score, trace
-from tests.support.observability_stack import BUCKET, put_records, wait_for
+from tests.support.observability_stack import BUCKET, put_records
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +44,10 @@ def world(stack):
     s3.put_object(Bucket=BUCKET, Key=build_key, Body=b"2026-11-23T12:00:00.001Z $ npm ci\n"
                   b"2026-11-23T12:00:04.500Z added 412 packages\n",
                   Metadata={"team-id": team_a, "project-id": project, "deployment-id": deployment})
-    wait_for(lambda: a.get(stack.url(f"/projects/{project}/traces")), lambda r: len(r.json().get("items", [])) == 4)
-    wait_for(lambda: a.get(stack.url(f"/projects/{project}/logs")), lambda r: len(r.json().get("items", [])) == 3)
+    wait_for(lambda: a.get(stack.url(f"/projects/{project}/traces")), until=lambda r: len(r.json().get("items", [])) == 4)
+    wait_for(lambda: a.get(stack.url(f"/projects/{project}/logs")), until=lambda r: len(r.json().get("items", [])) == 3)
     wait_for(lambda: a.get(stack.url(f"/projects/{project}/logs?buildId=bld_obs{tag}")),
-             lambda r: len(r.json().get("items", [])) == 2)
+             until=lambda r: len(r.json().get("items", [])) == 2)
     return {"a": a, "b": b, "team_a": team_a, "team_b": team_b, "project": project, "deployment": deployment,
             "traces": traces, "unpriced": unpriced, "records": records, "stack": stack, "tag": tag}
 

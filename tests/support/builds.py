@@ -1,6 +1,7 @@
 """Helpers for build tests: the tiny fixture, deployments of it, waiting on builds."""
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -67,6 +68,21 @@ def wait_log(stack, session, build_id: str, needle: str, timeout: float = 120) -
             return lines
         time.sleep(0.3)
     raise AssertionError(f"{needle!r} never appeared in the log of {build_id}")
+
+
+def handled_messages(stack, kind: str, key: str, value: str) -> int:
+    """How many `kind` ("build", "deploy") queue messages about `value` the stack's worker has handled,
+    counted from the line it logs for each (`{"message": "build message handled", "buildId": ...}`)."""
+    path = stack.home / "worker.log"
+    count = 0
+    for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+        if f'"{kind} message handled"' in line and value in line:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            count += record.get("message") == f"{kind} message handled" and record.get(key) == value
+    return count
 
 
 def build_processes(build_id: str) -> list[int]:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import requests
 
 from tests.support.builds import BUILD_ENV
+from tests.support.waiting import wait_for
 
 # Fast timers so health checks, switches and drains are observable in seconds.
 DEPLOY_ENV = {
@@ -20,17 +20,6 @@ DEPLOY_ENV = {
     "MA_SHIP_INTERVAL": "1",
 }
 DEPLOY_ACTIVE = ("queued", "running")
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached in {timeout} s (last: {value!r})")
-        time.sleep(interval)
 
 
 def deploys_of(stack, session, deployment: str) -> list[dict]:

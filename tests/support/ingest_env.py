@@ -1,24 +1,18 @@
 """An in-process ingest environment: moto server on loopback and chDB in this test process.
 
 chDB lets a process open one data directory only, so the environment is a per-process singleton
-shared by every test module that needs it (the local stack subprocess opens its own directory).
+on the process's one directory (tests/support/chdb.py, shared with the in-process API tier); the
+local stack subprocess opens its own.
 """
 from __future__ import annotations
 
-import itertools
 import json
-import os
-import tempfile
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from tests.support.stack import free_port
-
 BUCKET = "mastra-admin-local-artifacts"
 _env: "IngestEnv | None" = None
-_ids = itertools.count()
 
 
 @dataclass
@@ -46,28 +40,24 @@ def ingest_env() -> IngestEnv:
     global _env
     if _env is not None:
         return _env
+    import atexit
+
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    from chalicelib.analytics.migrate import migrate
     from chalicelib.analytics.writer import Writer
-    import clickhouse_connect
+    from tests.support.chdb import chdb_client, chdb_path
+    from tests.support.local_aws import moto_server
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
+    servers = moto_server()
+    url = servers.__enter__()
+    atexit.register(servers.__exit__, None, None, None)
     s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
     sqs = boto3.client("sqs", endpoint_url=url, region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
-    path = tempfile.mkdtemp(prefix="ma-ingest-chdb-")
-    import atexit, shutil
+    path, client = chdb_path(), chdb_client()
+    import clickhouse_connect
 
-    atexit.register(shutil.rmtree, path, True)
-    atexit.register(server.stop)
-    client = clickhouse_connect.get_client(interface="chdb", path=path)
     writer = Writer(client, "chdb", client_factory=lambda: clickhouse_connect.get_client(interface="chdb", path=path))
-    migrate(writer)
     _env = IngestEnv(url, s3, sqs, client, writer, path)
     return _env
 
@@ -80,21 +70,6 @@ def s3_notification(bucket: str, key: str, etag: str, size: int = 0) -> str:
         "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
                "object": {"key": quote(key, safe=""), "size": size, "eTag": etag, "sequencer": "0A1B2C3D4E5F"}},
     }]})
-
-
-def sqs_event(*bodies: str) -> dict:
-    """A Lambda SQS event with a unique messageId per record (chalice's test client repeats one)."""
-    records = []
-    for body in bodies:
-        n = next(_ids)
-        records.append({
-            "messageId": f"msg-{n}-{uuid.uuid4()}", "receiptHandle": f"rh-{n}", "body": body,
-            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "s3",
-                           "ApproximateFirstReceiveTimestamp": "0"},
-            "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:mastra-admin-local-ingest", "awsRegion": "us-east-1",
-        })
-    return {"Records": records}
 
 
 def down_writer(env: IngestEnv, state: dict) -> Any:
@@ -116,6 +91,3 @@ def down_writer(env: IngestEnv, state: dict) -> Any:
 
     return Writer(FlakyClient(), "chdb")
 
-
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

@@ -5,9 +5,6 @@ model's connection when the table name changes) and puts them back afterwards.""
 from __future__ import annotations
 
 import contextlib
-import json
-import socket
-import urllib.request
 
 import boto3
 
@@ -16,34 +13,6 @@ from chalicelib.runners.ecs_deploy import EcsDeployRunner
 from chalicelib.settings import Settings
 
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def moto_server():
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        yield url
-    finally:
-        server.stop()
-
-
-def hold_ecs_tasks(url: str) -> None:
-    """moto's ECS tasks drift to STOPPED on every describe_tasks unless told to stay put."""
-    request = urllib.request.Request(
-        f"{url}/moto-api/state-manager/set-transition", method="POST",
-        data=json.dumps({"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1e9}}).encode())
-    urllib.request.urlopen(request).read()
 
 
 def client(url: str, name: str):

@@ -1,13 +1,13 @@
-"""Put observability JSONL into the running local stack's S3 and wait until the API serves it."""
+"""Put observability JSONL into the local stack's S3 (or the in-process API's) and wait until the API serves it."""
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from tests.support.observability_records import Scope, jsonl, trace
+from tests.support.waiting import wait_for
 
 BUCKET = "mastra-admin-local-artifacts"
 
@@ -33,23 +33,14 @@ def upload_directory(stack, scope: Scope, directory: Path, pattern: str = "*.jso
     return keys
 
 
-def wait_for(fetch, predicate, timeout: float = 60, interval: float = 0.3):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if predicate(last):
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s; last: {getattr(last, 'text', last)!r:.500}")
-
-
 def ingest_one_trace(stack, session, team_id: str, project_id: str, deployment_id: str) -> str:
     """Upload one agent trace for the project and wait until the trace API returns it."""
     scope = Scope(team_id, project_id, deployment_id)
     trace_id = uuid.uuid4().hex
     start = datetime.now(timezone.utc) - timedelta(minutes=5)
     put_records(stack, scope, "spans", trace(scope, start, random.Random(3), trace_id=trace_id))
+    if hasattr(stack, "run_ingest"):  # in-process: nothing consumes the ingest queue unless asked
+        stack.run_ingest()
     wait_for(lambda: session.get(stack.url(f"/projects/{project_id}/traces/{trace_id}")),
-             lambda r: r.status_code == 200)
+             until=lambda r: r.status_code == 200, what="the trace served")
     return trace_id
