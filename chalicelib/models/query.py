@@ -2,11 +2,9 @@
 the OpenAPI document (chalicelib/api/params.py), so the two cannot drift."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from annotated_types import Ge, Le
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from typing_extensions import Annotated
 
 
 def _digits(raw: Any) -> Any:
@@ -16,7 +14,7 @@ def _digits(raw: Any) -> Any:
     return raw
 
 
-Offset = Annotated[int, Ge(0), Le(999_999_999), BeforeValidator(_digits)]
+Offset = Annotated[int, Field(ge=0, le=999_999_999), BeforeValidator(_digits)]
 
 
 class Query(BaseModel):
