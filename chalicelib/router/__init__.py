@@ -2,7 +2,8 @@
 
     python -m chalicelib.router --host 0.0.0.0 --port 3100
 
-`routes` (the route table, no third-party imports) and `proxy` (the aiohttp reverse proxy) are
-imported only by the router process and the local stack: nothing on the Lambda import path
-imports this package, and Lambda does not ship aiohttp.
+`routes` (the route table, no third-party imports) and `proxy` (the reverse proxy: asyncio protocols,
+HTTP parsed by httptools, uvloop's event loop when installed) are imported only by the router
+process and the local stack: nothing on the Lambda import path imports this package, and Lambda
+ships neither httptools nor uvloop.
 """

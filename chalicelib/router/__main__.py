@@ -11,7 +11,7 @@ import asyncio
 import signal
 import sys
 
-from chalicelib.router.proxy import ProxyConfig, Router
+from chalicelib.router.proxy import ProxyConfig, Router, new_event_loop
 from chalicelib.router.routes import RouteTable, dynamodb_lookup, static_lookup
 from chalicelib.settings import get_settings
 
@@ -44,7 +44,8 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    asyncio.run(serve(parse_args(argv)))
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:  # uvloop when installed
+        runner.run(serve(parse_args(argv)))
     return 0
 
 

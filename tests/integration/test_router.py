@@ -194,6 +194,21 @@ def test_head_sends_no_body_and_the_connection_stays_usable(router):
         assert session.get(f"{router.url}/d/app/anything", timeout=5).json() == {"ok": True}
 
 
+def test_pipelined_requests_are_answered_in_order_on_one_connection(router):
+    raw = raw_request(router, b"GET /d/app/echo?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                              b"POST /d/app/echo?n=2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                              b"GET /d/nope/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    first, _, rest = raw.partition(b"HTTP/1.1 200")[2].partition(b"HTTP/1.1 200")
+    assert b'"url":"/echo?n=1"' in first and b'"url":"/echo?n=2"' in rest and b'"body":"abc"' in rest
+    assert rest.partition(b"HTTP/1.1 404")[2].count(b"no_such_deployment") == 1
+
+
+def test_an_upgrade_other_than_websocket_is_answered_as_a_plain_request(router):
+    raw = raw_request(router, b"GET /d/app/echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+    echo = echo_of(raw)
+    assert header_values(echo, "upgrade") == [] and header_values(echo, "connection") in ([], ["keep-alive"])
+
+
 @pytest.fixture
 def ws_echo():
     """A WebSocket echo server (the `websockets` library); it also echoes the path it was asked for."""
