@@ -10,8 +10,6 @@ own routing. Ctrl-C (or SIGTERM) stops everything cleanly.
 """
 from __future__ import annotations
 
-import functools
-import json
 import os
 import signal
 import socket
@@ -166,30 +164,6 @@ def bootstrap_owner(cfg: LocalConfig) -> str | None:
     return token
 
 
-def serve_api(cfg: LocalConfig):
-    from chalice.config import Config
-    from chalice.local import ChaliceRequestHandler, create_local_server
-
-    class RequestHandler(ChaliceRequestHandler):
-        # http.server answers methods it has no do_X for (TRACE, QUERY, ...) with a 501 HTML page;
-        # API Gateway answers them like any other unrouted method, so route them through Chalice.
-        def __getattr__(self, name: str):
-            if name.startswith("do_"):
-                return self.do_GET
-            raise AttributeError(name)
-
-    sys.path.insert(0, str(ROOT))
-    from app import app
-
-    config = Config.create(
-        chalice_stage="local", app_name="mastra-admin", project_dir=str(ROOT),
-        config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()),
-    )
-    server = create_local_server(app, config, cfg.host, cfg.api_port)
-    server.server.RequestHandlerClass = functools.partial(RequestHandler, app_object=server.app_object, config=config)
-    return server
-
-
 def main() -> int:
     from chalicelib.errors import SettingsError
 
@@ -258,7 +232,9 @@ def main() -> int:
             "chalicelib.router", ["--host", cfg.host, "--port", str(cfg.router_port), "--shutdown-timeout", "2"],
             env={**os.environ, "PYTHONPATH": str(ROOT)}, log=router_log)
         processes.wait_for_line(router, "router ready", timeout=60)
-        server = serve_api(cfg)
+        from local_stack.api_server import serve_api
+
+        server = serve_api(cfg.host, cfg.api_port)
         gateway = start_gateway(cfg)
         keeper = WorkerKeeper(cfg, stopping)
         keeper.start()

@@ -44,14 +44,51 @@ def _encode(*parts: Any) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+# A cursor is ours only if every field has the type and range we wrote: nothing else reaches ClickHouse.
+CURSOR_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+CURSOR_LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)  # inside DateTime64(3)'s range
+CURSOR_MAX_ID = 1024
+CURSOR_MAX_LINE = 2**32 - 1  # line_no is a UInt32
+
+
+def _malformed() -> BadRequest:
+    return BadRequest("The cursor is malformed", code="invalid_cursor")
+
+
+def _decode_parts(cursor: str, count: int) -> list:
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError, RecursionError) as e:  # binascii.Error and bad UTF-8 are ValueErrors
+        raise _malformed() from e
+    if not isinstance(parts, list) or len(parts) != count:
+        raise _malformed()
+    return parts
+
+
 def _decode_time_id(cursor: str | None) -> tuple[datetime, str] | None:
     if not cursor:
         return None
+    ts, ident = _decode_parts(cursor, 2)
+    if not isinstance(ts, str) or not isinstance(ident, str) or not 0 < len(ident) <= CURSOR_MAX_ID:
+        raise _malformed()
+    if not ident.isprintable():
+        raise _malformed()
     try:
-        ts, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(ts), str(ident)
-    except (ValueError, TypeError) as e:
-        raise BadRequest("The cursor is malformed", code="invalid_cursor") from e
+        when = _utc(datetime.fromisoformat(ts))
+    except ValueError as e:
+        raise _malformed() from e
+    if not CURSOR_EARLIEST <= when < CURSOR_LATEST:
+        raise _malformed()
+    return when, ident
+
+
+def _decode_line(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    (line,) = _decode_parts(cursor, 1)
+    if type(line) is not int or not 0 <= line <= CURSOR_MAX_LINE:  # bool is an int: not a line number
+        raise _malformed()
+    return line
 
 
 def _utc(t: datetime) -> datetime:
@@ -197,12 +234,7 @@ def list_logs(access: Access, project_id: str, f: m.LogFilters, limit: int, curs
 
 
 def _build_logs(writer: Writer, project: Any, f: m.LogFilters, limit: int, cursor: str | None) -> Page[m.LogOut]:
-    after = None
-    if cursor:
-        try:
-            after = int(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))[0])
-        except (ValueError, TypeError, IndexError) as e:
-            raise BadRequest("The cursor is malformed", code="invalid_cursor") from e
+    after = _decode_line(cursor)
     rows = queries.list_build_logs(writer, project.team_id, project.project_id, f.buildId, text=f.q,
                                    after_line=after, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
