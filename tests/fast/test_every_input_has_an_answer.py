@@ -92,3 +92,12 @@ def test_a_tampered_build_log_cursor_is_a_400(api, owner, observed):
     for cursor in TAMPERED_LINE:
         r = owner.get(api.url(path), params={"buildId": build, "cursor": cursor})
         assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor", (cursor, r.text[:200])
+
+
+def test_a_time_range_outside_what_clickhouse_stores_is_a_400(api, owner, observed):
+    """Found by schemathesis: `to=0197-03-26T22:17:53Z` reached ClickHouse (500 or 503)."""
+    for path in ("traces", "logs", "scores", "metrics"):
+        for params in ({"to": "0197-03-26T22:17:53Z"}, {"from": "1969-12-31T00:00:00Z"},
+                       {"from": "2026-01-01T00:00:00Z", "to": "2999-01-01T00:00:00Z"}):
+            r = owner.get(api.url(f"/projects/{observed}/{path}"), params=params)
+            assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_range", (path, params, r.text[:200])

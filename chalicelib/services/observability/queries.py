@@ -22,6 +22,9 @@ from chalicelib.services.accounts.projects import require_project
 
 PERMISSION = "observability:read"
 MAX_RANGE = timedelta(days=400)
+# Times in filters and cursors lie here, inside ClickHouse's DateTime and DateTime64(3) ranges.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2106, 1, 1, tzinfo=timezone.utc)
 
 
 def _now() -> datetime:
@@ -32,6 +35,8 @@ def _range(f: m.Filters, default: timedelta) -> tuple[datetime, datetime]:
     end = f.to or _now()
     start = f.from_ or end - default
     start, end = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (start, end))
+    if not (EARLIEST <= start < LATEST and EARLIEST <= end <= LATEST):
+        raise BadRequest(f"`from` and `to` must lie between {EARLIEST.year} and {LATEST.year}", code="invalid_range")
     if start >= end:
         raise BadRequest("`from` must be before `to`", code="invalid_range")
     if end - start > MAX_RANGE:
@@ -45,8 +50,6 @@ def _encode(*parts: Any) -> str:
 
 
 # A cursor is ours only if every field has the type and range we wrote: nothing else reaches ClickHouse.
-CURSOR_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-CURSOR_LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)  # inside DateTime64(3)'s range
 CURSOR_MAX_ID = 1024
 CURSOR_MAX_LINE = 2**32 - 1  # line_no is a UInt32
 
@@ -77,7 +80,7 @@ def _decode_time_id(cursor: str | None) -> tuple[datetime, str] | None:
         when = _utc(datetime.fromisoformat(ts))
     except ValueError as e:
         raise _malformed() from e
-    if not CURSOR_EARLIEST <= when < CURSOR_LATEST:
+    if not EARLIEST <= when < LATEST:
         raise _malformed()
     return when, ident
 
