@@ -119,6 +119,9 @@ class EnvModel:
         return cls(**values)
 
 
+MIN_HS256_SECRET_BYTES = 32
+
+
 def _prefix(s: Any) -> str:
     return f"mastra-admin-{s.stage}"
 
@@ -178,6 +181,7 @@ class Settings(EnvModel):
     # Deploys: "local" starts the artifact as a process here; "ecs" runs a Fargate task.
     deploy_runner: str = env("MA_DEPLOY_RUNNER", derive=_by_stage("local", "ecs"))
     server_root: str = env("MA_SERVER_ROOT", "/tmp/mastra-admin-servers")
+    artifact_max_mb: int = env("MA_ARTIFACT_MAX_MB", 2048)  # an artifact, downloaded and unpacked (a build ≈ 190 MB)
     server_ports: tuple[int, int] = env("MA_SERVER_PORTS", (4200, 4999), parser=PORT_RANGE)  # where local servers listen
     health_path: str = "/health"
     deploy_health_timeout_seconds: float = env("MA_DEPLOY_HEALTH_TIMEOUT", 120.0)
@@ -217,6 +221,14 @@ class Settings(EnvModel):
     ws_ticket_ttl_seconds: int = env("MA_WS_TICKET_TTL_SECONDS", 60)  # a connect ticket's life
     # How stale a delivery's access re-check may be (per principal and team, per process).
     ws_access_cache_seconds: float = env("MA_WS_ACCESS_CACHE_SECONDS", 5.0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.jwt_hs256_secret and len(self.jwt_hs256_secret.encode()) < MIN_HS256_SECRET_BYTES:
+            # RFC 7518 3.2: an HS256 key shorter than the hash output can be brute-forced offline
+            # from any one token.
+            raise SettingsError(f"MA_JWT_HS256_SECRET: expected at least {MIN_HS256_SECRET_BYTES} bytes, "
+                                f"got {len(self.jwt_hs256_secret.encode())}")
 
     @property
     def server_port_min(self) -> int:

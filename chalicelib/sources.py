@@ -22,6 +22,8 @@ from typing import Callable
 SKIPPED = ("node_modules", ".mastra", ".git")
 GIT_TIMEOUT = 300
 HTTP_TIMEOUT = 60
+SOURCE_MAX_BYTES = 512 * 1024 * 1024  # a source tarball, downloaded and unpacked (node_modules is never in it)
+MAX_MEMBERS = 500_000
 
 Log = Callable[[str], None]
 
@@ -114,10 +116,13 @@ def download_github(repo: str, ref: str, dest: Path, log: Log, *, token: str | N
     dest.mkdir(parents=True)
     with tempfile.TemporaryFile() as tmp:
         with _github_get(f"{api_url}/repos/{repo}/tarball/{commit}", token, "application/vnd.github+json") as r:
-            shutil.copyfileobj(r, tmp)
+            copy_capped(r, tmp, SOURCE_MAX_BYTES, "the source tarball", SourceError)
         tmp.seek(0)
-        with tarfile.open(fileobj=tmp, mode="r:gz") as tar:
-            _extract_stripped(tar, dest)
+        try:
+            with tarfile.open(fileobj=tmp, mode="r:gz") as tar:
+                _extract_stripped(tar, dest)
+        except (tarfile.TarError, EOFError, OSError) as e:  # gzip and filter errors included
+            raise SourceError(f"the source tarball cannot be unpacked: {e}") from e
     return Fetched(dest, commit)
 
 
@@ -132,4 +137,30 @@ def _extract_stripped(tar: tarfile.TarFile, dest: Path) -> None:
             continue  # links could point outside the build directory
         member.name = str(PurePosixPath(*parts))
         members.append(member)
-    tar.extractall(dest, members=members, filter="data")
+    extract_capped(tar, dest, members, SOURCE_MAX_BYTES, "the source tarball", SourceError)
+
+
+def copy_capped(src, dst, max_bytes: int, what: str, error: type[Exception]) -> int:
+    """Copy a stream, refusing (with `error`) one longer than `max_bytes`."""
+    total = 0
+    while block := src.read(1 << 20):
+        total += len(block)
+        if total > max_bytes:
+            raise error(f"{what} is larger than {max_bytes // (1 << 20)} MiB")
+        dst.write(block)
+    return total
+
+
+def extract_capped(tar: tarfile.TarFile, dest: Path, members: list[tarfile.TarInfo] | None, max_bytes: int,
+                   what: str, error: type[Exception]) -> None:
+    """Unpack with the `data` filter (no absolute or escaping paths or links, no devices, no setuid
+    bits), refusing an archive that unpacks to more than `max_bytes` or too many files."""
+    members = tar.getmembers() if members is None else members
+    if len(members) > MAX_MEMBERS:
+        raise error(f"{what} holds more than {MAX_MEMBERS} entries")
+    if sum(m.size for m in members if m.isfile()) > max_bytes:
+        raise error(f"{what} unpacks to more than {max_bytes // (1 << 20)} MiB")
+    try:
+        tar.extractall(dest, members=members, filter="data")
+    except tarfile.FilterError as e:
+        raise error(f"{what} holds an entry that may not be unpacked: {e}") from e

@@ -10,8 +10,6 @@ own routing. Ctrl-C (or SIGTERM) stops everything cleanly.
 """
 from __future__ import annotations
 
-import functools
-import json
 import os
 import signal
 import socket
@@ -135,61 +133,6 @@ def _port_free(host: str, port: int) -> bool:
             return False
 
 
-OWNER_USER = "local-owner"
-
-
-def bootstrap_owner(cfg: LocalConfig) -> str | None:
-    """On first start: a first team and an owner key, printed once and kept at $MA_HOME/owner-key (0600).
-
-    Returns the new token, or None when a valid key is already on file.
-    """
-    from chalicelib.auth import tokens
-    from chalicelib.db import api_keys
-    from chalicelib.services.accounts import api_keys as key_service
-    from chalicelib.services.accounts import teams
-
-    key_file = cfg.home / "owner-key"
-    if key_file.exists():
-        token = key_file.read_text().strip()
-        try:
-            key = api_keys.find(tokens.parse_api_key(token))
-        except Exception:
-            key = None
-        if key is not None and key.revoked_at is None:
-            return None
-    team = teams.found_team("default", OWNER_USER)
-    token = key_service.issue_owner_key(team.team_id, OWNER_USER, "owner (local bootstrap)")
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token + "\n")
-    os.chmod(key_file, 0o600)
-    return token
-
-
-def serve_api(cfg: LocalConfig):
-    from chalice.config import Config
-    from chalice.local import ChaliceRequestHandler, create_local_server
-
-    class RequestHandler(ChaliceRequestHandler):
-        # http.server answers methods it has no do_X for (TRACE, QUERY, ...) with a 501 HTML page;
-        # API Gateway answers them like any other unrouted method, so route them through Chalice.
-        def __getattr__(self, name: str):
-            if name.startswith("do_"):
-                return self.do_GET
-            raise AttributeError(name)
-
-    sys.path.insert(0, str(ROOT))
-    from app import app
-
-    config = Config.create(
-        chalice_stage="local", app_name="mastra-admin", project_dir=str(ROOT),
-        config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()),
-    )
-    server = create_local_server(app, config, cfg.host, cfg.api_port)
-    server.server.RequestHandlerClass = functools.partial(RequestHandler, app_object=server.app_object, config=config)
-    return server
-
-
 def main() -> int:
     from chalicelib.errors import SettingsError
 
@@ -245,7 +188,9 @@ def main() -> int:
 
         migrate()  # the explicit local "deploy" step (in AWS: a one-off function, never at Lambda start)
         ingest_pump = start_ingest_pump(settings)  # here, not in the worker: only this process opens chDB
-        token = bootstrap_owner(cfg)
+        from local_stack.owner_key import bootstrap
+
+        first = bootstrap(cfg.home)  # once per state directory
         from chalicelib import channels
         from local_stack.server_keeper import ServerKeeper
         from local_stack.worker import JsonlSink
@@ -258,7 +203,9 @@ def main() -> int:
             "chalicelib.router", ["--host", cfg.host, "--port", str(cfg.router_port), "--shutdown-timeout", "2"],
             env={**os.environ, "PYTHONPATH": str(ROOT)}, log=router_log)
         processes.wait_for_line(router, "router ready", timeout=60)
-        server = serve_api(cfg)
+        from local_stack.api_server import serve_api
+
+        server = serve_api(cfg.host, cfg.api_port)
         gateway = start_gateway(cfg)
         keeper = WorkerKeeper(cfg, stopping)
         keeper.start()
@@ -271,9 +218,11 @@ def main() -> int:
         print(f"servers: {len(recovered['reattached'])} reattached, {len(recovered['stopped'])} marked stopped",
               flush=True)
         print("health: " + ", ".join(f"{k}={v.status}" for k, v in report.components.items()), flush=True)
-        if token:
+        if first.token:
             print(f"first team 'default' created; owner API key (shown once, saved to {cfg.home / 'owner-key'}):")
-            print(f"  {token}", flush=True)
+            print(f"  {first.token}", flush=True)
+        elif first.notice:
+            print(f"warning: {first.notice}", flush=True)
         else:
             print(f"owner API key: {cfg.home / 'owner-key'}", flush=True)
         print(f"try: curl -H \"Authorization: Bearer $(cat {cfg.home / 'owner-key'})\" {cfg.api_url}/teams", flush=True)

@@ -19,6 +19,7 @@ ERROR_TEXT = {
     404: "No such resource, or not yours to see",
     409: "Conflicts with the current state",
     413: "Body too large",
+    415: "The body is not sent as application/json",
     422: "The body does not match the schema",
     503: "A dependency is unavailable; retry",
 }
@@ -64,7 +65,7 @@ def _operation(spec: RouteSpec, refs: dict[tuple[Any, str], dict]) -> dict[str, 
         responses[str(spec.status)] = {"description": "Done"}
     codes = {400, 503} | ({401, 403, 404, 409} if not spec.public else set()) | set(spec.errors)
     if spec.body is not None:
-        codes |= {413, 422}
+        codes |= {413, 415, 422}
     for code in sorted(codes):
         responses[str(code)] = {"description": ERROR_TEXT[code], "content": {"application/json": {"schema": _ref("Error")}}}
     op: dict[str, Any] = {
@@ -83,6 +84,32 @@ def _operation(spec: RouteSpec, refs: dict[tuple[Any, str], dict]) -> dict[str, 
     return op
 
 
+# What a create operation's answer identifies, as OpenAPI link expressions: clients (and stateful
+# testers) follow them from the created resource to the operations on it.
+CREATES = {
+    "create_team": {"teamId": "$response.body#/id"},
+    "add_member": {"userId": "$response.body#/userId"},
+    "create_api_key": {"keyId": "$response.body#/id"},
+    "create_project": {"projectId": "$response.body#/id"},
+    "create_deployment": {"deploymentId": "$response.body#/id"},
+    "create_build": {"buildId": "$response.body#/id"},
+}
+
+
+def _links(spec: RouteSpec) -> dict[str, Any]:
+    """Links from a create operation to every operation whose path it fills (its own path parameters
+    from the request, the new one from the response)."""
+    made = CREATES.get(spec.handler, {})
+    known = {name: f"$request.path.{name}" for name in re.findall(r"{(\w+)}", spec.path)} | made
+    links = {}
+    for target in ROUTES:
+        needed = re.findall(r"{(\w+)}", target.path)
+        if target is spec or not set(made) & set(needed) or not set(needed) <= set(known):
+            continue
+        links[target.handler] = {"operationId": target.handler, "parameters": {n: known[n] for n in needed}}
+    return links
+
+
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     models = {(s.body, "validation") for s in ROUTES if s.body} | {
@@ -93,7 +120,9 @@ def document() -> dict[str, Any]:
                                       ref_template="#/components/schemas/{model}")
     paths: dict[str, dict[str, Any]] = {}
     for spec in ROUTES:
-        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
+        op = paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
+        if links := _links(spec):
+            op["responses"][str(spec.status)]["links"] = links
     return {
         "openapi": "3.1.0",
         "info": {"title": "mastra-admin", "version": "0.1.0",

@@ -67,8 +67,12 @@ def _parse_body(raw: bytes | None, model: type[BaseModel] | None) -> Any:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise BadRequest("The body is not valid JSON", code="invalid_json") from e
+    except RecursionError as e:  # nested deeper than the interpreter's recursion limit
+        raise BadRequest("The body is nested too deeply", code="invalid_json") from e
     try:
         return model.model_validate(data)
+    except RecursionError as e:
+        raise BadRequest("The body is nested too deeply", code="invalid_json") from e
     except ValidationError as e:
         # `input` is left out on purpose: it may hold a secret the caller sent.
         details = [{"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in e.errors()]

@@ -46,11 +46,16 @@ def hashes_match(token: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_token(token), stored_hash)
 
 
+JWKS_REFETCH_SECONDS = 60  # a token with an unknown `kid` refetches the JWKS at most this often per URL
+
+
 @functools.lru_cache(maxsize=4)
 def _jwks_client(url: str):
     import jwt
 
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+    # The key set is cached for 5 minutes; an unknown `kid` (a rotated key, or any forged token)
+    # forces a refetch only once the cooldown since the last fetch has passed.
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, cooldown_duration=JWKS_REFETCH_SECONDS)
 
 
 def verify_jwt(token: str, settings: Settings) -> str:

@@ -34,6 +34,7 @@ from chalicelib.runners.injection import read_manifest
 from chalicelib.runners.local_build import _private, kill_tree
 from chalicelib.runners.node_toolchain import ensure_node
 from chalicelib.settings import Settings
+from chalicelib.sources import extract_capped
 
 LOG_NAME = "server.log"
 STOP_GRACE_SECONDS = 10.0
@@ -100,17 +101,21 @@ class LocalDeployRunner:
             obj = self.s3.get_object(Bucket=spec.artifact_bucket, Key=spec.artifact_key)
         except Exception as e:
             raise StartError(f"artifact s3://{spec.artifact_bucket}/{spec.artifact_key}: {aws.error_code(e) or e}") from e
-        digest = hashlib.sha256()
+        max_bytes = self.settings.artifact_max_mb * 1024 * 1024
+        digest, size = hashlib.sha256(), 0
         with open(tarball, "wb") as f:
             for block in obj["Body"].iter_chunks(1 << 20):
+                size += len(block)
+                if size > max_bytes:
+                    raise StartError(f"artifact is larger than {self.settings.artifact_max_mb} MiB (MA_ARTIFACT_MAX_MB)")
                 digest.update(block)
                 f.write(block)
         if spec.artifact_sha256 and digest.hexdigest() != spec.artifact_sha256:
             raise StartError(f"artifact checksum mismatch: {digest.hexdigest()} != {spec.artifact_sha256}")
         try:
             with tarfile.open(tarball, "r:gz") as tar:
-                tar.extractall(app, filter="tar")
-        except (tarfile.TarError, OSError) as e:
+                extract_capped(tar, app, None, max_bytes, "artifact", StartError)
+        except (tarfile.TarError, EOFError, OSError) as e:
             raise StartError(f"artifact cannot be unpacked: {e}") from e
         tarball.unlink(missing_ok=True)
 

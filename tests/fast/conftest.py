@@ -57,7 +57,11 @@ def _world(tmp_path_factory):
             from app import app
             from chalicelib.settings import get_settings
 
+            from local_stack.api_server import ApiGateway
+
             with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
+                # Requests go through the local stack's API Gateway stand-in, as `make up` serves them.
+                client.http._local_gateway = ApiGateway(app, client.http._config)
                 yield client, boto3.session.Session(), get_settings()
         clear_caches()
 

@@ -14,7 +14,7 @@ def test_requests_without_valid_credentials_get_401(api):
     anon = api.session()
     r = anon.get(api.url("/teams"))
     assert r.status_code == 401 and r.json()["error"]["code"] == "missing_credentials"
-    for bad in ("Basic abc", "Bearer ", "Bearer ma_garbage", "Bearer " + token_for("x", secret="wrong-secret")):
+    for bad in ("Basic abc", "Bearer ", "Bearer ma_garbage", "Bearer " + token_for("x", secret="wrong-secret-but-long-enough-32b!")):
         r = anon.get(api.url("/teams"), headers={"Authorization": bad})
         assert r.status_code == 401, bad
         assert r.json()["error"]["code"] in {"invalid_credentials", "invalid_token"}

@@ -208,3 +208,30 @@ def test_unauthenticated_calls_to_every_route_get_401(api, operations):
         concrete = concrete.replace("{traceId}", "t")
         r = anon.request(method, api.url(concrete), json={})
         assert r.status_code == 401, f"{method} {path}: {r.status_code}"
+
+
+def test_an_admin_cannot_mint_a_key_for_a_higher_member_and_so_cannot_promote_themselves(api, as_user):
+    """A key acts with its member's role: minting one for the owner (or a higher machine member) would
+    let an admin act as owner, promote themselves and demote the owner."""
+    tag = uuid.uuid4().hex[:6]
+    owner_id, admin_id = f"owner-{tag}", f"admin-{tag}"
+    owner, admin = as_user(owner_id), as_user(admin_id)
+    team = owner.post(api.url("/teams"), json={"name": "ranks"}).json()["id"]
+    assert owner.post(api.url(f"/teams/{team}/members"), json={"userId": admin_id, "role": "admin"}).status_code == 201
+    assert owner.post(api.url(f"/teams/{team}/members"), json={"userId": f"dev-{tag}", "role": "developer"}).status_code == 201
+    ci = owner.post(api.url(f"/teams/{team}/api-keys"), json={"name": "ci", "machineUser": "ci", "role": "owner"})
+    assert ci.status_code == 201, ci.text
+    keys = api.url(f"/teams/{team}/api-keys")
+
+    for body in ({"name": "as-owner", "userId": owner_id}, {"name": "as-ci", "machineUser": "ci", "role": "viewer"}):
+        r = admin.post(keys, json=body)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "role_too_high", (body, r.text)
+    r = admin.patch(api.url(f"/teams/{team}/members/{admin_id}"), json={"role": "owner"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "role_too_high"
+    r = admin.patch(api.url(f"/teams/{team}/members/{owner_id}"), json={"role": "viewer"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "role_too_high"
+    roles = {m["userId"]: m["role"] for m in owner.get(api.url(f"/teams/{team}/members")).json()["items"]}
+    assert roles[owner_id] == "owner" and roles[admin_id] == "admin" and roles["machine:ci"] == "owner"
+    # At or below the admin's own rank, minting for someone else still works.
+    assert admin.post(keys, json={"name": "as-dev", "userId": f"dev-{tag}"}).status_code == 201
+    assert admin.post(keys, json={"name": "bot", "machineUser": "bot", "role": "admin"}).status_code == 201

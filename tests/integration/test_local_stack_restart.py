@@ -91,3 +91,45 @@ def test_health_is_503_and_names_the_component_when_one_is_down(tmp_path):
         assert components["dynamodb"]["status"] == "down" and components["clickhouse"]["status"] == "up"
     finally:
         stop_stack(stack)
+
+
+def test_a_revoked_owner_key_is_not_bootstrapped_again_and_the_start_says_how_to_mint_one(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.support.stack import ROOT
+
+    home = tmp_path / "home"
+    stack = start_stack(home)
+    try:
+        s = stack.session(stack.owner_key)
+        team = s.get(stack.url("/teams")).json()["items"][0]
+        key_id = s.get(stack.url(f"/teams/{team['id']}/api-keys")).json()["items"][0]["id"]
+        assert s.delete(stack.url(f"/api-keys/{key_id}")).status_code == 204
+        revoked = stack.owner_key
+    finally:
+        stop_stack(stack)
+
+    stack = start_stack(home)
+    try:
+        assert stack.owner_key == revoked  # no fresh key, no second `default` team
+        warning = [line for line in stack.lines if line.startswith("warning:")]
+        assert warning and "revoked" in warning[0] and "python -m local_stack.owner_key" in warning[0], stack.lines
+        minted = subprocess.run([sys.executable, "-m", "local_stack.owner_key"], cwd=ROOT, env=stack.env,
+                                capture_output=True, text=True, timeout=120)
+        assert minted.returncode == 0, minted.stderr[-2000:]
+        fresh = stack.owner_key
+        assert fresh != revoked and fresh in minted.stdout
+        assert stat.S_IMODE((home / "owner-key").stat().st_mode) == 0o600
+        teams = stack.session(fresh).get(stack.url("/teams")).json()["items"]
+        assert [(t["id"], t["name"], t["role"]) for t in teams] == [(team["id"], "default", "owner")]
+        assert stack.session(revoked).get(stack.url("/teams")).status_code == 401
+    finally:
+        stop_stack(stack)
+
+    stack = start_stack(home)  # and with a valid key on file again, nothing to say
+    try:
+        assert not any(line.startswith("warning:") for line in stack.lines)
+        assert stack.session(fresh).get(stack.url("/teams")).status_code == 200
+    finally:
+        stop_stack(stack)

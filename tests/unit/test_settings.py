@@ -20,6 +20,7 @@ SAMPLES = {
     PORT_RANGE: ("5000-5100", (5000, 5100)), PATH: ("/tmp/ma-home", Path("/tmp/ma-home")),
     URL: ("http://host:1/", "http://host:1"),
 }
+SAMPLE_BY_VARIABLE = {"MA_JWT_HS256_SECRET": ("s" * 32, "s" * 32)}  # shorter secrets are refused
 
 
 def _documented() -> set[str]:
@@ -44,7 +45,7 @@ def test_every_documented_variable_is_a_field_of_the_settings_or_the_local_confi
 def test_each_variable_sets_its_field(model):
     for var, name in model.variables().items():
         f = _field(model, name)
-        raw, expected = SAMPLES[f.metadata.get("parser") or str(f.type)]
+        raw, expected = SAMPLE_BY_VARIABLE.get(var) or SAMPLES[f.metadata.get("parser") or str(f.type)]
         assert getattr(model.from_env({var: raw}), name) == expected, var
 
 
@@ -110,3 +111,13 @@ def test_models_take_the_table_from_the_settings_at_first_use_and_follow_a_chang
         monkeypatch.undo()
         get_settings.cache_clear()
         models.configure_tables()
+
+
+def test_an_hs256_secret_shorter_than_32_bytes_is_refused_at_start():
+    for short in ("secret", "s" * 31, "é" * 15):  # bytes, not characters: 30 bytes
+        with pytest.raises(SettingsError, match="MA_JWT_HS256_SECRET"):
+            Settings.from_env({"MA_JWT_HS256_SECRET": short})
+        with pytest.raises(SettingsError, match="MA_JWT_HS256_SECRET"):
+            Settings(jwt_hs256_secret=short)
+    assert Settings.from_env({"MA_JWT_HS256_SECRET": "é" * 16}).jwt_hs256_secret == "é" * 16
+    assert Settings.from_env({"MA_JWT_HS256_SECRET": ""}).jwt_hs256_secret == ""  # unset: HS256 off

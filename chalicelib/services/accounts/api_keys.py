@@ -25,7 +25,7 @@ def create_key(access: Access, team_id: str, body: api.ApiKeyCreate) -> tuple[Ap
     if body.machine_user or (body.user_id and body.user_id != access.user_id):
         access.require(team_id, MANAGE, resource="team")
         scope = team_id  # a key minted for someone else acts only in this team
-        owner = _machine_member(team_id, body, role) if body.machine_user else _existing_member(team_id, body.user_id)
+        owner = _machine_member(team_id, body, role) if body.machine_user else _existing_member(team_id, body.user_id, role)
     item, token = _mint(team_id, owner, body.name, created_by=access.user_id, scope_team_id=scope)
     return item, token
 
@@ -48,9 +48,18 @@ def _mint(team_id: str, user_id: str, name: str, *, created_by: str, scope_team_
     return item, minted.token
 
 
-def _existing_member(team_id: str, user_id: str) -> str:
-    if team_store.find_member(team_id, user_id) is None:
+def _may_act_as(granter: Role, role: str) -> None:
+    # A key acts with its member's role: minting one for a higher rank would raise the minter.
+    if RANK[Role(role)] > RANK[granter]:
+        raise Forbidden(f"A {granter.value} cannot mint a key for a member whose role is '{role}'",
+                        code="role_too_high")
+
+
+def _existing_member(team_id: str, user_id: str, granter: Role) -> str:
+    member = team_store.find_member(team_id, user_id)
+    if member is None:
         raise NotFound("No such member in this team", code="member_not_found")
+    _may_act_as(granter, member.role)
     return user_id
 
 
@@ -62,6 +71,8 @@ def _machine_member(team_id: str, body: api.ApiKeyCreate, granter: Role) -> str:
             raise Forbidden(f"A {granter.value} cannot grant the role '{body.role.value}'", code="role_too_high")
         team = team_store.require_team(team_id)
         team_store.add_member(team, team_store.new_member(team, user_id, body.role.value, machine=True))
+    else:
+        _may_act_as(granter, member.role)
     return user_id
 
 

@@ -22,6 +22,9 @@ from chalicelib.services.accounts.projects import require_project
 
 PERMISSION = "observability:read"
 MAX_RANGE = timedelta(days=400)
+# Times in filters and cursors lie here, inside ClickHouse's DateTime and DateTime64(3) ranges.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2106, 1, 1, tzinfo=timezone.utc)
 
 
 def _now() -> datetime:
@@ -32,6 +35,8 @@ def _range(f: m.Filters, default: timedelta) -> tuple[datetime, datetime]:
     end = f.to or _now()
     start = f.from_ or end - default
     start, end = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (start, end))
+    if not (EARLIEST <= start < LATEST and EARLIEST <= end <= LATEST):
+        raise BadRequest(f"`from` and `to` must lie between {EARLIEST.year} and {LATEST.year}", code="invalid_range")
     if start >= end:
         raise BadRequest("`from` must be before `to`", code="invalid_range")
     if end - start > MAX_RANGE:
@@ -44,14 +49,49 @@ def _encode(*parts: Any) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+# A cursor is ours only if every field has the type and range we wrote: nothing else reaches ClickHouse.
+CURSOR_MAX_ID = 1024
+CURSOR_MAX_LINE = 2**32 - 1  # line_no is a UInt32
+
+
+def _malformed() -> BadRequest:
+    return BadRequest("The cursor is malformed", code="invalid_cursor")
+
+
+def _decode_parts(cursor: str, count: int) -> list:
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError, RecursionError) as e:  # binascii.Error and bad UTF-8 are ValueErrors
+        raise _malformed() from e
+    if not isinstance(parts, list) or len(parts) != count:
+        raise _malformed()
+    return parts
+
+
 def _decode_time_id(cursor: str | None) -> tuple[datetime, str] | None:
     if not cursor:
         return None
+    ts, ident = _decode_parts(cursor, 2)
+    if not isinstance(ts, str) or not isinstance(ident, str) or not 0 < len(ident) <= CURSOR_MAX_ID:
+        raise _malformed()
+    if not ident.isprintable():
+        raise _malformed()
     try:
-        ts, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(ts), str(ident)
-    except (ValueError, TypeError) as e:
-        raise BadRequest("The cursor is malformed", code="invalid_cursor") from e
+        when = _utc(datetime.fromisoformat(ts))
+    except ValueError as e:
+        raise _malformed() from e
+    if not EARLIEST <= when < LATEST:
+        raise _malformed()
+    return when, ident
+
+
+def _decode_line(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    (line,) = _decode_parts(cursor, 1)
+    if type(line) is not int or not 0 <= line <= CURSOR_MAX_LINE:  # bool is an int: not a line number
+        raise _malformed()
+    return line
 
 
 def _utc(t: datetime) -> datetime:
@@ -197,12 +237,7 @@ def list_logs(access: Access, project_id: str, f: m.LogFilters, limit: int, curs
 
 
 def _build_logs(writer: Writer, project: Any, f: m.LogFilters, limit: int, cursor: str | None) -> Page[m.LogOut]:
-    after = None
-    if cursor:
-        try:
-            after = int(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))[0])
-        except (ValueError, TypeError, IndexError) as e:
-            raise BadRequest("The cursor is malformed", code="invalid_cursor") from e
+    after = _decode_line(cursor)
     rows = queries.list_build_logs(writer, project.team_id, project.project_id, f.buildId, text=f.q,
                                    after_line=after, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
