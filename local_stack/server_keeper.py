@@ -21,35 +21,25 @@ if TYPE_CHECKING:
     from local_stack.config import LocalConfig
 
 PUBLISH_BATCH = 200
+READ_LINES = 5000  # lines read per server per tick
 
 
 class LogTail:
-    """Where the publisher is in one server's log file."""
+    """Where the publisher is in one server's log, by line offset (server_log seeks through its index,
+    follows rotations and cuts long lines, so one huge line never stops the tail)."""
 
-    def __init__(self, path: Path, from_start: bool):
-        from chalicelib.runners.local_deploy import count_lines
+    def __init__(self, path: Path, from_start: bool, max_line_bytes: int):
+        from chalicelib.runners import server_log
 
         self.path = path
-        self.position = 0
-        self.offset = 0
-        if not from_start and path.exists():
-            self.position = path.stat().st_size
-            self.offset = count_lines(path)
+        self.max_line = max_line_bytes
+        self.offset = 0 if from_start else server_log.end_offset(path)
 
     def read(self) -> tuple[int, list[str]]:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.position)
-                data = f.read(4 << 20)
-        except FileNotFoundError:
-            return self.offset, []
-        end = data.rfind(b"\n")
-        if end < 0:
-            return self.offset, []
-        lines = data[: end + 1].decode("utf-8", "replace").splitlines()
-        first = self.offset
-        self.position += end + 1
-        self.offset += len(lines)
+        from chalicelib.runners import server_log
+
+        first, lines = server_log.read_lines(self.path, self.offset, READ_LINES, self.max_line)
+        self.offset = first + len(lines)
         return first, lines
 
 
@@ -60,6 +50,7 @@ class ServerKeeper:
         self.tail_interval = cfg.log_tail_interval_seconds
         self.ship_interval = cfg.ship_interval_seconds
         self.started = time.time()
+        self.max_line_bytes = settings.server_log_max_line_bytes
         self.tails: dict[str, LogTail] = {}
         self.known_at_start: set[str] = set()
 
@@ -113,7 +104,8 @@ class ServerKeeper:
 
                         path = Path(server.workdir or "") / LOG_NAME
                         self.tails[server.server_id] = LogTail(
-                            path, from_start=server.server_id not in self.known_at_start)
+                            path, from_start=server.server_id not in self.known_at_start,
+                            max_line_bytes=self.max_line_bytes)
                     self._publish_tail(server.server_id)
             except Exception as exc:
                 print(f"log tail failed: {exc!r}", file=sys.stderr, flush=True)

@@ -166,6 +166,19 @@ def bootstrap_owner(cfg: LocalConfig) -> str | None:
     return token
 
 
+def make_private(home: Path) -> None:
+    """State is the operator's alone: umask 077 for this process and its children (moto, the worker,
+    the router; what they create under $MA_HOME is 0600/0700), and what an earlier version left
+    readable at the top of $MA_HOME and under moto/ is tightened."""
+    os.umask(0o077)
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o700)
+    for path in [*home.iterdir(), *(home / "moto").rglob("*")]:
+        if path.is_symlink():
+            continue
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+
+
 def serve_api(cfg: LocalConfig):
     from chalice.config import Config
     from chalice.local import ChaliceRequestHandler, create_local_server
@@ -203,7 +216,7 @@ def main() -> int:
         if not _port_free(cfg.host if name in ("API", "router") else "127.0.0.1", port):
             print(f"error: port {port} for the {name} is in use (set MA_{name.upper()}_PORT)", file=sys.stderr)
             return 2
-    cfg.home.mkdir(parents=True, exist_ok=True)
+    make_private(cfg.home)
     configure_environment(cfg)
 
     from local_stack import processes
@@ -250,7 +263,7 @@ def main() -> int:
         from local_stack.server_keeper import ServerKeeper
         from local_stack.worker import JsonlSink
 
-        channels.add_sink(JsonlSink(cfg.home / "events.jsonl"))
+        channels.add_sink(JsonlSink.for_stack(cfg))
         servers = ServerKeeper(cfg, settings, stopping)
         recovered = servers.recover()  # before the worker runs deploys
         router_log = open(cfg.home / "router.log", "a")
