@@ -1,15 +1,20 @@
 """The supervisor's watch over local servers: health checks, live logs, observability shipping.
 
-- once at start: recovery (reattach to servers whose processes live, mark the others stopped);
+- once at start: recovery (reattach to servers whose processes live, mark the others stopped, end
+  processes left in server directories without a record), then a deploy again of each deployment
+  the last clean stop stopped (`resume`);
+- at stop: every server stops with the stack (`stop_all`), what it served recorded for `resume`;
 - every `health_interval_seconds` (MA_HEALTH_INTERVAL): one health check of every running server, published on
   `server:{id}` (a dead process is marked `exited` at the first check after it died);
 - every `log_tail_interval_seconds` (MA_LOG_TAIL_INTERVAL): new lines of each server's log file are published on
   `server:{id}:logs` as `{"type": "log", "offset": N, "lines": [...]}`;
 - every `ship_interval_seconds` (MA_SHIP_INTERVAL): closed observability files go to S3.
-Servers are not children of this process: they survive its restart.
+Servers are not children of this process: they survive a kill of it, and a restarted stack
+reattaches to them.
 """
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -53,13 +58,42 @@ class ServerKeeper:
         self.max_line_bytes = settings.server_log_max_line_bytes
         self.tails: dict[str, LogTail] = {}
         self.known_at_start: set[str] = set()
+        self.server_root = Path(settings.server_root)
+        self.resume_file = cfg.home / "resume.json"
 
     def recover(self) -> dict:
         from chalicelib.services.deploys import servers
 
         result = servers.recover()
         self.known_at_start = set(result["reattached"])
+        # What a killed stack left without a record (a deploy killed between start and its write).
+        from chalicelib.runners.local_deploy import kill_strays
+
+        keep = {int(s.pid) for s in servers.live_servers("local") if s.pid}
+        result["strays"] = [str(g) for g in kill_strays(self.server_root, keep)]
         return result
+
+    def stop_all(self) -> list[str]:
+        """The stack is stopping: its servers stop with it; the deployments they served are recorded
+        in $MA_HOME/resume.json first, to be deployed again (same build) at the next start."""
+        from chalicelib.services.deploys import servers
+
+        self.resume_file.write_text(json.dumps(servers.serving("local")))
+        return servers.stop_all("local")
+
+    def resume(self) -> list[str]:
+        """Deploy again what the last clean stop recorded (the file goes once the deploys are queued)."""
+        from chalicelib.services.deploys import servers
+
+        try:
+            recorded = json.loads(self.resume_file.read_text())
+        except FileNotFoundError:
+            return []
+        except ValueError:
+            recorded = []
+        queued = servers.resume(recorded)
+        self.resume_file.unlink(missing_ok=True)
+        return queued
 
     def start(self) -> None:
         for name, target in (("health", self._health_forever), ("log-tail", self._tail_forever),
@@ -78,13 +112,11 @@ class ServerKeeper:
 
         self._loop(self.health_interval, run_health_checks, "health checks")
 
-    def _live_local_servers(self):
-        from chalicelib.db import servers as store
+    @staticmethod
+    def _live_local_servers():
+        from chalicelib.services.deploys.servers import live_servers
 
-        for server_id in list(store.active_ids()):
-            server = store.find(server_id)
-            if server is not None and server.runner == "local" and server.status in store.ACTIVE:
-                yield server
+        return live_servers("local")
 
     def _tail_forever(self) -> None:
         last_listing = 0.0

@@ -6,7 +6,8 @@ It starts moto server (a child process whose state persists under $MA_HOME/moto)
 resources of infra/resources.yaml there, opens the embedded ClickHouse (chDB) at
 $MA_HOME/clickhouse — only this process may open it, so it also serves the API that reads it —
 creates the first team and owner key on first start, and serves the Chalice app with Chalice's
-own routing. Ctrl-C (or SIGTERM) stops everything cleanly.
+own routing. Ctrl-C (or SIGTERM) stops everything cleanly, deployed servers included; the
+deployments they served are deployed again (same build) at the next start.
 """
 from __future__ import annotations
 
@@ -233,6 +234,7 @@ def main() -> int:
     router = None
     ingest_pump = None
     gateway = None
+    servers = None
 
     def shutdown(signum, _frame):
         stopping.set()
@@ -276,12 +278,14 @@ def main() -> int:
         keeper = WorkerKeeper(cfg, stopping)
         keeper.start()
         servers.start()
+        resumed = servers.resume()  # the deployments the last clean stop stopped, through the deploy queue
         from chalicelib.services import health
 
         report = health.check()
         print(f"mastra-admin is up: API {cfg.api_url}  router http://{{slug}}.localhost:{cfg.router_port}/ "
               f"(state in {cfg.home})", flush=True)
-        print(f"servers: {len(recovered['reattached'])} reattached, {len(recovered['stopped'])} marked stopped",
+        print(f"servers: {len(recovered['reattached'])} reattached, {len(recovered['stopped'])} marked stopped, "
+              f"{len(recovered['strays'])} stray process groups ended, {len(resumed)} deployments redeployed",
               flush=True)
         print("health: " + ", ".join(f"{k}={v.status}" for k, v in report.components.items()), flush=True)
         if token:
@@ -303,7 +307,13 @@ def main() -> int:
         if ingest_pump is not None:
             ingest_pump.stop()
         if keeper is not None:
-            keeper.stop()
+            keeper.stop()  # first: no deploy starts a server while they stop
+        if servers is not None:
+            try:
+                stopped = servers.stop_all()
+                print(f"servers: {len(stopped)} stopped", flush=True)
+            except Exception as exc:
+                print(f"stopping servers failed: {exc!r}", file=sys.stderr, flush=True)
         if router is not None:
             processes.stop(router)
             router_log.close()

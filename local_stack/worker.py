@@ -99,7 +99,7 @@ def main() -> int:
 
     LocalBuildRunner.kill_running()
     sys.stdout.flush()
-    os._exit(0)  # running builds are abandoned to the reaper, not waited for; servers live on
+    os._exit(0)  # running builds are abandoned to the reaper, not waited for; the supervisor stops servers
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 The artifact is downloaded from S3 and unpacked into the server's own directory
 (`{server_root}/{serverId}/app`); `mastra-admin.json` says how to start it. The process gets its
-own session and no parent-death signal, so it outlives the worker and the supervisor: its pid (and
-start time, against pid reuse), port and directory are kept in the Server item, and a restarted
-stack reattaches to it. stdout and stderr go through a log writer (`server_log`, the leader of the
+own session and no parent-death signal, so it outlives the worker and a killed supervisor: its pid
+(and start time, against pid reuse), port and directory are kept in the Server item, and a
+restarted stack reattaches to it (`kill_strays` ends any other process left in a server
+directory). A stack that stops cleanly stops its servers first (services/deploys/servers.stop_all). stdout and stderr go through a log writer (`server_log`, the leader of the
 server's process group) to `{serverId}/server.log`: rotated past a size, long lines cut, indexed by
 line offset; observability files it closes are shipped to S3 by `ship`.
 """
@@ -293,6 +294,26 @@ def _close_leftover(current: Path, closed: Path) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         (closed / f"{stamp}_{uuid.uuid4()}.jsonl").write_bytes(whole)
     current.unlink(missing_ok=True)
+
+
+def kill_strays(root: Path, keep: set[int]) -> list[int]:
+    """End every process group with a process working in a server directory under `root` whose
+    group is not in `keep` (the pids of the servers a restarted stack reattached): what a killed
+    stack left behind without a record. Returns the groups ended."""
+    import psutil
+
+    prefix = str(root.resolve()) + os.sep
+    groups: set[int] = set()
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and (proc.cwd() + os.sep).startswith(prefix):
+                groups.add(os.getpgid(proc.pid))
+        except (psutil.Error, OSError):
+            continue
+    strays = sorted(groups - keep)
+    for pgid in strays:
+        kill_tree(pgid)
+    return strays
 
 
 def _create_time(pid: int) -> float | None:

@@ -29,7 +29,9 @@ def stack(tmp_path_factory):
         yield s
     finally:
         stop_stack(s)
+        left = server_processes(home)
         kill_servers(home)
+        assert left == [], f"deployed servers outlived the stack: {left}"
 
 
 @pytest.fixture(scope="module")
