@@ -183,6 +183,10 @@ class Settings(EnvModel):
     server_root: str = env("MA_SERVER_ROOT", "/tmp/mastra-admin-servers")
     artifact_max_mb: int = env("MA_ARTIFACT_MAX_MB", 2048)  # an artifact, downloaded and unpacked (a build ≈ 190 MB)
     server_ports: tuple[int, int] = env("MA_SERVER_PORTS", (4200, 4999), parser=PORT_RANGE)  # where local servers listen
+    # A local server's server.log: rotated past this size, this many rotated files kept, longer lines cut.
+    server_log_max_bytes: int = env("MA_SERVER_LOG_MAX_BYTES", 16 << 20)
+    server_log_generations: int = env("MA_SERVER_LOG_GENERATIONS", 3)
+    server_log_max_line_bytes: int = env("MA_SERVER_LOG_MAX_LINE_BYTES", 64 << 10)
     health_path: str = "/health"
     deploy_health_timeout_seconds: float = env("MA_DEPLOY_HEALTH_TIMEOUT", 120.0)
     deploy_lease_seconds: int = env("MA_DEPLOY_LEASE_SECONDS", 600)

@@ -31,6 +31,9 @@ class LocalConfig(EnvModel):
     # Queue consumers of the local worker: messages handled at once.
     build_concurrency: int = env("MA_LOCAL_BUILD_CONCURRENCY", 2)
     deploy_concurrency: int = env("MA_LOCAL_DEPLOY_CONCURRENCY", 4)
+    # $MA_HOME/events.jsonl (every published message): rotated past this size, this many old files kept.
+    events_max_bytes: int = env("MA_EVENTS_MAX_BYTES", 16 << 20)
+    events_generations: int = env("MA_EVENTS_GENERATIONS", 3)
     # The build queue's visibility timeout as provisioned (empty: the template's).
     build_visibility_timeout: str = env("MA_BUILD_VISIBILITY_TIMEOUT", "")
 

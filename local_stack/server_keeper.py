@@ -1,15 +1,20 @@
 """The supervisor's watch over local servers: health checks, live logs, observability shipping.
 
-- once at start: recovery (reattach to servers whose processes live, mark the others stopped);
+- once at start: recovery (reattach to servers whose processes live, mark the others stopped, end
+  processes left in server directories without a record), then a deploy again of each deployment
+  the last clean stop stopped (`resume`);
+- at stop: every server stops with the stack (`stop_all`), what it served recorded for `resume`;
 - every `health_interval_seconds` (MA_HEALTH_INTERVAL): one health check of every running server, published on
   `server:{id}` (a dead process is marked `exited` at the first check after it died);
 - every `log_tail_interval_seconds` (MA_LOG_TAIL_INTERVAL): new lines of each server's log file are published on
   `server:{id}:logs` as `{"type": "log", "offset": N, "lines": [...]}`;
 - every `ship_interval_seconds` (MA_SHIP_INTERVAL): closed observability files go to S3.
-Servers are not children of this process: they survive its restart.
+Servers are not children of this process: they survive a kill of it, and a restarted stack
+reattaches to them.
 """
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -21,35 +26,25 @@ if TYPE_CHECKING:
     from local_stack.config import LocalConfig
 
 PUBLISH_BATCH = 200
+READ_LINES = 5000  # lines read per server per tick
 
 
 class LogTail:
-    """Where the publisher is in one server's log file."""
+    """Where the publisher is in one server's log, by line offset (server_log seeks through its index,
+    follows rotations and cuts long lines, so one huge line never stops the tail)."""
 
-    def __init__(self, path: Path, from_start: bool):
-        from chalicelib.runners.local_deploy import count_lines
+    def __init__(self, path: Path, from_start: bool, max_line_bytes: int):
+        from chalicelib.runners import server_log
 
         self.path = path
-        self.position = 0
-        self.offset = 0
-        if not from_start and path.exists():
-            self.position = path.stat().st_size
-            self.offset = count_lines(path)
+        self.max_line = max_line_bytes
+        self.offset = 0 if from_start else server_log.end_offset(path)
 
     def read(self) -> tuple[int, list[str]]:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.position)
-                data = f.read(4 << 20)
-        except FileNotFoundError:
-            return self.offset, []
-        end = data.rfind(b"\n")
-        if end < 0:
-            return self.offset, []
-        lines = data[: end + 1].decode("utf-8", "replace").splitlines()
-        first = self.offset
-        self.position += end + 1
-        self.offset += len(lines)
+        from chalicelib.runners import server_log
+
+        first, lines = server_log.read_lines(self.path, self.offset, READ_LINES, self.max_line)
+        self.offset = first + len(lines)
         return first, lines
 
 
@@ -60,15 +55,45 @@ class ServerKeeper:
         self.tail_interval = cfg.log_tail_interval_seconds
         self.ship_interval = cfg.ship_interval_seconds
         self.started = time.time()
+        self.max_line_bytes = settings.server_log_max_line_bytes
         self.tails: dict[str, LogTail] = {}
         self.known_at_start: set[str] = set()
+        self.server_root = Path(settings.server_root)
+        self.resume_file = cfg.home / "resume.json"
 
     def recover(self) -> dict:
         from chalicelib.services.deploys import servers
 
         result = servers.recover()
         self.known_at_start = set(result["reattached"])
+        # What a killed stack left without a record (a deploy killed between start and its write).
+        from chalicelib.runners.local_deploy import kill_strays
+
+        keep = {int(s.pid) for s in servers.live_servers("local") if s.pid}
+        result["strays"] = [str(g) for g in kill_strays(self.server_root, keep)]
         return result
+
+    def stop_all(self) -> list[str]:
+        """The stack is stopping: its servers stop with it; the deployments they served are recorded
+        in $MA_HOME/resume.json first, to be deployed again (same build) at the next start."""
+        from chalicelib.services.deploys import servers
+
+        self.resume_file.write_text(json.dumps(servers.serving("local")))
+        return servers.stop_all("local")
+
+    def resume(self) -> list[str]:
+        """Deploy again what the last clean stop recorded (the file goes once the deploys are queued)."""
+        from chalicelib.services.deploys import servers
+
+        try:
+            recorded = json.loads(self.resume_file.read_text())
+        except FileNotFoundError:
+            return []
+        except ValueError:
+            recorded = []
+        queued = servers.resume(recorded)
+        self.resume_file.unlink(missing_ok=True)
+        return queued
 
     def start(self) -> None:
         for name, target in (("health", self._health_forever), ("log-tail", self._tail_forever),
@@ -87,13 +112,11 @@ class ServerKeeper:
 
         self._loop(self.health_interval, run_health_checks, "health checks")
 
-    def _live_local_servers(self):
-        from chalicelib.db import servers as store
+    @staticmethod
+    def _live_local_servers():
+        from chalicelib.services.deploys.servers import live_servers
 
-        for server_id in list(store.active_ids()):
-            server = store.find(server_id)
-            if server is not None and server.runner == "local" and server.status in store.ACTIVE:
-                yield server
+        return live_servers("local")
 
     def _tail_forever(self) -> None:
         last_listing = 0.0
@@ -113,7 +136,8 @@ class ServerKeeper:
 
                         path = Path(server.workdir or "") / LOG_NAME
                         self.tails[server.server_id] = LogTail(
-                            path, from_start=server.server_id not in self.known_at_start)
+                            path, from_start=server.server_id not in self.known_at_start,
+                            max_line_bytes=self.max_line_bytes)
                     self._publish_tail(server.server_id)
             except Exception as exc:
                 print(f"log tail failed: {exc!r}", file=sys.stderr, flush=True)

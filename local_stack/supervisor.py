@@ -6,7 +6,8 @@ It starts moto server (a child process whose state persists under $MA_HOME/moto)
 resources of infra/resources.yaml there, opens the embedded ClickHouse (chDB) at
 $MA_HOME/clickhouse — only this process may open it, so it also serves the API that reads it —
 creates the first team and owner key on first start, and serves the Chalice app with Chalice's
-own routing. Ctrl-C (or SIGTERM) stops everything cleanly.
+own routing. Ctrl-C (or SIGTERM) stops everything cleanly, deployed servers included; the
+deployments they served are deployed again (same build) at the next start.
 """
 from __future__ import annotations
 
@@ -133,6 +134,19 @@ def _port_free(host: str, port: int) -> bool:
             return False
 
 
+def make_private(home: Path) -> None:
+    """State is the operator's alone: umask 077 for this process and its children (moto, the worker,
+    the router; what they create under $MA_HOME is 0600/0700), and what an earlier version left
+    readable at the top of $MA_HOME and under moto/ is tightened."""
+    os.umask(0o077)
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o700)
+    for path in [*home.iterdir(), *(home / "moto").rglob("*")]:
+        if path.is_symlink():
+            continue
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+
+
 def main() -> int:
     from chalicelib.errors import SettingsError
 
@@ -146,7 +160,7 @@ def main() -> int:
         if not _port_free(cfg.host if name in ("API", "router") else "127.0.0.1", port):
             print(f"error: port {port} for the {name} is in use (set MA_{name.upper()}_PORT)", file=sys.stderr)
             return 2
-    cfg.home.mkdir(parents=True, exist_ok=True)
+    make_private(cfg.home)
     configure_environment(cfg)
 
     from local_stack import processes
@@ -163,6 +177,7 @@ def main() -> int:
     router = None
     ingest_pump = None
     gateway = None
+    servers = None
 
     def shutdown(signum, _frame):
         stopping.set()
@@ -195,7 +210,7 @@ def main() -> int:
         from local_stack.server_keeper import ServerKeeper
         from local_stack.worker import JsonlSink
 
-        channels.add_sink(JsonlSink(cfg.home / "events.jsonl"))
+        channels.add_sink(JsonlSink.for_stack(cfg))
         servers = ServerKeeper(cfg, settings, stopping)
         recovered = servers.recover()  # before the worker runs deploys
         router_log = open(cfg.home / "router.log", "a")
@@ -210,12 +225,14 @@ def main() -> int:
         keeper = WorkerKeeper(cfg, stopping)
         keeper.start()
         servers.start()
+        resumed = servers.resume()  # the deployments the last clean stop stopped, through the deploy queue
         from chalicelib.services import health
 
         report = health.check()
         print(f"mastra-admin is up: API {cfg.api_url}  router http://{{slug}}.localhost:{cfg.router_port}/ "
               f"(state in {cfg.home})", flush=True)
-        print(f"servers: {len(recovered['reattached'])} reattached, {len(recovered['stopped'])} marked stopped",
+        print(f"servers: {len(recovered['reattached'])} reattached, {len(recovered['stopped'])} marked stopped, "
+              f"{len(recovered['strays'])} stray process groups ended, {len(resumed)} deployments redeployed",
               flush=True)
         print("health: " + ", ".join(f"{k}={v.status}" for k, v in report.components.items()), flush=True)
         if first.token:
@@ -239,7 +256,13 @@ def main() -> int:
         if ingest_pump is not None:
             ingest_pump.stop()
         if keeper is not None:
-            keeper.stop()
+            keeper.stop()  # first: no deploy starts a server while they stop
+        if servers is not None:
+            try:
+                stopped = servers.stop_all()
+                print(f"servers: {len(stopped)} stopped", flush=True)
+            except Exception as exc:
+                print(f"stopping servers failed: {exc!r}", file=sys.stderr, flush=True)
         if router is not None:
             processes.stop(router)
             router_log.close()

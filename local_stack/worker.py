@@ -5,8 +5,8 @@
 It runs QueuePumps that poll the real (moto) queues and invoke the same Chalice handlers AWS
 would. It is its own process so that a build's death or a kill of the worker (tests do it)
 behaves like a Lambda that died: the build's lease expires and the supervisor's reaper recovers it.
-Published channel messages are appended to $MA_HOME/events.jsonl until the WebSocket gateway
-delivers them.
+Published channel messages are appended to $MA_HOME/events.jsonl (rotated past
+MA_EVENTS_MAX_BYTES, MA_EVENTS_GENERATIONS files kept), a record of what was published.
 """
 from __future__ import annotations
 
@@ -19,14 +19,51 @@ from pathlib import Path
 
 
 class JsonlSink:
-    def __init__(self, path: Path):
+    """Appends each published message to `path`; past `max_bytes` the file becomes `path.1` (`.1`
+    becomes `.2` ..., `generations` kept). The worker and the supervisor both append: a lock file
+    beside it (flock) makes each append and rotation whole. Files are 0600."""
+
+    def __init__(self, path: Path, max_bytes: int = 16 << 20, generations: int = 3):
         self.path = path
+        self.max_bytes = max_bytes
+        self.generations = generations
         self.lock = threading.Lock()
 
     def __call__(self, channel: str, message: dict) -> None:
-        line = json.dumps(message, separators=(",", ":"))
-        with self.lock, open(self.path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+        import fcntl
+
+        line = (json.dumps(message, separators=(",", ":")) + "\n").encode()
+        with self.lock:
+            lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                try:
+                    os.write(fd, line)
+                    size = os.fstat(fd).st_size
+                finally:
+                    os.close(fd)
+                if size >= self.max_bytes:
+                    self._rotate()
+            finally:
+                os.close(lock)  # releases the flock
+
+    def _rotate(self) -> None:
+        name = self.path.name
+        for n in range(self.generations, 0, -1):
+            older = self.path.with_name(f"{name}.{n}")
+            if n == self.generations:
+                older.unlink(missing_ok=True)
+            elif older.exists():
+                os.replace(older, self.path.with_name(f"{name}.{n + 1}"))
+        if self.generations:
+            os.replace(self.path, self.path.with_name(f"{name}.1"))
+        else:
+            self.path.unlink(missing_ok=True)
+
+    @classmethod
+    def for_stack(cls, cfg) -> "JsonlSink":
+        return cls(cfg.home / "events.jsonl", cfg.events_max_bytes, cfg.events_generations)
 
 
 def main() -> int:
@@ -38,7 +75,7 @@ def main() -> int:
     from local_stack.dispatcher import QueuePump
 
     settings, cfg = get_settings(), LocalConfig.from_env()
-    channels.add_sink(JsonlSink(cfg.home / "events.jsonl"))
+    channels.add_sink(JsonlSink.for_stack(cfg))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -62,7 +99,7 @@ def main() -> int:
 
     LocalBuildRunner.kill_running()
     sys.stdout.flush()
-    os._exit(0)  # running builds are abandoned to the reaper, not waited for; servers live on
+    os._exit(0)  # running builds are abandoned to the reaper, not waited for; the supervisor stops servers
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def github():
 def stack(tmp_path_factory, github):
     """The whole local stack (moto server, chDB, the Chalice app, the worker) as `make up` runs it."""
     from tests.support.builds import BUILD_ENV
-    from tests.support.deploys import kill_servers
+    from tests.support.deploys import kill_servers, server_processes
     from tests.support.jwts import HS256_SECRET
     from tests.support.stack import start_stack, stop_stack
 
@@ -73,7 +73,9 @@ def stack(tmp_path_factory, github):
         "MA_JWT_HS256_SECRET": HS256_SECRET, "MA_GITHUB_API_URL": github.url, **BUILD_ENV})
     yield s
     stop_stack(s)
-    kill_servers(s.home)  # deployed servers outlive the stack on purpose
+    left = server_processes(s.home)
+    kill_servers(s.home)  # a safety net only: the stack stops its servers
+    assert left == [], f"deployed servers outlived the stack: {left}"
 
 
 @pytest.fixture

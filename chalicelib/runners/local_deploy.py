@@ -2,20 +2,22 @@
 
 The artifact is downloaded from S3 and unpacked into the server's own directory
 (`{server_root}/{serverId}/app`); `mastra-admin.json` says how to start it. The process gets its
-own session and no parent-death signal, so it outlives the worker and the supervisor: its pid (and
-start time, against pid reuse), port and directory are kept in the Server item, and a restarted
-stack reattaches to it. stdout and stderr go to `{serverId}/server.log` (read back as a ring
-buffer of the last lines); observability files it closes are shipped to S3 by `ship`.
+own session and no parent-death signal, so it outlives the worker and a killed supervisor: its pid
+(and start time, against pid reuse), port and directory are kept in the Server item, and a
+restarted stack reattaches to it (`kill_strays` ends any other process left in a server
+directory). A stack that stops cleanly stops its servers first (services/deploys/servers.stop_all). stdout and stderr go through a log writer (`server_log`, the leader of the
+server's process group) to `{serverId}/server.log`: rotated past a size, long lines cut, indexed by
+line offset; observability files it closes are shipped to S3 by `ship`.
 """
 from __future__ import annotations
 
-import collections
 import hashlib
 import os
 import random
 import shutil
 import signal
 import socket
+import sys
 import tarfile
 import threading
 import time
@@ -30,6 +32,7 @@ from chalicelib.db.models import Deployment, Server
 from chalicelib.runners.deploy_port import (
     OBSERVABILITY_KINDS, LogSlice, Probe, ServerSpec, Started, observability_key,
 )
+from chalicelib.runners import server_log
 from chalicelib.runners.injection import read_manifest
 from chalicelib.runners.local_build import _private, kill_tree
 from chalicelib.runners.node_toolchain import ensure_node
@@ -38,7 +41,6 @@ from chalicelib.sources import extract_capped
 
 LOG_NAME = "server.log"
 STOP_GRACE_SECONDS = 10.0
-TAIL_BYTES = 4 << 20  # a tail read looks at most this far back
 
 
 class StartError(RuntimeError):
@@ -70,7 +72,8 @@ class LocalDeployRunner:
         workdir = self.workdir(spec.server_id)
         app = workdir / "app"
         shutil.rmtree(workdir, ignore_errors=True)
-        app.mkdir(parents=True)
+        workdir.mkdir(parents=True, mode=0o700)
+        app.mkdir(mode=0o700)
         self._fetch(spec, workdir / "artifact.tgz", app)
         try:
             manifest = read_manifest(app)
@@ -81,16 +84,20 @@ class LocalDeployRunner:
         argv = self._argv(manifest["start"], node_bin, env["PATH"])
         port = self._allocate_port()
         env["PORT"] = str(port)
-        log = open(workdir / LOG_NAME, "ab")
+        # The log writer (server_log) leads the server's group and caps its output in rotated files.
+        # Run by path in isolated mode (-I): the project's PYTHON* variables do not reach it.
+        writer = [sys.executable, "-I", server_log.__file__, "--log", str(workdir / LOG_NAME),
+                  "--max-bytes", str(self.settings.server_log_max_bytes),
+                  "--generations", str(self.settings.server_log_generations),
+                  "--max-line-bytes", str(self.settings.server_log_max_line_bytes), "--"]
         try:
             import subprocess
 
-            proc = subprocess.Popen(argv, cwd=app, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen([*writer, *argv], cwd=app, stdin=subprocess.DEVNULL, env=env,
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
         except OSError as e:
             raise StartError(f"cannot start {argv[0]!r}: {e}") from e
-        finally:
-            log.close()
         # Reap it when it exits while this process lives (no zombie posing as a live server).
         threading.Thread(target=proc.wait, daemon=True, name=f"reap-{spec.server_id}").start()
         return Started(host="127.0.0.1", port=port, pid=proc.pid, pid_started_at=_create_time(proc.pid),
@@ -232,37 +239,20 @@ class LocalDeployRunner:
         return Path(server.workdir or self.workdir(server.server_id)) / LOG_NAME
 
     def logs(self, server: Server, since: int | None, tail: int | None, limit: int) -> LogSlice:
+        """Lines by offset from the start of the server, through server_log's index (no rescan)."""
         path = self.log_path(server)
+        max_line = self.settings.server_log_max_line_bytes
         if not path.exists():
             return LogSlice(since or 0, since or 0, [])
         if since is None:
-            count = tail or limit
-            total = count_lines(path)
-            ring: collections.deque[str] = collections.deque(maxlen=min(count, limit))
-            with open(path, "rb") as f:
-                size = f.seek(0, os.SEEK_END)
-                start = max(0, size - TAIL_BYTES)
-                f.seek(start)
-                data = f.read()
-            lines = data.decode("utf-8", "replace").splitlines()
-            if start > 0:
-                lines = lines[1:]  # the first one is cut
-            ring.extend(lines)
-            return LogSlice(total - len(ring), total, list(ring))
-        lines: list[str] = []
-        n = 0
-        with open(path, "rb") as f:
-            for n, raw in enumerate(f):
-                if n >= since:
-                    if not raw.endswith(b"\n"):
-                        break  # a line being written: next read
-                    lines.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
-                    if len(lines) >= limit:
-                        break
+            total = server_log.end_offset(path)
+            count = min(tail or limit, limit)
+            first, lines = server_log.read_lines(path, max(total - count, 0), count, max_line)
+            return LogSlice(first, first + len(lines), lines)
+        first, lines = server_log.read_lines(path, since, limit, max_line)
         if tail is not None and len(lines) > tail:
-            first = since + len(lines) - tail
-            return LogSlice(first, since + len(lines), lines[-tail:])
-        return LogSlice(since, since + len(lines), lines)
+            return LogSlice(first + len(lines) - tail, first + len(lines), lines[-tail:])
+        return LogSlice(first, first + len(lines), lines)
 
     def ship(self, server: Server, final: bool = False) -> int:
         """Upload closed observability files to S3 (then delete them); at `final`, the leftovers too.
@@ -311,12 +301,24 @@ def _close_leftover(current: Path, closed: Path) -> None:
     current.unlink(missing_ok=True)
 
 
-def count_lines(path: Path) -> int:
-    n = 0
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            n += block.count(b"\n")
-    return n
+def kill_strays(root: Path, keep: set[int]) -> list[int]:
+    """End every process group with a process working in a server directory under `root` whose
+    group is not in `keep` (the pids of the servers a restarted stack reattached): what a killed
+    stack left behind without a record. Returns the groups ended."""
+    import psutil
+
+    prefix = str(root.resolve()) + os.sep
+    groups: set[int] = set()
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and (proc.cwd() + os.sep).startswith(prefix):
+                groups.add(os.getpgid(proc.pid))
+        except (psutil.Error, OSError):
+            continue
+    strays = sorted(groups - keep)
+    for pgid in strays:
+        kill_tree(pgid)
+    return strays
 
 
 def _create_time(pid: int) -> float | None:

@@ -1,4 +1,4 @@
-"""Servers outlive the local stack: a restarted stack reattaches to the live ones and marks the rest."""
+"""Servers outlive a killed local stack: a restarted stack reattaches to the live ones and marks the rest."""
 from __future__ import annotations
 
 import os

@@ -29,7 +29,9 @@ def stack(tmp_path_factory):
         yield s
     finally:
         stop_stack(s)
+        left = server_processes(home)
         kill_servers(home)
+        assert left == [], f"deployed servers outlived the stack: {left}"
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +57,10 @@ def _deployed(stack, owner, team, tmp_path, env=None, name="tiny"):
 
 
 def _events(stack) -> list[dict]:
-    path = stack.home / "events.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    """Every message still on file, oldest first: the rotated generations (events.jsonl.N), then the current one."""
+    rotated = sorted(stack.home.glob("events.jsonl.[0-9]*"), key=lambda p: -int(p.suffix[1:]))
+    return [json.loads(line) for path in [*rotated, stack.home / "events.jsonl"] if path.exists()
+            for line in path.read_text().splitlines()]
 
 
 def test_a_succeeded_build_is_deployed_and_served_through_the_router(stack, owner, team, tmp_path):

@@ -72,7 +72,8 @@ def server_processes(home: Path) -> list[int]:
 
 
 def kill_servers(home: Path) -> None:
-    """Servers outlive the stack on purpose; a test kills the ones it started, by process group."""
+    """A safety net after a test: the stack stops its servers (a SIGKILLed one cannot); what is left is
+    killed by process group."""
     for pid in server_processes(home):
         try:
             os.killpg(os.getpgid(pid), signal.SIGKILL)

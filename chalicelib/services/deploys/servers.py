@@ -218,3 +218,74 @@ def recover() -> dict[str, list[str]]:
                     publish_deployment(moved.deployment_id)
             out["stopped"].append(server_id)
     return out
+
+
+# --- the local stack stops and starts -------------------------------------------------------
+
+STACK_STOPPED = "the local stack stopped"
+
+
+def serving(runner_name: str) -> list[dict]:
+    """{deploymentId, serverId, buildId} of every deployment running on a live server of `runner_name`:
+    what a stopping stack records, to bring back at its next start (`resume`)."""
+    from chalicelib.db import deployments as deployment_store
+
+    out = []
+    for server in live_servers(runner_name):
+        deployment = deployment_store.find(server.deployment_id)
+        if (deployment is not None and deployment.server_id == server.server_id
+                and deployment.status == DeploymentStatus.RUNNING and server.status == ServerStatus.RUNNING):
+            out.append({"deploymentId": deployment.deployment_id, "serverId": server.server_id,
+                        "buildId": server.build_id})
+    return out
+
+
+def stop_all(runner_name: str, reason: str = STACK_STOPPED) -> list[str]:
+    """Stop every live server of `runner_name` at once (the local stack is stopping): each through
+    `stop_server`, and a deployment it served becomes `stopped` with `reason`. Returns the server ids."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(server: Server) -> str | None:
+        try:
+            stopped = stop_server(server, reason=reason)
+            if stopped is not None and store.mark_server_gone(server.deployment_id, server.server_id,
+                                                              DeploymentStatus.STOPPED, reason):
+                from chalicelib.services.deploys.actions import publish_deployment
+
+                publish_deployment(server.deployment_id)
+            return server.server_id
+        except Exception:
+            logger.exception("stop at shutdown failed", extra={"serverId": server.server_id})
+            return None
+
+    servers = list(live_servers(runner_name))
+    if not servers:
+        return []
+    with ThreadPoolExecutor(max_workers=min(len(servers), 16)) as pool:
+        return [server_id for server_id in pool.map(one, servers) if server_id]
+
+
+def resume(recorded: list[dict], reason: str = STACK_STOPPED) -> list[str]:
+    """At start: a deploy (trigger `restart`, the normal deploy path) of the same build for each
+    recorded deployment that the stop left as it was (stopped for `reason`, same server and build).
+    Returns the deploy ids."""
+    from chalicelib.db import deployments as deployment_store
+    from chalicelib.services.deploys.actions import create
+
+    queued = []
+    for entry in recorded:
+        deployment = deployment_store.find(entry.get("deploymentId", ""))
+        if (deployment is None or deployment.status != DeploymentStatus.STOPPED
+                or deployment.status_reason != reason or deployment.server_id != entry.get("serverId")
+                or deployment.current_build_id != entry.get("buildId")):
+            continue  # deleted, or changed since: nothing to bring back
+        queued.append(create(deployment, "deploy", "restart", deployment.current_build_id).deploy_id)
+    return queued
+
+
+def live_servers(runner_name: str):
+    """The servers of `runner_name` that are starting, running or stopping."""
+    for server_id in list(store.active_ids()):
+        server = store.find(server_id)
+        if server is not None and server.runner == runner_name and server.status in store.ACTIVE:
+            yield server
