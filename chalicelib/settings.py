@@ -166,6 +166,11 @@ class Settings(EnvModel):
     local_sources_enabled: bool = env("MA_LOCAL_SOURCES_ENABLED", derive=_by_stage(True, False))
     local_source_roots: tuple[str, ...] = env("MA_LOCAL_SOURCE_ROOTS", parser=COLON_LIST,
                                               factory=lambda: (os.path.expanduser("~"), "/tmp"))
+    # Never part of a local source, besides the build and server roots, the node cache, the chDB
+    # directory and the control plane's code. Default: the local stack's $MA_HOME, which its
+    # supervisor exports to every child (MA_HOME itself is read by local_stack/config.py).
+    protected_paths: tuple[str, ...] = env("MA_PROTECTED_PATHS", parser=COLON_LIST,
+                                           factory=lambda: tuple(filter(None, [os.environ.get("MA_HOME")])))
     max_body_bytes: int = env("MA_MAX_BODY_BYTES", 256 * 1024)
     public_domain: str = env("MA_PUBLIC_DOMAIN", "localhost:3100")
     # Builds: "local" runs the phases as subprocesses here; "codebuild" starts one CodeBuild build.

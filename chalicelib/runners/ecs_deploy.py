@@ -2,8 +2,12 @@
 
 One generic Node 22 image for every server: the task definition (one revision per deploy, family
 per deployment) runs `ecs_boot.mjs`, which downloads the artifact (a presigned S3 URL), checks its
-sha256, unpacks it and starts what `mastra-admin.json` says. The deployment's variables are passed
-as container overrides of `run_task`, not stored in the task definition. Routing: one IP target
+sha256, unpacks it and starts what `mastra-admin.json` says. The deployment's variables go into a
+per-server Secrets Manager secret (written before the task definition, deleted when the server
+stops or is found gone) and reach the container through the task definition's `secrets`
+(`<secret arn>:<VAR>::`, resolved by ECS with the execution role): never as plaintext `run_task`
+overrides, which DescribeTasks, CloudTrail and task events show (and which are capped at 8 KB).
+Only the presigned artifact URL is an override. Routing: one IP target
 group and one listener rule (host header `{slug}.{domain}`) per deployment; a new task is
 registered as a target before the switch (the ALB only sends it traffic once healthy), the old one
 is deregistered (the ALB drains it) before its task is stopped. State: `describe_tasks` (the ECS
@@ -11,6 +15,7 @@ task state-change event can call `probe` too) and the target group's health.
 """
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -34,17 +39,23 @@ USAGE_WINDOW_MINUTES = 5
 class EcsDeployRunner:
     name = "ecs"
 
-    def __init__(self, settings: Settings, ecs=None, elbv2=None, logs=None, s3=None, cloudwatch=None):
+    def __init__(self, settings: Settings, ecs=None, elbv2=None, logs=None, s3=None, cloudwatch=None,
+                 secrets_manager=None):
         self.settings = settings
-        self._clients = {"ecs": ecs, "elbv2": elbv2, "logs": logs, "s3": s3, "cloudwatch": cloudwatch}
+        self._clients = {"ecs": ecs, "elbv2": elbv2, "logs": logs, "s3": s3, "cloudwatch": cloudwatch,
+                         "secretsmanager": secrets_manager}
 
     def _client(self, service: str):
         return self._clients[service] or aws.client(service)
 
     # --- start ------------------------------------------------------------------------------
 
-    def task_definition(self, spec: ServerSpec) -> dict:
-        """The register_task_definition arguments: ids, artifact and observability target, no secrets."""
+    def secret_name(self, server_id: str) -> str:
+        return f"mastra-admin/{self.settings.stage}/servers/{server_id}"
+
+    def task_definition(self, spec: ServerSpec, secret_arn: str | None = None) -> dict:
+        """The register_task_definition arguments: ids, artifact and observability target, and the
+        deployment's variables as references into the server's secret (`secret_arn`), never values."""
         s = self.settings
         environment = {
             **spec.runtime_env(),
@@ -65,6 +76,8 @@ class EcsDeployRunner:
             "logConfiguration": {"logDriver": "awslogs", "options": {
                 "awslogs-group": s.ecs_log_group, "awslogs-region": s.region, "awslogs-stream-prefix": "server"}},
         }
+        if secret_arn and spec.env:
+            container["secrets"] = [{"name": k, "valueFrom": f"{secret_arn}:{k}::"} for k in sorted(spec.env)]
         args = {
             "family": f"mastra-admin-{spec.deployment_id}",
             "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
@@ -80,15 +93,19 @@ class EcsDeployRunner:
 
     def start(self, spec: ServerSpec) -> Started:
         ecs, s = self._client("ecs"), self.settings
+        secret_arn = None
         try:
-            definition = ecs.register_task_definition(**self.task_definition(spec))["taskDefinition"]
+            if spec.env:
+                secret_arn = self._client("secretsmanager").create_secret(
+                    Name=self.secret_name(spec.server_id), SecretString=json.dumps(spec.env),
+                    Description=f"variables of mastra-admin server {spec.server_id}; deleted when it stops",
+                    Tags=[{"Key": "mastra-admin:server", "Value": spec.server_id},
+                          {"Key": "mastra-admin:deployment", "Value": spec.deployment_id}])["ARN"]
+            definition = ecs.register_task_definition(**self.task_definition(spec, secret_arn))["taskDefinition"]
             url = self._client("s3").generate_presigned_url(
                 "get_object", Params={"Bucket": spec.artifact_bucket, "Key": spec.artifact_key},
                 ExpiresIn=ARTIFACT_URL_SECONDS)
-            # The project's own variables (its secrets included: they are the user's) go with the run,
-            # never into a task definition revision, which outlives the deploy.
-            overrides = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
-            overrides.append({"name": "MASTRA_ADMIN_ARTIFACT_URL", "value": url})
+            overrides = [{"name": "MASTRA_ADMIN_ARTIFACT_URL", "value": url}]
             result = ecs.run_task(
                 cluster=s.ecs_cluster, taskDefinition=definition["taskDefinitionArn"], launchType="FARGATE",
                 count=1, startedBy=spec.deploy_id[:36], enableExecuteCommand=False,
@@ -100,8 +117,10 @@ class EcsDeployRunner:
                       {"key": "mastra-admin:deployment", "value": spec.deployment_id}],
             )
         except Exception as e:
+            self._forget(spec.server_id)
             raise Unavailable(f"ECS refused the task: {aws.error_code(e) or e}", code="ecs_unavailable") from e
         if result.get("failures") or not result.get("tasks"):
+            self._forget(spec.server_id)
             reasons = ", ".join(f.get("reason", "?") for f in result.get("failures") or []) or "no task"
             raise Unavailable(f"ECS could not place the task: {reasons}", code="ecs_unavailable")
         task = result["tasks"][0]
@@ -257,6 +276,8 @@ class EcsDeployRunner:
         return None  # the ECS reconciler owns task state
 
     def ship(self, server: Server, final: bool = False) -> int:
+        if final:  # the task is gone (it died, or the stack found it gone): its variables go too
+            self._forget(server.server_id)
         return 0  # the task's boot script ships its own observability files
 
     def stop(self, server: Server) -> None:
@@ -264,6 +285,17 @@ class EcsDeployRunner:
         if server.task_arn:
             self._client("ecs").stop_task(cluster=self.settings.ecs_cluster, task=server.task_arn,
                                           reason=f"mastra-admin: server {server.server_id} stopped")
+        self._forget(server.server_id)
+
+    def _forget(self, server_id: str) -> None:
+        """Delete the server's variables secret; best effort (a leftover holds what DynamoDB holds)."""
+        try:
+            self._client("secretsmanager").delete_secret(SecretId=self.secret_name(server_id),
+                                                         ForceDeleteWithoutRecovery=True)
+        except Exception as e:
+            if aws.error_code(e) != "ResourceNotFoundException":
+                logger.warning("deleting a server's secret failed",
+                               extra={"serverId": server_id, "error": aws.error_code(e) or type(e).__name__})
 
     def log_stream(self, server: Server) -> str:
         return f"server/{CONTAINER}/{(server.task_arn or '').rsplit('/', 1)[-1]}"

@@ -80,3 +80,27 @@ def test_cancelling_twice_conflicts(api, owner, team, tmp_path):
     api.run_builds()  # the cancelled build's message arrives after all: nothing runs
     assert api.builds.runs == []
     assert owner.get(api.url(f"/builds/{build_id}")).json()["status"] == "cancelled"
+
+
+def test_a_file_url_escaping_its_root_is_accepted_at_creation_but_its_build_fails(api, owner, team, tmp_path,
+                                                                                   monkeypatch):
+    """The creation check reads the undecoded path (`%2e%2e` is a name there); the build decodes it."""
+    import dataclasses
+    import subprocess
+
+    from chalicelib import sources
+
+    root = tmp_path / "root"
+    (root / "%2e%2e").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(tmp_path / "outside")], check=True)
+    monkeypatch.setattr(sources, "get_settings",
+                        lambda: dataclasses.replace(api.settings, local_source_roots=(str(root),)))
+    r = owner.post(api.url(f"/teams/{team}/projects"),
+                   json={"name": "esc", "source": {"type": "git", "url": f"file://{root}/%2e%2e/outside"}})
+    assert r.status_code == 201, r.text
+    deployment = owner.post(api.url(f"/projects/{r.json()['id']}/deployments"), json={"type": "production"}).json()
+    build_id = _start_build(api, owner, deployment["id"])["id"]
+    api.run_builds()
+    build = owner.get(api.url(f"/builds/{build_id}")).json()
+    assert build["status"] == "failed" and "'..' segments" in build["reason"], build
+    assert api.builds.runs == []

@@ -35,7 +35,7 @@ def world(moto_url):
         return boto3.client(name, endpoint_url=moto_url, region_name=REGION, aws_access_key_id="testing",
                             aws_secret_access_key="testing")
 
-    ec2, elbv2, ecs, s3, logs = (client(n) for n in ("ec2", "elbv2", "ecs", "s3", "logs"))
+    ec2, elbv2, ecs, s3, logs, sm = (client(n) for n in ("ec2", "elbv2", "ecs", "s3", "logs", "secretsmanager"))
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     # As Fargate VPCs have it; moto 5.2's ECS task attachments also need it (else a 500).
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
@@ -55,8 +55,9 @@ def world(moto_url):
         ecs_subnets=tuple(subnets), ecs_security_groups=(sg,), ecs_log_group="/mastra-admin/test/servers",
         alb_listener_arn=listener, vpc_id=vpc, public_domain="apps.example.com", drain_seconds=5,
     )
-    runner = EcsDeployRunner(settings, ecs=ecs, elbv2=elbv2, logs=logs, s3=s3)
-    return {"runner": runner, "ecs": ecs, "elbv2": elbv2, "logs": logs, "listener": listener, "settings": settings}
+    runner = EcsDeployRunner(settings, ecs=ecs, elbv2=elbv2, logs=logs, s3=s3, secrets_manager=sm)
+    return {"runner": runner, "ecs": ecs, "elbv2": elbv2, "logs": logs, "listener": listener, "settings": settings,
+            "secretsmanager": sm}
 
 
 DEPLOYMENT_ID = "dep_01hzzzzzzzzzzzzzzzzzzzzzzz"
@@ -83,7 +84,7 @@ def _server(server_id: str, started) -> Server:
 
 
 def test_start_registers_a_task_definition_and_runs_fargate_with_the_environment(world):
-    ecs, runner = world["ecs"], world["runner"]
+    ecs, runner, sm = world["ecs"], world["runner"], world["secretsmanager"]
     started = runner.start(_spec("srv_01haaaaaaaaaaaaaaaaaaaaaaa"))
     assert started.task_arn and started.host and started.host.count(".") == 3  # the task ENI's private IP
     assert started.port == 8080
@@ -91,8 +92,9 @@ def test_start_registers_a_task_definition_and_runs_fargate_with_the_environment
     task = ecs.describe_tasks(cluster="mastra-admin-test", tasks=[started.task_arn])["tasks"][0]
     assert task["launchType"] == "FARGATE" and task["lastStatus"] == "RUNNING"
     assert task["taskDefinitionArn"] == started.task_definition_arn
+    assert "sk-user-secret" not in json.dumps(task, default=str), "DescribeTasks shows no variable's value"
     overrides = {e["name"]: e["value"] for e in task["overrides"]["containerOverrides"][0]["environment"]}
-    assert overrides["OPENAI_API_KEY"] == "sk-user-secret" and overrides["GREETING"] == "hi"
+    assert set(overrides) == {"MASTRA_ADMIN_ARTIFACT_URL"}
     with urllib.request.urlopen(overrides["MASTRA_ADMIN_ARTIFACT_URL"]) as r:  # presigned: no credentials
         assert r.read() == b"tgz"
 
@@ -105,6 +107,11 @@ def test_start_registers_a_task_definition_and_runs_fargate_with_the_environment
     assert env["MASTRA_ADMIN_SERVER_ID"] == "srv_01haaaaaaaaaaaaaaaaaaaaaaa"
     assert env["MASTRA_ADMIN_OBSERVABILITY_BUCKET"] == "artifacts"
     assert "sk-user-secret" not in json.dumps(definition), "secrets never go into a task definition revision"
+    # The variables are references into the server's own secret, which holds their values.
+    refs = {r["name"]: r["valueFrom"] for r in container["secrets"]}
+    secret = sm.get_secret_value(SecretId=runner.secret_name("srv_01haaaaaaaaaaaaaaaaaaaaaaa"))
+    assert refs == {name: f"{secret['ARN']}:{name}::" for name in ("GREETING", "OPENAI_API_KEY")}
+    assert json.loads(secret["SecretString"]) == {"OPENAI_API_KEY": "sk-user-secret", "GREETING": "hi"}
     assert not [k for k in env if k.startswith(("MA_", "AWS_"))]
     assert container["logConfiguration"]["options"]["awslogs-group"] == "/mastra-admin/test/servers"
     # A second deploy of the same deployment is a new revision of the same family.
@@ -139,6 +146,8 @@ def test_activate_routes_the_host_to_a_target_group_and_health_comes_from_it(wor
     runner.stop(server)
     probe = runner.probe(server)
     assert not probe.alive and probe.health == "dead" and "stopped" in probe.detail
+    listed = world["secretsmanager"].list_secrets()["SecretList"]
+    assert runner.secret_name(server.server_id) not in [x["Name"] for x in listed], "its variables went with it"
 
 
 def test_logs_are_read_from_the_tasks_awslogs_stream_by_line_offset(world):

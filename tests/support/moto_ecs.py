@@ -42,7 +42,7 @@ def pointed_at(url: str, stage: str):
 
 def ecs_world(url: str, cluster: str = "mastra-admin-test") -> tuple[Settings, EcsDeployRunner, dict]:
     """A VPC, subnets, a security group, a cluster and a runner with explicit settings and clients."""
-    clients = {n: client(url, n) for n in ("ec2", "elbv2", "ecs", "s3", "logs", "cloudwatch")}
+    clients = {n: client(url, n) for n in ("ec2", "elbv2", "ecs", "s3", "logs", "cloudwatch", "secretsmanager")}
     ec2 = clients["ec2"]
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's task ENIs need it
@@ -54,5 +54,6 @@ def ecs_world(url: str, cluster: str = "mastra-admin-test") -> tuple[Settings, E
                         ecs_cluster=cluster, ecs_subnets=(subnet,), ecs_security_groups=(sg,),
                         ecs_log_group="/mastra-admin/test/servers", vpc_id=vpc, public_domain="apps.example.com")
     runner = EcsDeployRunner(settings, ecs=clients["ecs"], elbv2=clients["elbv2"], logs=clients["logs"],
-                             s3=clients["s3"], cloudwatch=clients["cloudwatch"])
+                             s3=clients["s3"], cloudwatch=clients["cloudwatch"],
+                             secrets_manager=clients["secretsmanager"])
     return settings, runner, clients

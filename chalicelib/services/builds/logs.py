@@ -9,19 +9,17 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Iterable
 
 from chalicelib import aws, channels
 from chalicelib.db import builds as store
 from chalicelib.db.models import Build
+from chalicelib.secrets_mask import Masker  # noqa: F401 - imported from here by the build worker and codebuild_completion
 from chalicelib.settings import get_settings
 
-MASK = "***"
 MAX_LINE_CHARS = 8000  # longer lines are split, never dropped
 FLUSH_LINES = 100
 FLUSH_BYTES = 64 * 1024
 FLUSH_SECONDS = 0.5
-MIN_SECRET_LEN = 4  # masking shorter values would shred ordinary words
 
 
 def log_key(build_id: str) -> str:
@@ -31,19 +29,6 @@ def log_key(build_id: str) -> str:
 def timestamp(at: datetime | None = None) -> str:
     at = at or datetime.now(timezone.utc)
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-
-
-class Masker:
-    """Replaces every known secret value with *** (longest first, so overlapping values stay hidden)."""
-
-    def __init__(self, secrets: Iterable[str]):
-        self._secrets = sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
 
 
 class BuildLog:

@@ -1,6 +1,13 @@
-"""Running servers: read, logs, health checks, stop, and recovery of a restarted local stack."""
+"""Running servers: read, logs, health checks, stop, and recovery of a restarted local stack.
+
+Server output and failure reasons are masked with the deployment's secrets (its project's variables
+and its overrides, as they are now) before they are returned, published or stored; the masker of
+a deployment is kept MASKER_CACHE_SECONDS, so log reads do not decrypt on every call.
+"""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from chalicelib import channels
@@ -12,8 +19,11 @@ from chalicelib.db.statuses import DeploymentStatus, ServerStatus
 from chalicelib.models import api
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.factory import deploy_runner_named
+from chalicelib.secrets_mask import Masker
 
 MAX_LOG_LINES = 5000
+MASKER_CACHE_SECONDS = 30.0
+MASKER_CACHE_SIZE = 1024
 
 
 def server_channel(server_id: str) -> str:
@@ -38,6 +48,53 @@ def publish_health(server: Server, health: str, detail: str | None, cpu: float |
         "deploymentId": server.deployment_id, "detail": detail, "cpuPercent": cpu, "memoryBytes": memory,
         "checkedAt": utcnow().isoformat(),
     })
+
+
+# --- masking --------------------------------------------------------------------------------
+
+_maskers: dict[str, tuple[float, Masker]] = {}
+_maskers_lock = threading.Lock()
+
+
+def deployment_masker(deployment_id: str) -> Masker:
+    """A masker of the deployment's secrets, cached MASKER_CACHE_SECONDS per deployment."""
+    now = time.monotonic()
+    with _maskers_lock:
+        hit = _maskers.get(deployment_id)
+    if hit is not None and now - hit[0] < MASKER_CACHE_SECONDS:
+        return hit[1]
+    masker = Masker(_secrets_of(deployment_id))
+    with _maskers_lock:
+        if len(_maskers) >= MASKER_CACHE_SIZE:
+            for key in [k for k, (at, _) in _maskers.items() if now - at >= MASKER_CACHE_SECONDS] or list(_maskers):
+                del _maskers[key]
+        _maskers[deployment_id] = (now, masker)
+    return masker
+
+
+def _secrets_of(deployment_id: str) -> list[str]:
+    from chalicelib.db import deployments as deployment_store
+    from chalicelib.db import projects as project_store
+    from chalicelib.services.accounts.projects import decrypted_env
+    from chalicelib.services.deploys.deployments import decrypted_overrides
+
+    deployment = deployment_store.find(deployment_id)
+    if deployment is None:
+        return []
+    project = project_store.find(deployment.project_id)
+    values = list(decrypted_overrides(deployment).values())
+    return values + (list(decrypted_env(project).values()) if project is not None else [])
+
+
+def mask_reason(deployment_id: str, reason: str | None) -> str | None:
+    return deployment_masker(deployment_id)(reason) if reason else reason
+
+
+def publish_logs(server: Server, offset: int, lines: list[str]) -> None:
+    """Publish a server's new output on `server:{id}:logs`, masked."""
+    channels.publish(server_logs_channel(server.server_id), {
+        "type": "log", "serverId": server.server_id, "offset": offset,
+        "lines": deployment_masker(server.deployment_id).lines(lines)})
 
 
 # --- API ------------------------------------------------------------------------------------
@@ -67,7 +124,7 @@ def read_logs(access: Access, server_id: str, tail: int | None = None, since: in
     piece = runner.logs(server, since, tail if tail is not None else (None if since is not None else 100),
                         MAX_LOG_LINES)
     return api.ServerLogOut(server_id=server.server_id, offset=piece.offset, next_offset=piece.next_offset,
-                            lines=piece.lines)
+                            lines=deployment_masker(server.deployment_id).lines(piece.lines))
 
 
 def log_source(server_id: str) -> channels.LogSource:
@@ -85,8 +142,9 @@ def log_source(server_id: str) -> channels.LogSource:
         runner = deploy_runner_named(server.runner)
         while True:
             piece = runner.logs(server, since, None, MAX_LOG_LINES)
+            mask = deployment_masker(server.deployment_id)
             for i, line in enumerate(piece.lines):
-                yield piece.offset + i, line
+                yield piece.offset + i, mask(line)
             if len(piece.lines) < MAX_LOG_LINES:
                 return
             since = piece.next_offset
@@ -163,6 +221,7 @@ def server_died(server: Server, detail: str | None, runner=None) -> Server | Non
     """A running server's process or task is gone: `exited` (one conditional write), told on `server:{id}`,
     and its deployment `failed` if it was the one serving. Idempotent: a second call changes nothing."""
     runner = runner or deploy_runner_named(server.runner)
+    detail = mask_reason(server.deployment_id, detail)
     now = utcnow()
     exited = store.transition(server.server_id, (ServerStatus.RUNNING,), ServerStatus.EXITED, health="dead",
                               last_check_at=now, stopped_at=now, reason=detail or "the server process died",

@@ -24,7 +24,7 @@ from chalicelib.control_plane_log import logger
 from chalicelib.runners.deploy_port import DeployRunner, ServerSpec
 from chalicelib.runners.factory import deploy_runner
 from chalicelib.services.deploys import servers as server_service
-from chalicelib.services.builds.logs import Masker
+from chalicelib.secrets_mask import Masker
 from chalicelib.services.deploys.actions import publish, publish_deployment
 from chalicelib.services.deploys.deployments import decrypted_overrides
 from chalicelib.services.accounts.projects import decrypted_env
@@ -52,7 +52,7 @@ def process(deploy_id: str, runner: DeployRunner | None = None, settings: Settin
         else:
             status, reason = _deploy(claimed, attempt, runner, settings)
     except DeployFailed as e:
-        status, reason = DeployStatus.FAILED, str(e)
+        status, reason = DeployStatus.FAILED, server_service.mask_reason(claimed.deployment_id, str(e))
     except Exception as e:
         logger.exception("deploy crashed", extra={"deployId": deploy_id})
         status, reason = DeployStatus.FAILED, f"internal error: {type(e).__name__}"
@@ -119,9 +119,9 @@ def _deploy(deploy: Deploy, attempt: int, runner: DeployRunner, settings: Settin
         server = server_store.find(server.server_id) or server
     healthy, detail = _wait_healthy(runner, server, settings)
     if not healthy:
-        lines = [mask(line) for line in runner.logs(server, None, LAST_LOG_LINES, LAST_LOG_LINES).lines]
-        reason = f"the server never became healthy: {detail}" + (
-            "; last log lines:\n" + "\n".join(lines) if lines else "; it wrote no log lines")
+        lines = runner.logs(server, None, LAST_LOG_LINES, LAST_LOG_LINES).lines
+        reason = mask(f"the server never became healthy: {detail}" + (
+            "; last log lines:\n" + "\n".join(lines) if lines else "; it wrote no log lines"))
         _give_up(server, deployment, deploy, runner, reason, stop=True)
         return DeployStatus.FAILED, reason
     running = server_store.transition(server.server_id, (ServerStatus.STARTING,), ServerStatus.RUNNING,
