@@ -143,14 +143,15 @@ class ServerKeeper:
                 print(f"log tail failed: {exc!r}", file=sys.stderr, flush=True)
 
     def _publish_tail(self, server_id: str) -> None:
-        from chalicelib import channels
-        from chalicelib.services.deploys.servers import server_logs_channel
+        from chalicelib.db import servers as server_store
+        from chalicelib.services.deploys.servers import publish_logs
 
         offset, lines = self.tails[server_id].read()
-        for start in range(0, len(lines), PUBLISH_BATCH):
-            channels.publish(server_logs_channel(server_id), {
-                "type": "log", "serverId": server_id, "offset": offset + start,
-                "lines": lines[start:start + PUBLISH_BATCH]})
+        server = server_store.find(server_id) if lines else None
+        if server is None:
+            return
+        for start in range(0, len(lines), PUBLISH_BATCH):  # masked with the deployment's secrets
+            publish_logs(server, offset + start, lines[start:start + PUBLISH_BATCH])
 
     def _ship_forever(self) -> None:
         def ship_all() -> None:

@@ -82,25 +82,55 @@ def test_cancelling_twice_conflicts(api, owner, team, tmp_path):
     assert owner.get(api.url(f"/builds/{build_id}")).json()["status"] == "cancelled"
 
 
-def test_a_file_url_escaping_its_root_is_accepted_at_creation_but_its_build_fails(api, owner, team, tmp_path,
-                                                                                   monkeypatch):
-    """The creation check reads the undecoded path (`%2e%2e` is a name there); the build decodes it."""
+def test_a_source_swapped_for_a_link_outside_its_roots_after_creation_fails_its_build(api, owner, team, tmp_path,
+                                                                                       monkeypatch):
+    """The build checks the source again when it fetches: a symlink swapped in after creation is caught."""
     import dataclasses
     import subprocess
 
     from chalicelib import sources
+    from chalicelib.services.accounts import projects
 
     root = tmp_path / "root"
-    (root / "%2e%2e").mkdir(parents=True)
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root / "app")], check=True)
     subprocess.run(["git", "init", "-q", str(tmp_path / "outside")], check=True)
-    monkeypatch.setattr(sources, "get_settings",
-                        lambda: dataclasses.replace(api.settings, local_source_roots=(str(root),)))
+    narrowed = lambda: dataclasses.replace(api.settings, local_source_roots=(str(root),))  # noqa: E731
+    monkeypatch.setattr(sources, "get_settings", narrowed)
+    monkeypatch.setattr(projects, "get_settings", narrowed)
     r = owner.post(api.url(f"/teams/{team}/projects"),
-                   json={"name": "esc", "source": {"type": "git", "url": f"file://{root}/%2e%2e/outside"}})
+                   json={"name": "swap", "source": {"type": "git", "url": f"file://{root}/app"}})
     assert r.status_code == 201, r.text
+    subprocess.run(["rm", "-rf", str(root / "app")], check=True)
+    (root / "app").symlink_to(tmp_path / "outside")
     deployment = owner.post(api.url(f"/projects/{r.json()['id']}/deployments"), json={"type": "production"}).json()
     build_id = _start_build(api, owner, deployment["id"])["id"]
     api.run_builds()
     build = owner.get(api.url(f"/builds/{build_id}")).json()
-    assert build["status"] == "failed" and "'..' segments" in build["reason"], build
+    assert build["status"] == "failed" and "MA_LOCAL_SOURCE_ROOTS" in build["reason"], build
     assert api.builds.runs == []
+
+
+def test_a_source_outside_its_roots_is_refused_when_the_project_is_created(api, owner, team, tmp_path, monkeypatch):
+    """Creation makes the build's own checks: decoded `%2e%2e`, a root itself, the control plane's files."""
+    import dataclasses
+
+    from chalicelib.services.accounts import projects
+
+    root = tmp_path / "root"
+    (root / "app").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    monkeypatch.setattr(projects, "get_settings",
+                        lambda: dataclasses.replace(api.settings, local_source_roots=(str(root),)))
+    refused = [
+        {"type": "git", "url": f"file://{root}/%2e%2e/outside"},
+        {"type": "git", "url": f"file://{root}/%2fetc"},
+        {"type": "local", "path": str(root)},
+        {"type": "local", "path": str(tmp_path / "outside")},
+    ]
+    for source in refused:
+        r = owner.post(api.url(f"/teams/{team}/projects"), json={"name": "esc", "source": source})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "local_source_outside_roots", (source, r.text)
+    ok = owner.post(api.url(f"/teams/{team}/projects"), json={"name": "ok", "source": {"type": "local",
+                                                                                       "path": str(root / "app")}})
+    assert ok.status_code == 201, ok.text

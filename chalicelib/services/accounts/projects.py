@@ -1,7 +1,6 @@
 """Projects, their sources and their encrypted environment variables."""
 from __future__ import annotations
 
-import os
 import urllib.parse
 
 from chalicelib import secrets_box
@@ -13,34 +12,30 @@ from chalicelib.db.pages import Page
 from chalicelib.errors import BadRequest, Invalid, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
+from chalicelib.sources import SourceError, check_file_url, check_local_path
 from chalicelib.services.deploys.slugs import slugify
 from chalicelib.settings import Settings, get_settings
 
 
-def _local_path(raw: str, settings: Settings) -> str:
+def _checked(check, raw: str, settings: Settings) -> str:
+    """The same checks a build makes when it fetches (chalicelib/sources.py), answered up front."""
     if not settings.local_sources_enabled:
         raise Invalid("Local sources are disabled in this stage", code="local_source_disabled")
-    path = os.path.realpath(raw)
-    if not os.path.isabs(raw) or not any(
-        os.path.commonpath([path, os.path.realpath(root)]) == os.path.realpath(root)
-        for root in settings.local_source_roots
-    ):
-        raise Invalid(
-            "Local source paths must be absolute and under MA_LOCAL_SOURCE_ROOTS",
-            code="local_source_outside_roots",
-        )
-    return path
+    try:
+        return str(check(raw, settings))
+    except SourceError as e:
+        raise Invalid(f"Refused local source: {e}", code="local_source_outside_roots") from e
 
 
 def _source(source: api.GithubSource | api.LocalSource | api.GitSource, settings: Settings) -> dict:
     if isinstance(source, api.LocalSource):
-        return {"type": "local", "path": _local_path(source.path, settings)}
+        return {"type": "local", "path": _checked(check_local_path, source.path, settings)}
     if isinstance(source, api.GitSource):
         parts = urllib.parse.urlsplit(source.url)
         if parts.password or (parts.username and parts.scheme == "https"):
             raise Invalid("Put no credentials in the git URL; store a token instead", code="git_url_credentials")
         if parts.scheme == "file":
-            _local_path(parts.path, settings)
+            _checked(check_file_url, source.url, settings)
     return source.model_dump(by_alias=True)
 
 
