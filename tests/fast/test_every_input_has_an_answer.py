@@ -101,3 +101,11 @@ def test_a_time_range_outside_what_clickhouse_stores_is_a_400(api, owner, observ
                        {"from": "2026-01-01T00:00:00Z", "to": "2999-01-01T00:00:00Z"}):
             r = owner.get(api.url(f"/projects/{observed}/{path}"), params=params)
             assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_range", (path, params, r.text[:200])
+
+
+def test_a_malformed_git_url_is_a_422_not_a_500(api, owner):
+    """Found by schemathesis' stateful phase: an unbalanced bracket in the host made urlsplit raise."""
+    team = owner.post(api.url("/teams"), json={"name": f"git-{uuid.uuid4().hex[:6]}"}).json()["id"]
+    for url in ("https://host]/repo.git", "https://[::1/repo.git", "https://host:99999999/repo.git"):
+        r = owner.post(api.url(f"/teams/{team}/projects"), json={"name": "bad", "source": {"type": "git", "url": url}})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_git_url", (url, r.text)

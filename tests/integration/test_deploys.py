@@ -237,7 +237,9 @@ def test_a_killed_server_is_noticed_by_the_next_health_check(stack, owner, team,
         owner.get(stack.url(f"/servers/{server['id']}")).json()), 10, what="the server marked exited")
     assert dead["health"] == "dead"
     assert time.monotonic() - killed_at < 1 + 3  # one check interval (1 s here) plus slack
-    assert any(e["channel"] == f"server:{server['id']}" and e.get("health") == "dead" for e in _events(stack))
+    # Published right after the state write that the wait above saw.
+    wait_for(lambda: any(e["channel"] == f"server:{server['id']}" and e.get("health") == "dead"
+                         for e in _events(stack)), 5, what="the dead health event on server:{id}")
     after = owner.get(stack.url(f"/deployments/{deployment['id']}")).json()
     assert after["status"] == "failed" and "died" in after["statusReason"]
 

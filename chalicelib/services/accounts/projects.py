@@ -31,7 +31,11 @@ def _source(source: api.GithubSource | api.LocalSource | api.GitSource, settings
     if isinstance(source, api.LocalSource):
         return {"type": "local", "path": _checked(check_local_path, source.path, settings)}
     if isinstance(source, api.GitSource):
-        parts = urllib.parse.urlsplit(source.url)
+        try:
+            parts = urllib.parse.urlsplit(source.url)
+            parts.port  # noqa: B018 - parsing the port is what raises for a malformed host
+        except ValueError as e:  # e.g. an unbalanced "[" or "]" in the host
+            raise Invalid(f"The git URL is malformed: {e}", code="invalid_git_url") from e
         if parts.password or (parts.username and parts.scheme == "https"):
             raise Invalid("Put no credentials in the git URL; store a token instead", code="git_url_credentials")
         if parts.scheme == "file":
