@@ -79,11 +79,13 @@ class LocalBuildRunner:
     name = "local"
     _running: set[int] = set()  # process groups of the phases running in this process
     _running_lock = threading.Lock()
+    _stopping = threading.Event()  # set once by kill_running: no phase starts after it
 
     @classmethod
     def kill_running(cls) -> None:
         """On worker shutdown: no build process outlives its worker (the reaper re-queues the builds)."""
         with cls._running_lock:
+            cls._stopping.set()
             groups = list(cls._running)
         for pgid in groups:
             kill_tree(pgid)
@@ -110,7 +112,7 @@ class LocalBuildRunner:
             packages = injection.ensure_packages(self.node_cache, node_bin) if plan.mastra else None
         except NodeToolchainError as e:
             log(str(e))
-            return Outcome("failed", reason="the build toolchain could not be installed")
+            return Outcome(BuildStatus.FAILED, reason="the build toolchain could not be installed")
         env = self._env(job, node_bin)
         output = (job.source_dir / plan.output_dir).resolve()
         stamp_file = job.workspace / "stamp.json"
@@ -123,6 +125,24 @@ class LocalBuildRunner:
             if result is not None:
                 return result
         return self._pack(job, output, log)
+
+    @staticmethod
+    def _start(job: BuildJob, phase: Phase, env: dict[str, str]) -> subprocess.Popen | Outcome:
+        try:
+            return subprocess.Popen(
+                list(phase.argv), cwd=job.source_dir, env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        except FileNotFoundError:
+            return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+
+    @classmethod
+    def _abandon_if_stopping(cls) -> None:
+        # The worker is exiting: the build is left as it is, for the reaper to re-queue (recording
+        # "failed" now would lose a build that Ctrl-C merely interrupted). os._exit ends this thread.
+        if cls._stopping.is_set():
+            threading.Event().wait()
 
     def _node(self) -> Path:
         # Checked once per worker process: `node --version` on every build is 150 ms of nothing.
@@ -143,18 +163,16 @@ class LocalBuildRunner:
 
     def _exec(self, job: BuildJob, phase: Phase, env: dict[str, str], log: LogLine,
               cancel: threading.Event, deadline: float) -> Outcome | None:
-        try:
-            proc = subprocess.Popen(
-                list(phase.argv), cwd=job.source_dir, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        except FileNotFoundError:
-            return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+        with self._running_lock:  # a phase either starts before kill_running's snapshot or never
+            proc = None if self._stopping.is_set() else self._start(job, phase, env)
+            if isinstance(proc, subprocess.Popen):
+                self._running.add(proc.pid)
+        if proc is None:
+            self._abandon_if_stopping()
+        if isinstance(proc, Outcome):
+            return proc
         pgid_file = self._pgid_file(job.build_id)
         pgid_file.write_text(str(proc.pid))
-        with self._running_lock:
-            self._running.add(proc.pid)
 
         def pump() -> None:
             assert proc.stdout is not None
@@ -181,6 +199,7 @@ class LocalBuildRunner:
         reader.join(timeout=5)
         with self._running_lock:
             self._running.discard(proc.pid)
+        self._abandon_if_stopping()  # killed by the shutdown: not a failure of the build
         pgid_file.unlink(missing_ok=True)
         if stopped_for == "cancelled":
             return Outcome(BuildStatus.CANCELLED, reason="cancelled")

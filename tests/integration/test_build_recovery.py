@@ -5,7 +5,7 @@ import signal
 import time
 
 from tests.support.builds import (
-    BUILD_ENV, build_processes, copy_tiny, log_lines, start_build, tiny_deployment, wait_build, wait_log,
+    BUILD_ENV, build_processes, describe_processes, copy_tiny, log_lines, start_build, tiny_deployment, wait_build, wait_log,
 )
 from tests.support.deploys import kill_servers
 from tests.support.stack import start_stack, stop_stack
@@ -27,7 +27,8 @@ def test_a_build_in_flight_during_a_crash_finishes_after_restart(tmp_path):
     deadline = time.monotonic() + 15
     while build_processes(build_id) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert build_processes(build_id) == [], "the build's processes die with the worker"
+    survivors = build_processes(build_id)
+    assert survivors == [], f"the build's processes die with the worker: {describe_processes(survivors)}"
 
     stack = start_stack(home, BUILD_ENV)
     try:

@@ -85,6 +85,20 @@ def handled_messages(stack, kind: str, key: str, value: str) -> int:
     return count
 
 
+def describe_processes(pids: list[int]) -> list[str]:
+    """pid, parent, state and command line of each process: what a leak report needs."""
+    import psutil
+
+    out = []
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            out.append(f"{pid} ppid={proc.ppid()} {proc.status()} {' '.join(proc.cmdline())[:200]}")
+        except psutil.Error:
+            out.append(f"{pid} gone")
+    return out
+
+
 def build_processes(build_id: str) -> list[int]:
     """Pids of live processes started for this build (the runner stamps MASTRA_ADMIN_BUILD_ID)."""
     import psutil
