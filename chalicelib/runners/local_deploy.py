@@ -32,9 +32,9 @@ from chalicelib.db.models import Deployment, Server
 from chalicelib.runners.deploy_port import (
     OBSERVABILITY_KINDS, LogSlice, Probe, ServerSpec, Started, observability_key,
 )
-from chalicelib.runners import server_log
+from chalicelib.runners import sandbox, server_log
 from chalicelib.runners.injection import read_manifest
-from chalicelib.runners.local_build import _private, kill_tree
+from chalicelib.runners.local_build import kill_tree
 from chalicelib.runners.node_toolchain import ensure_node
 from chalicelib.settings import Settings
 from chalicelib.sources import extract_capped
@@ -69,6 +69,10 @@ class LocalDeployRunner:
     # --- start ------------------------------------------------------------------------------
 
     def start(self, spec: ServerSpec) -> Started:
+        try:
+            box = sandbox.for_settings(self.settings)
+        except sandbox.SandboxError as e:
+            raise StartError(str(e)) from e
         workdir = self.workdir(spec.server_id)
         app = workdir / "app"
         shutil.rmtree(workdir, ignore_errors=True)
@@ -80,8 +84,17 @@ class LocalDeployRunner:
         except ValueError as e:
             raise StartError(str(e)) from e
         node_bin = self._node()
-        env = self._env(spec, node_bin, workdir)
+        env = self._env(spec, node_bin, workdir, box)
         argv = self._argv(manifest["start"], node_bin, env["PATH"])
+        launch = None
+        if box is not None:
+            # The server's directory (its home) is the tenant user's; the log stays root's.
+            home = workdir / "home"
+            home.mkdir(mode=0o700)
+            box.give(app, home)
+            box.give(self.node_cache)  # read-only inside
+            launch = box.wrap(argv, app, rw=[app, home], ro=[self.node_cache.resolve()])
+            argv = launch.argv
         port = self._allocate_port()
         env["PORT"] = str(port)
         # The log writer (server_log) leads the server's group and caps its output in rotated files.
@@ -95,9 +108,13 @@ class LocalDeployRunner:
 
             proc = subprocess.Popen([*writer, *argv], cwd=app, stdin=subprocess.DEVNULL, env=env,
                                     stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
-        except OSError as e:
+                                    stderr=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=launch.preexec if launch is not None else None)
+        except (OSError, subprocess.SubprocessError) as e:
             raise StartError(f"cannot start {argv[0]!r}: {e}") from e
+        finally:
+            if launch is not None:
+                launch.close()  # the writer's mount namespace holds the sandbox's sources
         # Reap it when it exits while this process lives (no zombie posing as a live server).
         threading.Thread(target=proc.wait, daemon=True, name=f"reap-{spec.server_id}").start()
         return Started(host="127.0.0.1", port=port, pid=proc.pid, pid_started_at=_create_time(proc.pid),
@@ -131,15 +148,17 @@ class LocalDeployRunner:
             self._node_bin = ensure_node(self.node_cache)
         return self._node_bin
 
-    def _env(self, spec: ServerSpec, node_bin: Path, workdir: Path) -> dict[str, str]:
-        # User code: the machine's ordinary environment, never the control plane's settings or
-        # credentials, then the project's variables, then what the platform sets.
-        keep = {k: v for k, v in os.environ.items() if not _private(k) and not k.startswith("MASTRA_ADMIN_")}
-        return {
-            **keep, **spec.env, **spec.runtime_env(),
-            "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+    def _env(self, spec: ServerSpec, node_bin: Path, workdir: Path,
+             box: sandbox.Sandbox | None = None) -> dict[str, str]:
+        # User code: a clean environment (the machine's locale, proxies and CA bundles), never the
+        # control plane's settings, credentials or SSH agent; then the project's variables, then
+        # what the platform sets.
+        home = str(workdir / "home") if box is not None else os.environ.get("HOME", "/")
+        return sandbox.clean_env({
+            **spec.env, **spec.runtime_env(),
+            "PATH": f"{node_bin}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin",
             "MASTRA_ADMIN_OBSERVABILITY_DIR": str(workdir / "app" / "observability"),
-        }
+        }, home)
 
     @staticmethod
     def _argv(start: list[str], node_bin: Path, path: str) -> list[str]:
