@@ -3,7 +3,9 @@
 Used by the local stack (and anywhere without CodeBuild). Every phase runs in the build's isolated
 workspace with Node 22 first on PATH; cancel and timeout kill the whole process tree. The group id
 of the running phase is written next to the workspace so that the reaper, in another process, can
-kill what a dead worker left behind.
+kill what a dead worker left behind. Where the machine allows it (MA_SANDBOX) each phase runs as the
+tenant user inside bubblewrap (`sandbox.py`) with a clean environment; the workspace's source, home
+and npm cache become that user's, the toolchain is bound read-only.
 """
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ own session and no parent-death signal, so it outlives the worker and a killed s
 restarted stack reattaches to it (`kill_strays` ends any other process left in a server
 directory). A stack that stops cleanly stops its servers first (services/deploys/servers.stop_all). stdout and stderr go through a log writer (`server_log`, the leader of the
 server's process group) to `{serverId}/server.log`: rotated past a size, long lines cut, indexed by
-line offset; observability files it closes are shipped to S3 by `ship`.
+line offset; observability files it closes are shipped to S3 by `ship`. Where the machine allows it
+(MA_SANDBOX) the server runs as the tenant user inside bubblewrap (`sandbox.py`), its `app/` and home
+its own; the log writer stays outside.
 """
 from __future__ import annotations
 
