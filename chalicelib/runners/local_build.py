@@ -156,7 +156,7 @@ class LocalBuildRunner:
         npm = {"npm_config_cache": str(job.workspace / "npm-cache")} if box is not None else {}
         return sandbox.clean_env({
             **job.env, **npm,
-            "PATH": f"{node_bin}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin",
+            "PATH": f"{node_bin}{os.pathsep}{sandbox.tool_path(box)}",
             "CI": "1", "MASTRA_TELEMETRY_DISABLED": "1", "npm_config_update_notifier": "false",
             "npm_config_fund": "false", "npm_config_audit": "false",
             "MASTRA_ADMIN_BUILD_ID": job.build_id,

@@ -158,7 +158,7 @@ class LocalDeployRunner:
         home = str(workdir / "home") if box is not None else os.environ.get("HOME", "/")
         return sandbox.clean_env({
             **spec.env, **spec.runtime_env(),
-            "PATH": f"{node_bin}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin",
+            "PATH": f"{node_bin}{os.pathsep}{sandbox.tool_path(box)}",
             "MASTRA_ADMIN_OBSERVABILITY_DIR": str(workdir / "app" / "observability"),
         }, home)
 

@@ -137,6 +137,12 @@ def clean_env(extra: dict[str, str], home: str) -> dict[str, str]:
     return {"HOME": home, "USER": "tenant", "LANG": "C.UTF-8", **keep, **extra}
 
 
+def tool_path(box: "Sandbox | None") -> str:
+    """PATH after the Node toolchain: inside the sandbox only /usr is there; unsandboxed, the
+    operator's own PATH (npm may come from anywhere on a developer's machine)."""
+    return "/usr/local/bin:/usr/bin:/bin" if box is not None else os.environ.get("PATH", "/usr/bin:/bin")
+
+
 def _walk(top: Path):
     for root, dirs, files in os.walk(top):
         for name in dirs + files:
