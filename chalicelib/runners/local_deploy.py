@@ -19,6 +19,7 @@ import random
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tarfile
 import threading
@@ -282,44 +283,108 @@ class LocalDeployRunner:
         deleted only after its upload succeeded, so a crash in between re-ships it (the ingest is
         idempotent per object and the key is the file's own name).
         """
-        base = Path(server.workdir or self.workdir(server.server_id)) / "app" / "observability"
+        # The server's directory is the tenant's: every step is relative to an open directory and
+        # follows no symbolic link, so a planted link cannot make this process read or write elsewhere.
+        app = Path(server.workdir or self.workdir(server.server_id)) / "app"
         shipped = 0
-        for kind in OBSERVABILITY_KINDS:
-            closed = base / kind / "closed"
-            if final:
-                _close_leftover(base / kind / "current.jsonl", closed)
-            if not closed.is_dir():
-                continue
-            for path in sorted(closed.glob("*.jsonl")):
-                if path.stat().st_size == 0:
-                    path.unlink(missing_ok=True)
-                    continue
-                key = observability_key(kind, server.team_id, server.project_id or "-", server.deployment_id,
-                                        path.name)
-                with open(path, "rb") as body:
-                    self.s3.put_object(Bucket=self.settings.bucket_name, Key=key, Body=body,
-                                       ContentType="application/x-ndjson",
-                                       Metadata={"server-id": server.server_id, "build-id": server.build_id})
-                path.unlink(missing_ok=True)
-                shipped += 1
+        with _Dir.open(app) as app_dir, _Dir.sub(app_dir, "observability") as base:
+            for kind in OBSERVABILITY_KINDS:
+                with _Dir.sub(base, kind) as kind_dir:
+                    if final and kind_dir:
+                        _close_leftover(kind_dir)
+                    with _Dir.sub(kind_dir, "closed") as closed:
+                        if not closed:
+                            continue
+                        for name in sorted(n for n in os.listdir(closed.fd) if n.endswith(".jsonl")):
+                            shipped += self._ship_one(server, kind, closed, name)
         return shipped
+
+    def _ship_one(self, server: Server, kind: str, closed: "_Dir", name: str) -> int:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=closed.fd)
+        except OSError:
+            return 0  # gone, or a link
+        with os.fdopen(fd, "rb") as body:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return 0
+            if st.st_size:
+                key = observability_key(kind, server.team_id, server.project_id or "-", server.deployment_id, name)
+                self.s3.put_object(Bucket=self.settings.bucket_name, Key=key, Body=body,
+                                   ContentType="application/x-ndjson",
+                                   Metadata={"server-id": server.server_id, "build-id": server.build_id})
+        try:
+            os.unlink(name, dir_fd=closed.fd)
+        except FileNotFoundError:
+            pass
+        return 1 if st.st_size else 0
 
     def remove(self, server: Server) -> None:
         shutil.rmtree(Path(server.workdir or self.workdir(server.server_id)) / "app", ignore_errors=True)
 
 
-def _close_leftover(current: Path, closed: Path) -> None:
+class _Dir:
+    """An open directory (or None when missing or a link), closed on exit; falsy when missing."""
+
+    def __init__(self, fd: int | None):
+        self.fd = fd
+
+    @classmethod
+    def open(cls, path: Path) -> "_Dir":
+        try:
+            return cls(os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW))
+        except OSError:
+            return cls(None)
+
+    @classmethod
+    def sub(cls, parent: "_Dir", name: str, create: bool = False) -> "_Dir":
+        if not parent:
+            return cls(None)
+        if create:
+            try:
+                os.mkdir(name, 0o700, dir_fd=parent.fd)
+            except FileExistsError:
+                pass
+        try:
+            return cls(os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent.fd))
+        except OSError:
+            return cls(None)
+
+    def __bool__(self) -> bool:
+        return self.fd is not None
+
+    def __enter__(self) -> "_Dir":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+
+
+def _close_leftover(kind_dir: _Dir) -> None:
     """A current file the server could not rotate (killed): its whole lines become a closed file."""
     try:
-        data = current.read_bytes()
-    except FileNotFoundError:
+        fd = os.open("current.jsonl", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=kind_dir.fd)
+    except OSError:
         return
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return
+        data = f.read()
     whole = data[: data.rfind(b"\n") + 1]
     if whole:
-        closed.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        (closed / f"{stamp}_{uuid.uuid4()}.jsonl").write_bytes(whole)
-    current.unlink(missing_ok=True)
+        with _Dir.sub(kind_dir, "closed", create=True) as closed:
+            if not closed:
+                return
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            out = os.open(f"{stamp}_{uuid.uuid4()}.jsonl", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                          0o600, dir_fd=closed.fd)
+            with os.fdopen(out, "wb") as f:
+                f.write(whole)
+    try:
+        os.unlink("current.jsonl", dir_fd=kind_dir.fd)
+    except FileNotFoundError:
+        pass
 
 
 def kill_strays(root: Path, keep: set[int]) -> list[int]:

@@ -5,8 +5,9 @@ supervisor when it runs as root), switched to with `setpriv`, inside `bwrap`: re
 the /bin, /lib, /lib64, /sbin links to it) and the few files of /etc name resolution and TLS need,
 the directories the runner binds (the workspace read-write; the Node toolchain read-only), a private
 /tmp, a private /proc in its own PID namespace (no view of other processes), no other environment
-than the one the runner builds (`clean_env`). Binds are passed as open file descriptors, so the
-tenant user needs no access to the paths above them ($MA_HOME stays 0700). One iptables rule per
+than the one the runner builds (`clean_env`). The launching process, still root, stages the binds
+in a private mount namespace (`Launch.preexec`), so the tenant user needs no access to the paths
+above them ($MA_HOME stays 0700). One iptables rule per
 stack (`open_network_guard`) rejects the user's new loopback connections: the control plane's ports
 are out of reach, replies to the router still flow, the package registry stays reachable.
 

@@ -61,3 +61,38 @@ def test_the_command_line_binds_only_what_is_given(tmp_path):
     assert "/etc/passwd" in etc and not {"/etc", "/etc/shadow", "/root", "/home"} & set(etc)
     assert argv[-3:] == ["--default-signal=TERM,INT,HUP", "node", "build.js"]
     assert Path(launch.stage).is_absolute() and [s for s, _, _ in launch.staged] == [str(tools), str(work)]
+
+
+class _S3:
+    def __init__(self):
+        self.bodies: dict[str, bytes] = {}
+
+    def put_object(self, Bucket, Key, Body, **_):
+        self.bodies[Key] = Body.read()
+
+
+def test_shipping_follows_no_link_the_tenant_planted(tmp_path):
+    from types import SimpleNamespace
+
+    from chalicelib.runners.local_deploy import LocalDeployRunner
+
+    secret = tmp_path / "owner-key"
+    secret.write_text("operator secret\n")
+    spans = tmp_path / "srv" / "app" / "observability" / "spans"
+    (spans / "closed").mkdir(parents=True)
+    (spans / "closed" / "a.jsonl").symlink_to(secret)
+    (spans / "closed" / "b.jsonl").write_text('{"n":1}\n')
+    (spans / "current.jsonl").symlink_to(secret)
+    logs = spans.parent / "logs"
+    logs.mkdir()
+    (logs / "closed").symlink_to(tmp_path)  # a directory link: nothing written or read through it
+    (logs / "current.jsonl").write_text('{"n":2}\n{"half')
+
+    s3 = _S3()
+    runner = LocalDeployRunner(Settings.from_env({}), s3=s3)
+    server = SimpleNamespace(workdir=str(tmp_path / "srv"), server_id="srv", team_id="t", project_id="p",
+                             deployment_id="d", build_id="b")
+    assert runner.ship(server, final=True) == 1
+    assert list(s3.bodies.values()) == [b'{"n":1}\n']
+    assert secret.read_text() == "operator secret\n" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "owner-key", "srv"]
