@@ -211,12 +211,22 @@ def _rule(uid: int, tag: str) -> list[str]:
             "--ctstate", "NEW", "-m", "comment", "--comment", tag, "-j", "REJECT"]
 
 
+# The cloud instance metadata endpoint hands out the host's role credentials: never the tenant's.
+METADATA_V4, METADATA_V6 = "169.254.169.254", "fd00:ec2::254"
+
+
+def _metadata_rule(uid: int, tag: str, address: str) -> list[str]:
+    return ["OUTPUT", "-d", address, "-m", "owner", "--uid-owner", str(uid), "-m", "comment", "--comment", tag,
+            "-j", "REJECT"]
+
+
 def _iptables(tool: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([tool, "-w", "5", *args], capture_output=True, text=True, timeout=30)
 
 
 def open_network_guard(uid: int, owner_pid: int) -> str:
-    """Reject the tenant user's new loopback connections (IPv4, and IPv6 where ip6tables works).
+    """Reject the tenant user's new loopback connections and any to the instance metadata endpoint
+    (IPv4, and IPv6 where ip6tables works).
     One rule per stack, tagged with the supervisor's pid; rules of stacks that died are removed.
     Returns the tag; raises SandboxError when iptables refuses."""
     tool = shutil.which("iptables")
@@ -227,10 +237,14 @@ def open_network_guard(uid: int, owner_pid: int) -> str:
     proc = _iptables(tool, "-A", *_rule(uid, tag))
     if proc.returncode != 0:
         raise SandboxError(f"iptables refused the loopback rule: {proc.stderr.strip()}")
+    proc = _iptables(tool, "-A", *_metadata_rule(uid, tag, METADATA_V4))
+    if proc.returncode != 0:
+        raise SandboxError(f"iptables refused the metadata rule: {proc.stderr.strip()}")
     six = shutil.which("ip6tables")
     if six:
         _remove_stale(six)
         _iptables(six, "-A", *_rule(uid, tag))  # best effort: the stack listens on IPv4
+        _iptables(six, "-A", *_metadata_rule(uid, tag, METADATA_V6))
     return tag
 
 

@@ -156,7 +156,9 @@ def _assert_contained(result: dict, stack) -> None:
 
 def test_the_stack_says_the_sandbox_is_on_and_adds_its_loopback_rule(stack):
     assert any(line.startswith("sandbox: tenant builds and servers run as") for line in stack.lines), stack.lines
-    assert f"mastra-admin-sandbox:{stack.proc.pid}" in _rules()
+    rules = [line for line in _rules().splitlines() if f"mastra-admin-sandbox:{stack.proc.pid}" in line]
+    assert any("-o lo" in line for line in rules), rules  # the control plane's ports
+    assert any("169.254.169.254" in line for line in rules), rules  # the instance's role credentials
     assert (stack.home / "moto" / "kms-keys.json").exists()  # the file the probes try to read is real
 
 
