@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-fast install bench clean package migrate redrive-ingest lock
+.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
@@ -15,12 +15,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+## The sandbox of tenant code (bubblewrap, iptables; Debian packages, installed as root). Without
+## root or apt it only warns: the stack then runs tenant code unsandboxed and says so at start.
+install-sandbox:
+	@if command -v bwrap >/dev/null 2>&1 && (command -v iptables >/dev/null 2>&1 || test -x /usr/sbin/iptables); then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap iptables >/dev/null) \
+		|| echo "WARNING: apt-get install bubblewrap iptables failed: tenant code will run unsandboxed" >&2; \
+	else echo "WARNING: bubblewrap/iptables missing and not installable here (needs root and apt-get):" \
+		"tenant code will run unsandboxed" >&2; fi
+
 ## Start the whole local stack in the foreground (Ctrl-C stops it).
-up: $(STAMP)
+up: $(STAMP) install-sandbox
 	$(PY) -m local_stack.supervisor
 
 ## Run the whole test suite (every tier: unit, fast, integration, e2e).
-test: $(STAMP)
+test: $(STAMP) install-sandbox
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 ## Run the in-process tiers only (unit, fast): no local stack, no sockets; under a minute.
