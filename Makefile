@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock
+.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock openapi-client-venv
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
@@ -74,7 +74,17 @@ PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP
 lock: $(STAMP)
 	$(PIP_COMPILE) -o requirements.txt requirements.in
 	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+	$(PIP_COMPILE) -o requirements-openapi-client.txt requirements-openapi-client.in
 	npm install --prefix chalicelib/runners/injection --package-lock-only --no-audit --no-fund
+
+## The OpenAPI client generator in a virtualenv of its own (it pins its own typer), from its hashed
+## lock; skipped while the lock is older than the stamp. Used by tests/integration/test_cli.py.
+OPENAPI_CLIENT_VENV := .cache/openapi-client-venv
+$(OPENAPI_CLIENT_VENV)/.installed: requirements-openapi-client.txt
+	test -x $(OPENAPI_CLIENT_VENV)/bin/python || $(PYTHON) -m venv $(OPENAPI_CLIENT_VENV)
+	$(OPENAPI_CLIENT_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-openapi-client.txt
+	touch $@
+openapi-client-venv: $(OPENAPI_CLIENT_VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .mastra-admin

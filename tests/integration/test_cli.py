@@ -271,3 +271,53 @@ def test_a_dropped_websocket_during_logs_follow_resumes_with_no_gap_or_duplicate
     assert offsets == list(range(offsets[0], offsets[0] + len(offsets))), "no gap, no duplicate"
     numbered = [int(e["line"].split("GET /n/")[1].split()[0]) for e in follow.lines if "GET /n/" in e["line"]]
     assert numbered == list(range(40))
+
+
+GENERATED_CALLS = """
+import json, sys
+from mastra_admin_client import AuthenticatedClient
+from mastra_admin_client.api.projects import create_project, get_project
+from mastra_admin_client.api.teams import list_teams
+from mastra_admin_client.models import Error, GithubSource, PageTeam, ProjectCreate, ProjectOut
+
+client = AuthenticatedClient(base_url=sys.argv[1], token=sys.argv[2], raise_on_unexpected_status=True)
+teams = list_teams.sync(client=client)
+assert isinstance(teams, PageTeam), teams
+created = create_project.sync(teams.items[0].id, client=client, body=ProjectCreate(
+    name="from-generated", source=GithubSource(type_="github", repo="acme/generated")))
+assert isinstance(created, ProjectOut), created
+read = get_project.sync(created.id, client=client)
+missing = get_project.sync("prj_00000000000000000000000000", client=client)
+assert isinstance(missing, Error), missing
+print(json.dumps({"team": teams.items[0].id, "created": created.id, "read": read.id, "name": read.name,
+                  "createdAt": read.created_at.isoformat(), "missing": missing.error.code}))
+"""
+
+
+def test_a_client_generated_from_the_document_is_grouped_by_resource_and_calls_the_api(stack, tmp_path):
+    """openapi-python-client, in a virtualenv of its own (`make openapi-client-venv`, hashed lock)."""
+    from chalicelib.api.openapi import TAGS
+
+    subprocess.run(["make", "-s", "openapi-client-venv"], cwd=ROOT, check=True, timeout=600)
+    venv_bin = ROOT / ".cache" / "openapi-client-venv" / "bin"
+    (tmp_path / "openapi.json").write_bytes(requests.get(stack.url("/openapi.json"), timeout=10).content)
+    env = {**os.environ, "PATH": f"{venv_bin}:{os.environ['PATH']}"}
+    generated = subprocess.run([venv_bin / "openapi-python-client", "generate", "--path", "openapi.json", "--meta", "none",
+                                "--output-path", "mastra_admin_client"], cwd=tmp_path, env=env, capture_output=True,
+                               text=True, timeout=120)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    groups = {p.name for p in (tmp_path / "mastra_admin_client" / "api").iterdir() if p.is_dir()}
+    assert groups == set(TAGS), "one module per resource tag, no `default`"
+    run = subprocess.run([venv_bin / "python", "-c", GENERATED_CALLS, stack.api_url, stack.owner_key], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = json.loads(run.stdout)
+    assert out["read"] == out["created"] and out["name"] == "from-generated" and out["missing"] == "not_found"
+    owner = stack.session(stack.owner_key)
+    assert owner.get(stack.url(f"/projects/{out['created']}")).json()["source"]["repo"] == "acme/generated"
+
+
+def test_the_api_reference_page_is_served_by_the_stack(stack):
+    page = requests.get(stack.url("/docs"), timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'id="tag-observability"' in page.text and "/projects/{projectId}/traces/{traceId}" in page.text
