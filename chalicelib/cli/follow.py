@@ -57,6 +57,8 @@ class LogFollower:
         """Everything stored from the next wanted offset on (REST)."""
         while True:
             page = self.target.read(self.client, since=self.log.next)
+            if page["offset"] > self.log.next:  # rotated away (a server's old lines): nothing brings them back
+                self.log.next = page["offset"]
             fresh = self.log.feed(page["offset"], page["lines"])
             self._out(fresh)
             if not fresh:
@@ -72,9 +74,9 @@ class LogFollower:
             self._out(self.log.feed_message(message))
 
 
-def follow_log(client: Client, live: Live, target: LogTarget, emit: Emit, start: int, idle: float = 2.0) -> None:
+def follow_log(follower: LogFollower, live: Live, idle: float = 2.0) -> None:
     """Until the build ends or the server stops (or Ctrl-C)."""
-    follower = LogFollower(client, target, emit, start)
+    client, target = follower.client, follower.target
     live.subscribe(target.channel, since=lambda: follower.log.next)
     for message in live.messages(idle=idle):
         if message is not None:

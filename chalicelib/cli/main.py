@@ -23,7 +23,7 @@ from chalicelib.cli import config, render
 from chalicelib.cli.client import (
     EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ApiError, Client, Failed,
 )
-from chalicelib.cli.follow import DEPLOY_DONE, LogTarget, follow_deploy, follow_log
+from chalicelib.cli.follow import DEPLOY_DONE, LogFollower, LogTarget, follow_deploy, follow_log
 from chalicelib.cli.live import Live
 
 app = typer.Typer(name="mastra-admin", no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
@@ -389,6 +389,8 @@ def deploy(ctx: typer.Context, deployment_id: str,
     if not follow:
         cli.emit(build, BUILD_COLUMNS)
         return
+    cli.line({"event": "build", "buildId": build["id"], "deploymentId": deployment_id, "status": build["status"]},
+             f"build {build['id']} of {deployment_id}: {build['status']}")
     live = cli.live()
     status = cli.err.status(f"build {build['id']}: queued") if not cli.json else None
 
@@ -462,18 +464,23 @@ def logs(ctx: typer.Context,
     """A build's log or a server's log; --follow streams new lines and survives dropped connections."""
     cli = Cli(ctx, as_json)
     target = log_target(cli, target_id)
-    page = target.read(cli.client, tail=tail)
 
     def emit(offset: int, line: str) -> None:
         cli.line({"offset": offset, "line": line}, line)
 
-    for i, line in enumerate(page["lines"]):
-        emit(page["offset"] + i, line)
+    start = 0
+    if target.kind == "server":  # a server's log can be long: start from its tail
+        page = target.read(cli.client, tail=tail)
+        for i, line in enumerate(page["lines"]):
+            emit(page["offset"] + i, line)
+        start = page["nextOffset"]
+    follower = LogFollower(cli.client, target, emit, start)
+    follower.catch_up()  # a build's whole log, page after page
     if not follow:
         return
     live = cli.live()
     try:
-        follow_log(cli.client, live, target, emit, page["nextOffset"])
+        follow_log(follower, live)
     except KeyboardInterrupt:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:

@@ -321,3 +321,28 @@ def test_the_api_reference_page_is_served_by_the_stack(stack):
     page = requests.get(stack.url("/docs"), timeout=10)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert 'id="tag-observability"' in page.text and "/projects/{projectId}/traces/{traceId}" in page.text
+
+
+def test_ctrl_c_detaches_from_a_deploy_and_cancel_on_interrupt_cancels_its_build(stack, logged_in, tmp_path):
+    src = copy_tiny(tmp_path / "slow")
+    project = ok_json(cli(stack, logged_in, "projects", "create", "slow-cli", "--path", str(src),
+                          "--deployment", "production", "--json"))
+    assert cli(stack, logged_in, "env", "set", project["id"], "BUILD_SLEEP_SECONDS=120").returncode == 0
+    deployment = project["deployment"]["id"]
+    build_of = lambda follow: next(e["buildId"] for e in follow.lines if e["event"] == "build")  # noqa: E731
+
+    detached = Follow(stack, logged_in, "deploy", deployment, "--json")
+    wait_for(lambda: any(e.get("line", "").endswith("working 1") for e in detached.lines), timeout=120,
+             what="the slow build phase followed")
+    assert detached.stop() == 130 and "detached" in detached.stderr
+    build = build_of(detached)
+    assert ok_json(cli(stack, logged_in, "builds", "show", build, "--json"))["status"] == "building"
+    assert ok_json(cli(stack, logged_in, "builds", "cancel", build, "--json"))["id"] == build
+
+    cancelling = Follow(stack, logged_in, "deploy", deployment, "--json", "--cancel-on-interrupt")
+    wait_for(lambda: any(e.get("line", "").endswith("working 1") for e in cancelling.lines), timeout=120,
+             what="the second slow build followed")
+    assert cancelling.stop() == 130
+    second = build_of(cancelling)
+    wait_for(lambda: ok_json(cli(stack, logged_in, "builds", "show", second, "--json"))["status"] == "cancelled",
+             what="the build cancelled by Ctrl-C")
