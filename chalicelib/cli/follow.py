@@ -74,15 +74,22 @@ class LogFollower:
             self._out(self.log.feed_message(message))
 
 
-def follow_log(follower: LogFollower, live: Live, idle: float = 2.0) -> None:
-    """Until the build ends or the server stops (or Ctrl-C)."""
+def follow_log(follower: LogFollower, live: Live, idle: float = 2.0, quiet_reads: int = 3) -> None:
+    """Until the build ends or the server stops (or Ctrl-C). Lines come over the WebSocket; after
+    `quiet_reads` idle periods without a message the stored log is read too, so a live delivery that
+    stalls server-side costs seconds, never lines (each line is still printed once)."""
     client, target = follower.client, follower.target
     live.subscribe(target.channel, since=lambda: follower.log.next)
+    quiet = 0
     for message in live.messages(idle=idle):
         if message is not None:
+            quiet = 0
             follower.on_message(message)
             if not (target.kind == "build" and message.get("type") == "status"):
                 continue
+        quiet += 1
+        if quiet % quiet_reads == 0:
+            follower.catch_up()
         if target.finished(client):
             follower.catch_up()
             return

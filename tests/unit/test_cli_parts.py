@@ -103,3 +103,51 @@ def test_nothing_outside_the_cli_imports_its_dependencies():
             offenders += [f"{path.relative_to(CHALICELIB)}: {n}" for n in names
                           if n.split(".")[0] in ("typer", "rich", "click") or n.startswith("chalicelib.cli")]
     assert offenders == []
+
+
+class _FakeServerApi:
+    """GET /servers/{id}/logs?since= and GET /servers/{id}, from a list of lines."""
+
+    def __init__(self, lines: list[str]):
+        self.lines, self.stopped = lines, False
+
+    def get(self, path: str, **params):
+        if path.endswith("/logs"):
+            since = params["since"]
+            return {"offset": since, "lines": self.lines[since:], "nextOffset": len(self.lines)}
+        return {"status": "stopped" if self.stopped else "running"}
+
+
+class _ScriptedLive:
+    def __init__(self, script):
+        self.script, self.channels = script, []
+
+    def subscribe(self, channel, since):
+        self.channels.append((channel, since()))
+
+    def messages(self, idle):
+        for step in self.script:
+            yield step() if callable(step) else step
+
+
+def test_a_followed_log_reads_the_stored_log_when_the_websocket_goes_quiet_and_prints_each_line_once():
+    from chalicelib.cli.follow import LogFollower, LogTarget, follow_log
+
+    api = _FakeServerApi(["a", "b", "c", "d"])
+    printed: list[tuple[int, str]] = []
+    follower = LogFollower(api, LogTarget("server", "srv_1"), lambda o, line: printed.append((o, line)), start=2)
+
+    def more_then_stop():
+        api.lines.append("e")
+        api.stopped = True
+        return {"channel": "server:srv_1:logs", "type": "log", "offset": 4, "lines": ["e"]}
+
+    seen_while_quiet: list[tuple[int, str]] = []
+    live = _ScriptedLive([None, None, None,  # quiet: the stored log is read (c, d)
+                          lambda: seen_while_quiet.extend(printed),
+                          {"channel": "server:srv_1:logs", "type": "log", "offset": 2, "lines": ["c", "d"]},  # late
+                          more_then_stop, None])
+    follow_log(follower, live, quiet_reads=3)
+    assert live.channels == [("server:srv_1:logs", 2)]
+    assert seen_while_quiet == [(2, "c"), (3, "d")]
+    assert printed == [(2, "c"), (3, "d"), (4, "e")]
