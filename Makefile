@@ -50,6 +50,7 @@ redrive-ingest: $(STAMP)
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $${STAGE:-dev} \
 		--merge-template infra/chalice-merge.yaml build/package
+	$(PY) -m infra.stage stamp --stage $${STAGE:-dev}  # the functions' Stage parameter defaults to STAGE
 
 ## A stage in AWS (README "Deploy to AWS"): package, create or update every stack in order, migrate,
 ## bootstrap the first owner. `make deploy STAGE=dev PARAMS='CertificateArn=arn:... PublicDomain=x.dev'`.

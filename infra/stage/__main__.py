@@ -8,6 +8,7 @@ from infra.stage.deploy import DeployError, Options, deploy, destroy, print_repo
 from infra.stage.day_one import DayOneError
 from infra.stage.names import StageNameError, check_stage
 from infra.stage.stacks import StackError
+from infra.stage.templates import stamp_stage
 
 
 def _parameter(text: str) -> tuple[str, str]:
@@ -22,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("deploy", help="package the functions, create or update every stack, run day one")
     down = sub.add_parser("destroy", help="delete the stage's stacks (resources marked Retain stay)")
-    for p in (up, down):
+    stamp = sub.add_parser("stamp", help="make STAGE the default Stage of the packaged template (make package)")
+    for p in (up, down, stamp):
         p.add_argument("--stage", required=True)
     up.add_argument("--param", action="append", type=_parameter, default=[], metavar="Key=Value",
                     help="a template parameter, given to every stack that declares it (repeatable)")
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         check_stage(args.stage)
+        if args.command == "stamp":
+            print(f"{stamp_stage(args.stage)}: Stage defaults to {args.stage}")
+            return 0
         if args.command == "destroy":
             deleted = destroy(args.stage)
             print(f"deleted: {', '.join(deleted) or 'nothing (no stack of this stage)'}")

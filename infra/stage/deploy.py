@@ -13,7 +13,7 @@ import hashlib
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -146,7 +146,7 @@ def deploy(options: Options, environ: Mapping[str, str] = os.environ, out: Calla
                                             migrate=migrate_here)
     if not migrate_here:
         migration = day_one.invoke_migration(client("lambda"), ids[MIGRATE_FUNCTION])
-        report.day_one = _with_migration(report.day_one, migration)
+        report.day_one = replace(report.day_one, migration=migration)
     return report
 
 
@@ -170,12 +170,6 @@ def _upload_code(s3: Any, bucket: str, names: StageNames, package_dir: Path) -> 
     except Exception:
         s3.upload_file(str(path), bucket, key)
     return key
-
-
-def _with_migration(result: day_one.DayOne, migration: str) -> day_one.DayOne:
-    from dataclasses import replace
-
-    return replace(result, migration=migration)
 
 
 def destroy(stage: str, environ: Mapping[str, str] = os.environ, out: Callable[[str], None] = print) -> list[str]:

@@ -11,6 +11,7 @@ out is returned, to be listed.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,21 @@ def packaged_template(package_dir: Path = PACKAGE_DIR) -> dict[str, Any]:
         if (package_dir / name).exists():
             return load(package_dir / name)
     raise FileNotFoundError(f"no sam.yaml or sam.json in {package_dir}: run `make package` first")
+
+
+def stamp_stage(stage: str, package_dir: Path = PACKAGE_DIR) -> Path:
+    """Makes `stage` the default of the packaged template's Stage parameter (`STAGE=x make package`
+    yields functions of stage x wherever the template is deployed; a Stage given at deploy wins)."""
+    path = next((package_dir / n for n in ("sam.yaml", "sam.json") if (package_dir / n).exists()), None)
+    if path is None:
+        raise FileNotFoundError(f"no sam.yaml or sam.json in {package_dir}: run `make package` first")
+    template = load(path)
+    template["Parameters"]["Stage"]["Default"] = stage
+    if path.suffix == ".json":
+        path.write_text(json.dumps(template, indent=2) + "\n")
+    else:  # chalice writes intrinsics in their long form: plain YAML
+        path.write_text(yaml.safe_dump(template, sort_keys=False, width=120))
+    return path
 
 
 def with_code(template: dict[str, Any], bucket: str, key: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import subprocess
 import boto3
 import pytest
 
+from infra.stage import templates
 from tests.support.jwts import token_for
 from tests.support.local_aws import moto_server
 
@@ -69,6 +70,8 @@ def test_deploy_creates_the_stage_runs_day_one_and_destroy_keeps_what_is_retaine
     # What moto cannot create is listed, not silently missing.
     assert "WebsocketAPI (AWS::ApiGatewayV2::Api)" in out and "BuildProject (AWS::CodeBuild::Project)" in out
     assert re.search(r"migration: \d+ tables/views ensured", out), out
+    packaged = templates.packaged_template()  # what make package left: functions of this stage by default
+    assert packaged["Parameters"]["Stage"]["Default"] == STAGE
 
     cfn = _client(moto, "cloudformation")
     stacks = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
@@ -121,7 +124,7 @@ def _teams_seen_by_the_app(url: str, stage_env: dict, monkeypatch, *tokens: str)
     for name in [n for n in os.environ if n.startswith("MA_")]:
         monkeypatch.delenv(name)
     for name, value in {**stage_env, **AWS, "MA_AWS_ENDPOINT_URL": url, "AWS_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, str(value))  # moto hands some variables back as numbers
     clear_caches()
     try:
         from app import app
