@@ -130,12 +130,11 @@ def deploy(options: Options, environ: Mapping[str, str] = os.environ, out: Calla
         client("secretsmanager"), names.settings_secret, resources["KeyArn"], environ)
     key = _upload_code(client("s3"), bucket, names, options.package_dir)
     sam = templates.with_code(sam, bucket, key)
-    functions_parameters = {**parameters, "Stage": names.stage}
     if moto:
-        sam = templates.translate_sam(sam, {**{k: v for k, v in functions_parameters.items()
-                                                if k in (sam.get("Parameters") or {})},
-                                            "AWS::Region": client("s3").meta.region_name, "AWS::AccountId": account})
-    report.outputs[FUNCTIONS] = _deploy_one(stacks, names, FUNCTIONS, sam, functions_parameters, moto, report, out,
+        declared = {k: v for k, v in parameters.items() if k in (sam.get("Parameters") or {})}
+        sam = templates.translate_sam(sam, {**declared, "AWS::Region": client("s3").meta.region_name,
+                                            "AWS::AccountId": account})
+    report.outputs[FUNCTIONS] = _deploy_one(stacks, names, FUNCTIONS, sam, parameters, moto, report, out,
                                             bucket=bucket)
 
     ids = stacks.physical_ids(names.stack(FUNCTIONS))
