@@ -60,3 +60,20 @@ def test_the_jwt_secret_is_read_from_the_stage_settings_secret_once(api, as_user
         secret_setting("jwt_hs256_secret", gone)
     assert caught.value.code == "settings_unavailable" and STAGE_JWT_SECRET not in str(caught.value)
     assert secret_setting("clickhouse_url", dataclasses.replace(settings, settings_secret="")) == ""
+
+
+def test_the_stage_bootstrap_enrols_a_jwt_subject_as_first_owner_once(api, as_user):
+    from chalicelib.services.accounts.bootstrap import bootstrap_stage
+
+    subject = f"idp|{uuid.uuid4().hex[:8]}"
+    first = bootstrap_stage(subject)
+    assert first.founded and first.token
+    by_key, by_jwt = as_user(subject), as_user(subject)
+    by_key.headers["Authorization"] = f"Bearer {first.token}"
+    assert [t["id"] for t in by_key.get(api.url("/teams")).json()["items"]] == [first.team_id]
+    assert [t["id"] for t in by_jwt.get(api.url("/teams")).json()["items"]] == [first.team_id], "the JWT's subject owns it"
+
+    again = bootstrap_stage(subject)  # the next make deploy
+    assert (again.founded, again.token, again.team_id) == (False, None, first.team_id)
+    minted = bootstrap_stage(subject, mint_again=True)
+    assert minted.team_id == first.team_id and minted.token and minted.token != first.token

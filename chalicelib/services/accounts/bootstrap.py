@@ -2,7 +2,7 @@
 
 The owner is a user id: the default `owner`, who signs in with the key minted here, or the `sub` of
 an existing JWT identity (an identity provider's user), who can then sign in with their JWT too. A
-stage is bootstrapped once that user belongs to a team: a later deploy finds the membership and
+stage is bootstrapped once that user owns a team: a later deploy finds the ownership and
 mints nothing, unless asked for a new owner key for that team (`mint_again`). Deploys of one stage
 do not run at once (CloudFormation refuses a second update of a stack in progress), so the check
 needs no lock.
