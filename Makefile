@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-fast install bench clean package migrate redrive-ingest lock deploy destroy
+.PHONY: up test test-fast install bench clean package migrate redrive-ingest lock
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
@@ -58,6 +58,7 @@ package: $(STAMP)
 ## `make destroy STAGE=dev` deletes the stacks; the table, bucket, key and log groups stay (Retain).
 PARAMS ?=
 DEPLOY_ARGS ?=
+.PHONY: deploy destroy
 deploy: $(STAMP)
 	$(PY) -m infra.stage deploy --stage "$(STAGE)" $(foreach p,$(PARAMS),--param $(p)) $(DEPLOY_ARGS)
 
