@@ -80,7 +80,8 @@ class PackageManager:
     def cache_env(self, cache_dir: str) -> dict[str, str]:
         """Point the manager's store/cache at `cache_dir` (the project's own, kept between builds)."""
         if self.name == "pnpm":
-            return {"npm_config_store_dir": f"{cache_dir}/pnpm-store", "npm_config_cache": f"{cache_dir}/npm"}
+            return {"npm_config_store_dir": f"{cache_dir}/pnpm-store", "npm_config_cache_dir": f"{cache_dir}/pnpm-cache",
+                    "npm_config_cache": f"{cache_dir}/npm"}
         if self.name == "yarn" and self.berry:
             return {"YARN_GLOBAL_FOLDER": f"{cache_dir}/yarn-berry", "YARN_ENABLE_TELEMETRY": "0",
                     "npm_config_cache": f"{cache_dir}/npm"}
