@@ -118,7 +118,8 @@ def install_seconds(lines: list[str]) -> float:
 
 
 def installs(stack, session, team: str, work: Path, node_bin: Path, projects: int) -> dict[str, list[float]]:
-    timings: dict[str, list[float]] = {"cold": [], "warm": []}
+    timings: dict[str, list[float]] = {"cold": [], "warm": [], "npm cold": [], "npm warm": [], "pnpm cold": [],
+                                       "pnpm warm": []}
     for manager in ("npm", "pnpm"):
         template = install_template(work, manager, node_bin)
         for n in range(projects):
@@ -130,7 +131,9 @@ def installs(stack, session, team: str, work: Path, node_bin: Path, projects: in
                 build = wait_build(stack, session, start_build(stack, session, deployment)["id"], timeout=600)
                 if build["status"] != "succeeded":
                     raise SystemExit(f"build {build['id']} ended {build['status']}: {build.get('reason')}")
-                timings[which].append(install_seconds(log_lines(stack, session, build["id"])))
+                seconds = install_seconds(log_lines(stack, session, build["id"]))
+                timings[which].append(seconds)
+                timings[f"{manager} {which}"].append(seconds)
     return timings
 
 
@@ -163,6 +166,9 @@ def main() -> None:
         print(f"by_hand_total_ms p50 {med(hand_total) * 1000:.0f}")
         print(f"ratio_to_by_hand {med(stack_total) / med(hand_total):.2f}")
     print(f"installs {len(timings['cold'])} projects x 2 builds (npm ci and pnpm frozen, express {INSTALL_DEPS['express']})")
+    for manager in ("npm", "pnpm"):
+        print(f"{manager}_install_ms cold p50 {med(timings[f'{manager} cold']) * 1000:.0f}"
+              f" warm p50 {med(timings[f'{manager} warm']) * 1000:.0f}")
     print(f"install_cold_ms p50 {med(timings['cold']) * 1000:.0f} max {max(timings['cold']) * 1000:.0f}")
     print(f"install_warm_ms p50 {med(timings['warm']) * 1000:.0f} max {max(timings['warm']) * 1000:.0f}")
     print(f"warm_cold_install_ratio {med(timings['warm']) / med(timings['cold']):.2f}")

@@ -78,7 +78,13 @@ class PackageManager:
         return (*prefix, *argv)
 
     def cache_env(self, cache_dir: str) -> dict[str, str]:
-        """Point the manager's store/cache at `cache_dir` (the project's own, kept between builds)."""
+        """Point the manager's store/cache at `cache_dir` (the project's own, kept between builds).
+        With a lockfile every version is pinned, so npm and pnpm may take package metadata from the
+        cache without asking the registry again (`prefer-offline`); without one they must resolve."""
+        return {**self._cache_dirs(cache_dir),
+                **({"npm_config_prefer_offline": "true"} if self.lockfile and self.name in ("npm", "pnpm") else {})}
+
+    def _cache_dirs(self, cache_dir: str) -> dict[str, str]:
         if self.name == "pnpm":
             return {"npm_config_store_dir": f"{cache_dir}/pnpm-store", "npm_config_cache_dir": f"{cache_dir}/pnpm-cache",
                     "npm_config_cache": f"{cache_dir}/npm"}
@@ -93,7 +99,7 @@ class PackageManager:
 
     def cache_paths(self) -> tuple[str, ...]:
         """The cache subdirectories (relative) worth keeping between builds: CodeBuild's S3 cache."""
-        return tuple(sorted({v.rsplit("/", 1)[1] for k, v in self.cache_env("x").items()
+        return tuple(sorted({v.rsplit("/", 1)[1] for k, v in self._cache_dirs("x").items()
                              if k != "YARN_ENABLE_TELEMETRY"}))
 
 

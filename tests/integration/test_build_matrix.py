@@ -142,6 +142,11 @@ def test_each_package_manager_builds_with_a_frozen_install_and_the_artifact_serv
     detected, install = EXPECTED[name]
     assert any(line.startswith(detected) and "Node 22 (from default)" in line for line in lines), lines[:5]
     assert f"==> install: {install}" in lines
+    # The build script's own shell finds the package manager at the exact version (mastra build
+    # runs it itself: issue 20's `/bin/sh: 1: pnpm: not found`).
+    manager = detected.split(": ", 1)[1].split(" ", 1)[0]
+    nested = f"nested {manager.split('@')[0]} {manager.split('@')[1] if '@' in manager else ''}".rstrip()
+    assert any(line.startswith(nested) for line in lines), [line for line in lines if "nested" in line]
     body = serving(stack, owner, matrix, name, build)
     assert body["node"].startswith("v22.") and body["dep"] == 7200000  # ms("2h") from its node_modules
     assert body["built"]["by"] == "build script"

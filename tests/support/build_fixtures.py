@@ -111,9 +111,12 @@ def _write(root: Path, files: dict[str, str | dict]) -> Path:
 
 
 def _app(dep: str = "ms", **package) -> dict[str, str | dict]:
+    # As `mastra build` does, the build script runs the package manager itself through a shell.
+    manager = package.get("packageManager", "npm@").split("@")[0]
+    build = f"node build.js && sh -c 'echo nested {manager} $({manager} --version)'"
     return {
         "package.json": {"name": NAME, "version": "1.0.0", "private": True, "dependencies": {dep: "2.1.3"},
-                         "scripts": {"build": "node build.js", "start": "node server.js"}, **package},
+                         "scripts": {"build": build, "start": "node server.js"}, **package},
         "server.js": SERVER % {"dep": json.dumps(dep)},
         "build.js": BUILD,
     }
@@ -142,7 +145,9 @@ def yarn_berry(root: Path) -> Path:
 
 
 def bun(root: Path) -> Path:
-    return _write(root, {**_app(), "bun.lock": BUN_LOCK})
+    files = _app()
+    files["package.json"]["scripts"]["build"] = "node build.js && sh -c 'echo nested bun $(bun --version)'"
+    return _write(root, {**files, "bun.lock": BUN_LOCK})
 
 
 def pnpm_workspace(root: Path) -> Path:

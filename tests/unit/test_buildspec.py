@@ -117,7 +117,8 @@ def test_no_variable_value_or_name_of_the_project_is_in_the_buildspec(mastra):
         assert leaked not in text
     assert set(spec["env"]["variables"]) == {
         "CI", "MASTRA_TELEMETRY_DISABLED", "npm_config_update_notifier", "npm_config_fund",
-        "MASTRA_ADMIN_ARTIFACT_BUCKET", "MASTRA_ADMIN_ARTIFACT_KEY", "COREPACK_ENABLE_STRICT", "npm_config_cache"}
+        "MASTRA_ADMIN_ARTIFACT_BUCKET", "MASTRA_ADMIN_ARTIFACT_KEY", "COREPACK_ENABLE_STRICT", "npm_config_cache",
+        "npm_config_prefer_offline"}
 
 
 def test_the_override_text_is_json_and_yaml_of_the_same_document(mastra):
