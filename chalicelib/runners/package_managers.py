@@ -64,7 +64,8 @@ class PackageManager:
         if self.name == "pnpm":
             return ("pnpm", "install", "--frozen-lockfile" if locked else "--no-frozen-lockfile")
         if self.name == "yarn" and self.berry:
-            return ("yarn", "install", *(("--immutable",) if locked else ()))
+            # Berry makes installs immutable by itself when CI is set: say so either way.
+            return ("yarn", "install", "--immutable" if locked else "--no-immutable")
         if self.name == "yarn":
             return ("yarn", "install", "--non-interactive", *(("--frozen-lockfile",) if locked else ()))
         return ("bun", "install", *(("--frozen-lockfile",) if locked else ()))

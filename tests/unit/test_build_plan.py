@@ -138,3 +138,15 @@ def test_root_directory_must_stay_inside_the_repository(tmp_path, bad):
 ])
 def test_engines_ranges(version, range_, ok):
     assert satisfies(version, range_) is ok
+
+
+@pytest.mark.parametrize("declared,install", [
+    ("yarn@4.18.1", "yarn install --no-immutable"),  # berry would refuse to write a lockfile under CI
+    ("pnpm@9.15.0", "pnpm install --no-frozen-lockfile"),
+    ("bun@1.4.5", "bun install"),
+])
+def test_without_a_lockfile_the_install_may_write_one(tmp_path, declared, install):
+    (tmp_path / "package.json").write_text(json.dumps({"packageManager": declared, "dependencies": {"ms": "2.1.3"}}))
+    plan = make_plan(tmp_path)
+    assert (plan.detected_by, shlex.join(plan.phases[0].argv)) == ("packageManager", install)
+    assert "npm_config_prefer_offline" not in plan.manager.cache_env("/c")
