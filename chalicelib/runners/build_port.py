@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, Literal, Protocol
 
 from chalicelib.db.models import Build
+from chalicelib.runners.build_plan import BuildSettings
 from chalicelib.db.statuses import BuildStatus
 
 LogLine = Callable[[str], None]
@@ -24,6 +25,7 @@ class BuildJob:
     env: dict[str, str] = field(default_factory=dict)  # the project's variables, for the build's processes
     artifact_bucket: str = ""
     artifact_key: str = ""
+    build: BuildSettings = BuildSettings()  # the project's rootDirectory and command overrides
 
     @property
     def source_dir(self) -> Path:

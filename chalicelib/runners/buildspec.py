@@ -1,9 +1,10 @@
 """The CodeBuild buildspec of one build, rendered from the same Plan the local runner executes.
 
-Version 0.2, Node 22. Every phase aborts the build on the first failing command, so a failed
+Version 0.2, the plan's Node major. Every phase aborts the build on the first failing command, so a failed
 install or build never reaches the packing step:
 
-    install     the plan's install command; for a Mastra project also `npm ci` of the injection's
+    install     the exact package manager (npm install into the S3-cached CACHE_ROOT, first on PATH),
+                then the plan's install command in the workspace root; for a Mastra project also `npm ci` of the injection's
                 pinned packages (package-lock.json in the bundle) beside inject.mjs
     build       the plan's build command, then the inject step (shipped in the source bundle)
     post_build  pack the output as tar.gz (top-level .git, observability and our own directory
@@ -19,14 +20,15 @@ from __future__ import annotations
 import json
 import shlex
 
-from chalicelib.runners.build_plan import Plan
+from chalicelib.runners.build_plan import Phase, Plan
 from chalicelib.runners.build_port import BuildJob
 
 BUNDLE_DIR = ".mastra-admin"  # our files inside the source bundle: injection/ and stamp.json
 INJECTION_DIR = f"{BUNDLE_DIR}/injection"
 INJECT_SCRIPT = f"{INJECTION_DIR}/inject.mjs"
 STAMP_FILE = f"{BUNDLE_DIR}/stamp.json"
-NODE_VERSION = "22"
+CACHE_ROOT = "/root/.mastra-admin-cache"  # the package manager's store and the manager itself: S3-cached
+CACHE_PREFIX = "build-cache"  # s3://{bucket}/build-cache/{projectId}: one cache per project, never shared
 PACK_EXCLUDES = (".git", "observability", BUNDLE_DIR)  # top-level names only, like the local runner
 ARTIFACT_FILE = "/tmp/mastra-admin-artifact.tgz"
 SRC = '"$CODEBUILD_SRC_DIR"'
@@ -41,10 +43,38 @@ def _in_src(relative: str) -> str:
 def inject_command(plan: Plan) -> str:
     return "node " + " ".join([
         _in_src(INJECT_SCRIPT),
-        "--project", SRC,
+        "--project", _in_src(plan.app_dir),
         "--output", _in_src(plan.output_dir),
         "--stamp", _in_src(STAMP_FILE),
+        "--manifest-extra", shlex.quote(json.dumps(plan.manifest_extra, separators=(",", ":"))),
     ])
+
+
+def manager_commands(plan: Plan) -> list[str]:
+    """The exact package manager, installed with npm from the configured registry (never corepack)
+    into the cached directory once, then first on PATH for every later command and phase."""
+    if plan.manager.npm_package is None:
+        return []
+    home = f"{CACHE_ROOT}/package-managers/{plan.manager.label}"
+    bins = f"{home}/node_modules/.bin"
+    return [
+        f"[ -x {shlex.quote(bins)}/{plan.manager.name} ] || npm install --prefix {shlex.quote(home)} --no-save"
+        f" --no-audit --no-fund --no-package-lock {shlex.quote(plan.manager.npm_package)}",
+        f'export PATH={shlex.quote(bins)}:"$PATH"',
+        f"{plan.manager.name} --version",
+    ]
+
+
+def phase_command(phase: Phase) -> str:
+    """A phase's argv in its directory (the workspace root for the install, the app for the build)."""
+    command = shlex.join(phase.argv)
+    return command if phase.cwd == "." else f"cd {_in_src(phase.cwd)} && {command}"
+
+
+def cache_override(bucket: str, project_id: str) -> dict:
+    """`cacheOverride` of start_build: the project's own S3 cache (a cache shared between projects
+    would let one tenant poison another's installs)."""
+    return {"type": "S3", "location": f"{bucket}/{CACHE_PREFIX}/{project_id}"}
 
 
 def packages_command() -> str:
@@ -74,10 +104,10 @@ def upload_command() -> str:
 
 
 def render_buildspec(plan: Plan, job: BuildJob) -> dict:
-    install = [shlex.join(p.argv) for p in plan.phases if p.name == "install"]
+    install = [*manager_commands(plan), *(phase_command(p) for p in plan.phases if p.name == "install")]
     if plan.mastra:
         install.append(packages_command())
-    build = [shlex.join(p.argv) for p in plan.phases if p.name != "install"]
+    build = [phase_command(p) for p in plan.phases if p.name != "install"]
     build.append(inject_command(plan))
     return {
         "version": 0.2,
@@ -90,12 +120,14 @@ def render_buildspec(plan: Plan, job: BuildJob) -> dict:
                 "npm_config_fund": "false",
                 "MASTRA_ADMIN_ARTIFACT_BUCKET": job.artifact_bucket,
                 "MASTRA_ADMIN_ARTIFACT_KEY": job.artifact_key,
+                "COREPACK_ENABLE_STRICT": "0",
+                **plan.manager.cache_env(CACHE_ROOT),
             },
         },
         "phases": {
             "install": {
                 "on-failure": "ABORT",
-                "runtime-versions": {"nodejs": NODE_VERSION},
+                "runtime-versions": {"nodejs": str(plan.node_major)},
                 "commands": ["node --version", *install],
             },
             "build": {"on-failure": "ABORT", "commands": build},
@@ -110,6 +142,7 @@ def render_buildspec(plan: Plan, job: BuildJob) -> dict:
                 ],
             },
         },
+        "cache": {"paths": [f"{CACHE_ROOT}/**/*"]},
     }
 
 

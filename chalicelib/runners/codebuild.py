@@ -36,7 +36,7 @@ from chalicelib.errors import Unavailable
 from chalicelib.runners import injection
 from chalicelib.runners.build_plan import PlanError, describe, make_plan
 from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome, artifact_key
-from chalicelib.runners.buildspec import BUNDLE_DIR, STAMP_FILE, buildspec_text, render_buildspec
+from chalicelib.runners.buildspec import BUNDLE_DIR, STAMP_FILE, buildspec_text, cache_override, render_buildspec
 from chalicelib.settings import Settings
 
 BUILD_ID_VAR = "MASTRA_ADMIN_BUILD_ID"
@@ -143,7 +143,7 @@ class CodeBuildRunner:
 
     def run(self, job: BuildJob, log: LogLine, cancel: threading.Event) -> Outcome:
         try:
-            plan = make_plan(job.source_dir)
+            plan = make_plan(job.source_dir, job.build)
         except PlanError as e:
             return Outcome(BuildStatus.FAILED, reason=str(e))
         log(describe(plan))
@@ -179,6 +179,7 @@ class CodeBuildRunner:
                 sourceTypeOverride="S3",
                 sourceLocationOverride=f"{self.settings.bucket_name}/{key}",
                 buildspecOverride=spec,
+                cacheOverride=cache_override(self.settings.bucket_name, job.project_id),
                 environmentVariablesOverride=environment_overrides(job.build_id, secret_id, values),
                 timeoutInMinutesOverride=timeout_minutes(self.settings.build_timeout_seconds),
                 queuedTimeoutInMinutesOverride=timeout_minutes(self.settings.build_queue_limit_seconds),

@@ -78,12 +78,15 @@ def test_a_mastra_build_installs_the_injections_pinned_packages_from_their_lockf
 def test_argv_with_shell_metacharacters_is_quoted(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "package.json").write_text(json.dumps({"scripts": {"build": "x"}, "packageManager": "pnpm@9"}))
-    spec = render_buildspec(make_plan(src), job_for(tmp_path))
-    assert spec["phases"]["build"]["commands"][0] == "corepack pnpm run build"
-    from chalicelib.runners.build_plan import Phase, Plan
+    (src / "package.json").write_text(json.dumps({"scripts": {"build": "x"}, "packageManager": "pnpm@9.15.0"}))
+    plan = make_plan(src)
+    spec = render_buildspec(plan, job_for(tmp_path))
+    assert spec["phases"]["build"]["commands"][0] == "pnpm run build"
+    from dataclasses import replace
 
-    odd = Plan("npm", "default", False, (Phase("build", ("npm", "run", "build; rm -rf /")),), ".")
+    from chalicelib.runners.build_plan import Phase
+
+    odd = replace(plan, phases=(Phase("build", ("npm", "run", "build; rm -rf /")),))
     assert render_buildspec(odd, job_for(tmp_path))["phases"]["build"]["commands"][0] == "npm run 'build; rm -rf /'"
 
 
@@ -114,7 +117,8 @@ def test_no_variable_value_or_name_of_the_project_is_in_the_buildspec(mastra):
         assert leaked not in text
     assert set(spec["env"]["variables"]) == {
         "CI", "MASTRA_TELEMETRY_DISABLED", "npm_config_update_notifier", "npm_config_fund",
-        "MASTRA_ADMIN_ARTIFACT_BUCKET", "MASTRA_ADMIN_ARTIFACT_KEY"}
+        "MASTRA_ADMIN_ARTIFACT_BUCKET", "MASTRA_ADMIN_ARTIFACT_KEY", "COREPACK_ENABLE_STRICT", "npm_config_cache",
+        "npm_config_prefer_offline"}
 
 
 def test_the_override_text_is_json_and_yaml_of_the_same_document(mastra):

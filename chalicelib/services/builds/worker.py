@@ -24,7 +24,8 @@ from chalicelib.runners.factory import build_runner
 from chalicelib.services.builds.logs import BuildLog, Masker
 from chalicelib.services.builds.trigger import publish_status
 from chalicelib.services.deploys.deployments import decrypted_overrides
-from chalicelib.services.accounts.projects import decrypted_env
+from chalicelib.runners.build_plan import BuildSettings
+from chalicelib.services.accounts.projects import build_settings, decrypted_env
 from chalicelib.services.accounts.source_tokens import decrypted_token
 from chalicelib.settings import Settings, get_settings
 
@@ -79,7 +80,8 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
             env = {**decrypted_env(project), **decrypted_overrides(deployment)}
             token = decrypted_token(project)
             log = BuildLog(claimed, Masker([*env.values(), token or ""]))
-            outcome = _run(claimed, attempt, project.source, env, token, workspace, runner, log, cancel, settings)
+            outcome = _run(claimed, attempt, project.source, env, token, workspace, runner, log, cancel, settings,
+                           build_settings(project))
     except Exception as e:
         logger.exception("build attempt crashed", extra={"buildId": build_id})
         outcome = Outcome(BuildStatus.FAILED, reason=f"internal error: {type(e).__name__}")
@@ -100,7 +102,8 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
 
 
 def _run(build: Build, attempt: int, source, env: dict[str, str], token: str | None, workspace: Path,
-         runner: BuildRunner, log: BuildLog, cancel: threading.Event, settings: Settings) -> Outcome:
+         runner: BuildRunner, log: BuildLog, cancel: threading.Event, settings: Settings,
+         build_config: BuildSettings = BuildSettings()) -> Outcome:
     if attempt > 1:
         log.line(f"--- attempt {attempt} of {settings.build_max_attempts}: the previous worker was lost ---")
     log.line(f"build {build.build_id} of deployment {build.deployment_id} ({build.environment}), "
@@ -120,7 +123,7 @@ def _run(build: Build, attempt: int, source, env: dict[str, str], token: str | N
         build_id=build.build_id, team_id=build.team_id, project_id=build.project_id,
         deployment_id=build.deployment_id, environment=build.environment, commit=fetched.commit,
         workspace=workspace, env=env, artifact_bucket=settings.bucket_name,
-        artifact_key=artifact_key(build.build_id),
+        artifact_key=artifact_key(build.build_id), build=build_config,
     )
     return runner.run(job, log.line, cancel)
 
