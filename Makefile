@@ -46,10 +46,12 @@ redrive-ingest: $(STAMP)
 	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	$(PY) -m chalicelib.workers.ingest redrive
 
-## Package the Lambda functions as a SAM template, merged with what Chalice cannot declare.
+## Package the Lambda functions as a SAM template, merged with what Chalice cannot declare; the zip is
+## trimmed of AWS service models the functions never call (infra/lean_package.py), and its sizes printed.
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $${STAGE:-dev} \
 		--merge-template infra/chalice-merge.yaml build/package
+	$(PY) infra/lean_package.py build/package/deployment.zip
 
 ## Re-compile the locks after editing requirements*.in or chalicelib/runners/injection/package.json.
 ## Resolved against the public indexes only: a machine's own pip config (local mirrors, wheel folders,
