@@ -13,14 +13,23 @@ install or build never reaches the packing step:
 Only non-secret values appear here (ids, the artifact location, build switches): the project's
 variables go through `environmentVariablesOverride` as Secrets Manager references (see
 chalicelib/runners/codebuild.py), so the buildspec can be stored, logged and shown safely.
+
+A git or GitHub source is fetched by CodeBuild itself (`render_fetching_buildspec`): the install
+phase runs chalicelib/runners/codebuild_fetch.py (shipped in the bundle with the modules it needs,
+standard library only), which fetches the source, makes the same Plan and writes the phases'
+commands into scripts that the later phases run. This module is one of those shipped modules:
+it imports nothing outside the standard library and build_plan at run time.
 """
 from __future__ import annotations
 
 import json
 import shlex
+from typing import TYPE_CHECKING
 
 from chalicelib.runners.build_plan import Plan
-from chalicelib.runners.build_port import BuildJob
+
+if TYPE_CHECKING:
+    from chalicelib.runners.build_port import BuildJob
 
 BUNDLE_DIR = ".mastra-admin"  # our files inside the source bundle: injection/ and stamp.json
 INJECTION_DIR = f"{BUNDLE_DIR}/injection"
@@ -30,6 +39,12 @@ NODE_VERSION = "22"
 PACK_EXCLUDES = (".git", "observability", BUNDLE_DIR)  # top-level names only, like the local runner
 ARTIFACT_FILE = "/tmp/mastra-admin-artifact.tgz"
 SRC = '"$CODEBUILD_SRC_DIR"'
+# Fetched in CodeBuild: the modules the fetch step imports, and the scripts it writes from the plan.
+PYTHON_DIR = f"{BUNDLE_DIR}/py"
+FETCH_MODULE = "chalicelib.runners.codebuild_fetch"
+SOURCE_VAR = "MASTRA_ADMIN_SOURCE"  # the source spec (URL, ref, token) as a Secrets Manager reference
+INSTALL_SCRIPT, BUILD_SCRIPT, PACK_SCRIPT = (f"{BUNDLE_DIR}/{name}.sh" for name in ("install", "build", "pack"))
+PYTHON_VERSION = "3.12"  # the fetch step unpacks tarballs with the `data` filter
 
 
 def _in_src(relative: str) -> str:
@@ -73,12 +88,34 @@ def upload_command() -> str:
     )
 
 
-def render_buildspec(plan: Plan, job: BuildJob) -> dict:
+def phase_commands(plan: Plan) -> tuple[list[str], list[str]]:
+    """The install and build phases' commands of a plan (inject last)."""
     install = [shlex.join(p.argv) for p in plan.phases if p.name == "install"]
     if plan.mastra:
         install.append(packages_command())
     build = [shlex.join(p.argv) for p in plan.phases if p.name != "install"]
     build.append(inject_command(plan))
+    return install, build
+
+
+def fetch_command() -> str:
+    return f"PYTHONPATH={_in_src(PYTHON_DIR)} python3 -m {FETCH_MODULE}"
+
+
+def render_buildspec(plan: Plan, job: BuildJob) -> dict:
+    install, build = phase_commands(plan)
+    return _buildspec(job, install, build, pack_command(plan))
+
+
+def render_fetching_buildspec(job: BuildJob) -> dict:
+    """For a source CodeBuild fetches: the plan is made there, after the fetch, into scripts."""
+    spec = _buildspec(job, [fetch_command(), f"bash {_in_src(INSTALL_SCRIPT)}"], [f"bash {_in_src(BUILD_SCRIPT)}"],
+                      f"bash {_in_src(PACK_SCRIPT)}")
+    spec["phases"]["install"]["runtime-versions"]["python"] = PYTHON_VERSION
+    return spec
+
+
+def _buildspec(job: BuildJob, install: list[str], build: list[str], pack: str) -> dict:
     return {
         "version": 0.2,
         "env": {
@@ -105,7 +142,7 @@ def render_buildspec(plan: Plan, job: BuildJob) -> dict:
                     # post_build runs after a failed build phase unless that phase aborted; never
                     # upload the output of a failed build even if someone relaxes on-failure.
                     '[ "${CODEBUILD_BUILD_SUCCEEDING:-0}" = 1 ]',
-                    pack_command(plan),
+                    pack,
                     upload_command(),
                 ],
             },

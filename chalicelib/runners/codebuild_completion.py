@@ -8,14 +8,15 @@ by an EventBridge rule on the stage's project (infra/codebuild.yaml), finishes t
    not final.
 2. Only events of this stage's project, and only a build still `building` whose recorded CodeBuild id is this one is touched: a duplicate
    or late event, or the event of an orphaned earlier start, changes nothing.
-3. The CloudWatch log lines are appended to the build's log (masked), a closing line is noted,
+3. The CloudWatch log lines are appended to the build's log (masked; a source the fetch step
+   could not fetch names the reason there, which becomes the build's reason), a closing line is noted,
    the whole log is stored in S3, and the build moves `building -> status` with one conditional
    write on its status and attempt (a racing reaper or cancel wins or loses cleanly).
 4. The build's variables secret is deleted.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from chalicelib import channels
@@ -26,6 +27,7 @@ from chalicelib.control_plane_log import logger
 from chalicelib.runners.codebuild import (
     BUILD_ID_VAR, SECRET_ID_VAR, STATUS_MAP, CodeBuildRunner, env_value, failure_reason, outcome_status,
 )
+from chalicelib.runners.codebuild_fetch import FAILURE_MARK
 from chalicelib.services.builds.logs import MAX_LINE_CHARS, Masker, note, store_full_log, timestamp
 
 DETAIL_TYPE = "CodeBuild Build State Change"
@@ -105,7 +107,9 @@ def handle_state_change(event: dict, runner: CodeBuildRunner | None = None) -> s
 def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> str:
     outcome = runner.finished_outcome(build.build_id, completion.codebuild_status, completion.reason,
                                       external_id=completion.codebuild_id)
-    copy_log(build, completion, runner)
+    _, source_failure = copy_log(build, completion, runner)
+    if source_failure and outcome.status == BuildStatus.FAILED:
+        outcome = replace(outcome, reason=f"source: {source_failure}")
     note(build, f"codebuild: build {outcome.status}" + (f": {outcome.reason}" if outcome.reason else ""))
     key = store_full_log(build)
     fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None, "log_key": key,
@@ -123,18 +127,21 @@ def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> st
     return outcome.status
 
 
-def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> int:
-    """Append the CodeBuild log (CloudWatch) to the build's log; skipped quietly if there is none."""
+def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> tuple[int, str | None]:
+    """Append the CodeBuild log (CloudWatch) to the build's log; skipped quietly if there is none.
+    Returns the lines copied and the fetch step's failure reason, if it logged one."""
     if not completion.log_group or not completion.log_stream:
-        return 0
+        return 0, None
     mask = _masker(build)
-    copied = 0
+    copied, source_failure = 0, None
     batch: list[str] = []
     try:
         for millis, message in runner.log_events(completion.log_group, completion.log_stream):
             at = timestamp(datetime.fromtimestamp(millis / 1000, tz=timezone.utc))
             for line in message.rstrip("\r\n").split("\n") or [""]:
                 line = mask(line.rstrip("\r"))
+                if line.startswith(FAILURE_MARK):
+                    source_failure = line[len(FAILURE_MARK):].strip()[:MAX_LINE_CHARS]
                 batch.extend(f"{at} {line[i:i + MAX_LINE_CHARS]}" for i in range(0, max(len(line), 1), MAX_LINE_CHARS))
             if len(batch) >= LOG_BATCH_LINES:
                 copied += _append(build, batch)
@@ -144,7 +151,7 @@ def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> i
         logger.warning("copying the CodeBuild log failed", extra={"buildId": build.build_id})
         note(build, "codebuild: the build's CloudWatch log could not be copied; see "
                     f"{completion.log_group} {completion.log_stream}")
-    return copied
+    return copied, source_failure
 
 
 def _append(build: Build, lines: list[str]) -> int:

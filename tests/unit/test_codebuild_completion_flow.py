@@ -124,6 +124,19 @@ def test_a_failed_event_records_the_reason_and_a_missing_log_stream_is_skipped(w
     assert world.store.log == [f"note codebuild: build failed: {fields['reason']}"]
 
 
+def test_a_source_the_fetch_step_could_not_fetch_is_the_failed_builds_reason(world):
+    from chalicelib.runners.codebuild_fetch import FAILURE_MARK
+
+    expect_log_stream(world.stubs, [["[Container] Running command PYTHONPATH=... python3 -m ...\n",
+                                     "git: fatal: repository 'https://git.example/acme/gone.git/' not found\n",
+                                     f"{FAILURE_MARK}git clone failed (exit 128)\n"]])
+    world.stubs.secrets.add_response("delete_secret", {})
+    assert completion.handle_state_change(event("event_failed.json"), world.runner) == "failed"
+    [(to, fields)] = world.store.transitions
+    assert (to, fields["reason"]) == ("failed", "source: git clone failed (exit 128)")
+    assert world.store.log[-1] == "note codebuild: build failed: source: git clone failed (exit 128)"
+
+
 def test_a_duplicate_event_changes_nothing(world):
     world.build.status = "failed"
     world.stubs.secrets.add_response("delete_secret", {})
