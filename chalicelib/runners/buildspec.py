@@ -108,9 +108,11 @@ def render_buildspec(plan: Plan, job: BuildJob) -> dict:
 
 
 def render_fetching_buildspec(job: BuildJob) -> dict:
-    """For a source CodeBuild fetches: the plan is made there, after the fetch, into scripts."""
-    spec = _buildspec(job, [fetch_command(), f"bash {_in_src(INSTALL_SCRIPT)}"], [f"bash {_in_src(BUILD_SCRIPT)}"],
-                      f"bash {_in_src(PACK_SCRIPT)}")
+    """For a source CodeBuild fetches: the plan is made there, after the fetch, into scripts. The
+    spec leaves the shell before the project's commands run (0.2 runs every command in one shell);
+    the build's role can still read its secret, so a token given here is as safe as the project's code."""
+    install = [fetch_command(), f"unset {SOURCE_VAR}", f"bash {_in_src(INSTALL_SCRIPT)}"]
+    spec = _buildspec(job, install, [f"bash {_in_src(BUILD_SCRIPT)}"], f"bash {_in_src(PACK_SCRIPT)}")
     spec["phases"]["install"]["runtime-versions"]["python"] = PYTHON_VERSION
     return spec
 

@@ -318,7 +318,7 @@ def test_a_git_source_is_fetched_by_codebuild_from_the_spec_in_the_builds_secret
     spec = json.loads(params["buildspecOverride"])
     assert spec["phases"]["install"]["commands"][1:] == [
         'PYTHONPATH="$CODEBUILD_SRC_DIR"/.mastra-admin/py python3 -m chalicelib.runners.codebuild_fetch',
-        'bash "$CODEBUILD_SRC_DIR"/.mastra-admin/install.sh']
+        "unset MASTRA_ADMIN_SOURCE", 'bash "$CODEBUILD_SRC_DIR"/.mastra-admin/install.sh']
     assert spec["phases"]["build"]["commands"] == ['bash "$CODEBUILD_SRC_DIR"/.mastra-admin/build.sh']
 
     build_dir = tmp_path / "codebuild-src"
