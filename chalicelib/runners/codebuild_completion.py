@@ -27,7 +27,7 @@ from chalicelib.control_plane_log import logger
 from chalicelib.runners.codebuild import (
     BUILD_ID_VAR, SECRET_ID_VAR, STATUS_MAP, CodeBuildRunner, env_value, failure_reason, outcome_status,
 )
-from chalicelib.runners.codebuild_fetch import FAILURE_MARK
+from chalicelib.runners.codebuild_fetch import COMMIT_MARK, FAILURE_MARK
 from chalicelib.services.builds.logs import MAX_LINE_CHARS, Masker, note, store_full_log, timestamp
 
 DETAIL_TYPE = "CodeBuild Build State Change"
@@ -107,9 +107,9 @@ def handle_state_change(event: dict, runner: CodeBuildRunner | None = None) -> s
 def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> str:
     outcome = runner.finished_outcome(build.build_id, completion.codebuild_status, completion.reason,
                                       external_id=completion.codebuild_id)
-    _, source_failure = copy_log(build, completion, runner)
-    if source_failure and outcome.status == BuildStatus.FAILED:
-        outcome = replace(outcome, reason=f"source: {source_failure}")
+    _, marks = copy_log(build, completion, runner)
+    if marks.source_failure and outcome.status == BuildStatus.FAILED:
+        outcome = replace(outcome, reason=f"source: {marks.source_failure}")
     note(build, f"codebuild: build {outcome.status}" + (f": {outcome.reason}" if outcome.reason else ""))
     key = store_full_log(build)
     fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None, "log_key": key,
@@ -117,6 +117,8 @@ def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> st
     if outcome.status == BuildStatus.SUCCEEDED:
         fields.update(artifact_key=outcome.artifact_key, artifact_sha256=outcome.artifact_sha256,
                       artifact_bytes=outcome.artifact_bytes)
+    if marks.commit and not build.commit:  # a source CodeBuild fetched: the commit is known only there
+        fields["commit"] = marks.commit
     moved = store.transition(build.build_id, (BuildStatus.BUILDING,), outcome.status,
                              expect_attempt=int(build.attempt or 0), **fields)
     if moved is None:
@@ -127,13 +129,21 @@ def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> st
     return outcome.status
 
 
-def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> tuple[int, str | None]:
+@dataclass
+class FetchMarks:
+    """What the fetch step (chalicelib/runners/codebuild_fetch.py) said in the build's log."""
+    source_failure: str | None = None
+    commit: str | None = None
+
+
+def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> tuple[int, FetchMarks]:
     """Append the CodeBuild log (CloudWatch) to the build's log; skipped quietly if there is none.
-    Returns the lines copied and the fetch step's failure reason, if it logged one."""
+    Returns the lines copied and what the fetch step marked in it."""
+    marks = FetchMarks()
     if not completion.log_group or not completion.log_stream:
-        return 0, None
+        return 0, marks
     mask = _masker(build)
-    copied, source_failure = 0, None
+    copied = 0
     batch: list[str] = []
     try:
         for millis, message in runner.log_events(completion.log_group, completion.log_stream):
@@ -141,7 +151,9 @@ def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> t
             for line in message.rstrip("\r\n").split("\n") or [""]:
                 line = mask(line.rstrip("\r"))
                 if line.startswith(FAILURE_MARK):
-                    source_failure = line[len(FAILURE_MARK):].strip()[:MAX_LINE_CHARS]
+                    marks.source_failure = line[len(FAILURE_MARK):].strip()[:MAX_LINE_CHARS]
+                elif line.startswith(COMMIT_MARK) and len(line) - len(COMMIT_MARK) in (40, 64):
+                    marks.commit = line[len(COMMIT_MARK):]
                 batch.extend(f"{at} {line[i:i + MAX_LINE_CHARS]}" for i in range(0, max(len(line), 1), MAX_LINE_CHARS))
             if len(batch) >= LOG_BATCH_LINES:
                 copied += _append(build, batch)
@@ -151,7 +163,7 @@ def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> t
         logger.warning("copying the CodeBuild log failed", extra={"buildId": build.build_id})
         note(build, "codebuild: the build's CloudWatch log could not be copied; see "
                     f"{completion.log_group} {completion.log_stream}")
-    return copied, source_failure
+    return copied, marks
 
 
 def _append(build: Build, lines: list[str]) -> int:

@@ -7,8 +7,8 @@ step reads the source spec from MASTRA_ADMIN_SOURCE (resolved by CodeBuild from 
 Secrets Manager secret: a token or a URL's credentials never appear in the request, the
 buildspec or the bundle), fetches it with the same code the local runner uses (chalicelib/
 sources.py: git with an environment of its own, GitHub tarballs unpacked with the `data` filter),
-moves it into $CODEBUILD_SRC_DIR, records the commit in the stamp, makes the Plan, and writes the
-install, build and pack scripts the next phases run.
+moves it into $CODEBUILD_SRC_DIR, records the commit in the stamp (and logs it after COMMIT_MARK),
+makes the Plan, and writes the install, build and pack scripts the next phases run.
 
 A source that cannot be fetched or planned prints one line starting with FAILURE_MARK and exits
 1: the install phase aborts, and the completion handler takes the line as the build's reason.
@@ -30,6 +30,7 @@ from chalicelib.runners.buildspec import (
 from chalicelib.sources import Fetched, SourceError, clone_git, download_github
 
 FAILURE_MARK = "mastra-admin: the source could not be fetched: "
+COMMIT_MARK = "mastra-admin: fetched commit "  # the completion handler records it on the build
 SCRIPT_HEAD = 'set -euo pipefail\ncd "$CODEBUILD_SRC_DIR"\n'
 
 
@@ -69,7 +70,7 @@ def record_commit(root: Path, commit: str | None) -> None:
     stamp = json.loads(stamp_path.read_text())
     stamp["commit"] = commit
     stamp_path.write_text(json.dumps(stamp))
-    log(f"commit {commit}")
+    log(f"{COMMIT_MARK}{commit}")
 
 
 def main() -> int:

@@ -307,6 +307,8 @@ def run_fetch_step(clients, params, values, build_dir: Path):
 
 def test_a_git_source_is_fetched_by_codebuild_from_the_spec_in_the_builds_secret(
         runner, clients, tmp_path, requests_seen, git_remote):
+    from chalicelib.runners.codebuild_fetch import COMMIT_MARK
+
     source = {"type": "git", "url": git_remote.url, "ref": "main"}
     params, overrides, values = start_remote(runner, clients, requests_seen, tmp_path, "bld_itest_git", source,
                                              API_TOKEN=SECRET_VALUE)
@@ -327,6 +329,7 @@ def test_a_git_source_is_fetched_by_codebuild_from_the_spec_in_the_builds_secret
     assert (build_dir / "package.json").read_bytes() == (TINY / "package.json").read_bytes()
     assert not (build_dir / ".git").exists()
     assert json.loads((build_dir / ".mastra-admin" / "stamp.json").read_text())["commit"] == git_remote.sha
+    assert f"{COMMIT_MARK}{git_remote.sha}" in done.stdout.splitlines()
     assert "npm ci --no-audit --no-fund" in (build_dir / ".mastra-admin" / "install.sh").read_text()
     build_script = (build_dir / ".mastra-admin" / "build.sh").read_text()
     assert "npm run build" in build_script and ".mastra-admin/injection/inject.mjs" in build_script
