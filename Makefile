@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-fast install bench clean package migrate redrive-ingest lock check-templates
+.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock check-templates
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
@@ -15,12 +15,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+## The sandbox of tenant code (bubblewrap, iptables; Debian packages, installed as root). Without
+## root or apt it only warns: the stack then runs tenant code unsandboxed and says so at start.
+install-sandbox:
+	@if command -v bwrap >/dev/null 2>&1 && (command -v iptables >/dev/null 2>&1 || test -x /usr/sbin/iptables); then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap iptables >/dev/null) \
+		|| echo "WARNING: apt-get install bubblewrap iptables failed: tenant code will run unsandboxed" >&2; \
+	else echo "WARNING: bubblewrap/iptables missing and not installable here (needs root and apt-get):" \
+		"tenant code will run unsandboxed" >&2; fi
+
 ## Start the whole local stack in the foreground (Ctrl-C stops it).
-up: $(STAMP)
+up: $(STAMP) install-sandbox
 	$(PY) -m local_stack.supervisor
 
 ## Run the whole test suite (every tier: unit, fast, integration, e2e), after the template checks.
-test: $(STAMP) check-templates
+test: $(STAMP) install-sandbox check-templates
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 ## Run the in-process tiers only (unit, fast): no local stack, no sockets; under a minute.
@@ -52,6 +62,20 @@ package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $${STAGE:-dev} \
 		--merge-template infra/chalice-merge.yaml build/package
 	$(PY) infra/lean_package.py build/package/deployment.zip
+	$(PY) -m infra.stage stamp --stage $${STAGE:-dev}  # the functions' Stage parameter defaults to STAGE
+
+## A stage in AWS (README "Deploy to AWS"): package, create or update every stack in order, migrate,
+## bootstrap the first owner. `make deploy STAGE=dev PARAMS='CertificateArn=arn:... PublicDomain=x.dev'`.
+## With MA_AWS_ENDPOINT_URL set (moto server) what moto cannot create is left out and listed.
+## `make destroy STAGE=dev` deletes the stacks; the table, bucket, key and log groups stay (Retain).
+PARAMS ?=
+DEPLOY_ARGS ?=
+.PHONY: deploy destroy
+deploy: $(STAMP)
+	$(PY) -m infra.stage deploy --stage "$(STAGE)" $(foreach p,$(PARAMS),--param $(p)) $(DEPLOY_ARGS)
+
+destroy: $(STAMP)
+	$(PY) -m infra.stage destroy --stage "$(STAGE)"
 
 ## checkov in a virtualenv of its own (it pins an older boto3 than ours), installed from its hashed lock.
 CHECKOV_VENV := .venv-checkov

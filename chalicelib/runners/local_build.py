@@ -3,7 +3,9 @@
 Used by the local stack (and anywhere without CodeBuild). Every phase runs in the build's isolated
 workspace with Node 22 first on PATH; cancel and timeout kill the whole process tree. The group id
 of the running phase is written next to the workspace so that the reaper, in another process, can
-kill what a dead worker left behind.
+kill what a dead worker left behind. Where the machine allows it (MA_SANDBOX) each phase runs as the
+tenant user inside bubblewrap (`sandbox.py`) with a clean environment; the workspace's source, home
+and npm cache become that user's, the toolchain is bound read-only.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import tarfile
@@ -22,7 +25,7 @@ from pathlib import Path
 from chalicelib import aws
 from chalicelib.db.models import Build
 from chalicelib.db.statuses import BuildStatus
-from chalicelib.runners import injection
+from chalicelib.runners import injection, sandbox
 from chalicelib.runners.build_plan import Phase, PlanError, describe, make_plan
 from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome
 from chalicelib.runners.node_toolchain import NodeToolchainError, ensure_node
@@ -33,13 +36,6 @@ KILL_GRACE_SECONDS = 3.0
 PACK_EXCLUDES = (".git", "observability")
 
 
-PRIVATE_PREFIXES = ("MA_", "AWS_", "POWERTOOLS_", "_HANDLER", "LAMBDA_", "CHALICE_")
-PRIVATE_WORDS = ("SECRET", "TOKEN", "PASSWORD", "CREDENTIAL", "PRIVATE_KEY", "API_KEY")
-
-
-def _private(name: str) -> bool:
-    upper = name.upper()
-    return upper.startswith(PRIVATE_PREFIXES) or any(word in upper for word in PRIVATE_WORDS)
 
 
 def _die_with_parent() -> None:
@@ -108,35 +104,46 @@ class LocalBuildRunner:
             return Outcome(BuildStatus.FAILED, reason=str(e))
         log(describe(plan))
         try:
+            box = sandbox.for_settings(self.settings)
+        except sandbox.SandboxError as e:
+            return Outcome(BuildStatus.FAILED, reason=str(e))
+        try:
             node_bin = self._node()
             # Cached per lockfile: after the first build this only hashes three small files.
             packages = injection.ensure_packages(self.node_cache, node_bin) if plan.mastra else None
         except NodeToolchainError as e:
             log(str(e))
             return Outcome(BuildStatus.FAILED, reason="the build toolchain could not be installed")
-        env = self._env(job, node_bin)
         output = (job.source_dir / plan.output_dir).resolve()
         stamp_file = job.workspace / "stamp.json"
         stamp_file.write_text(json.dumps(job.stamp))
+        env = self._env(job, node_bin, box)
+        wrap = self._sandboxed(job, box, stamp_file, log) if box is not None else None
         phases = [*plan.phases, Phase("inject", tuple(injection.inject_command(
             node_bin, job.source_dir, output, stamp_file, packages=packages)))]
         for phase in phases:
             log(f"==> {phase.name}: {shlex.join(phase.argv)}")
-            result = self._exec(job, phase, env, log, cancel, deadline)
+            result = self._exec(job, phase, env, log, cancel, deadline, wrap)
             if result is not None:
                 return result
+        output = (job.source_dir / plan.output_dir).resolve()  # again: the build may have made it a link
+        if not output.is_dir() or not output.is_relative_to(job.source_dir.resolve()):
+            return Outcome(BuildStatus.FAILED, reason=f"the output directory {plan.output_dir!r} is not inside the project")
         return self._pack(job, output, log)
 
-    @staticmethod
-    def _start(job: BuildJob, phase: Phase, env: dict[str, str]) -> subprocess.Popen | Outcome:
-        try:
-            return subprocess.Popen(
-                list(phase.argv), cwd=job.source_dir, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        except FileNotFoundError:
-            return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+    def _sandboxed(self, job: BuildJob, box: sandbox.Sandbox, stamp_file: Path, log: LogLine):
+        """The workspace's source, home and npm cache become the tenant user's; the toolchain, the
+        injection and the stamp are bound read-only. Returns argv -> sandbox.Launch."""
+        home, cache = job.workspace / "home", job.workspace / "npm-cache"
+        home.mkdir(exist_ok=True)
+        cache.mkdir(exist_ok=True)
+        box.give(job.source_dir, home, cache)
+        os.chmod(stamp_file, 0o644)
+        box.give(self.node_cache)  # read-only inside
+        ro = [self.node_cache.resolve(), injection.INJECT_SCRIPT.parent.resolve(), stamp_file]
+        rw = [job.source_dir, home, cache]
+        log(f"sandbox: running as {box.user} in bubblewrap (workspace only, no control-plane ports)")
+        return lambda argv: box.wrap(argv, job.source_dir, rw, ro)
 
     @classmethod
     def _abandon_if_stopping(cls) -> None:
@@ -151,27 +158,54 @@ class LocalBuildRunner:
             self._node_bin = ensure_node(self.node_cache)
         return self._node_bin
 
-    def _env(self, job: BuildJob, node_bin: Path) -> dict[str, str]:
-        # The machine's own settings (CA bundle, proxies, npm config) pass through; the control
-        # plane's credentials and configuration never reach user code.
-        keep = {k: v for k, v in os.environ.items() if not _private(k)}
-        return {
-            **keep, **job.env,
-            "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+    def _env(self, job: BuildJob, node_bin: Path, box: sandbox.Sandbox | None) -> dict[str, str]:
+        # A clean environment: the machine's locale, proxies and CA bundles, the project's variables
+        # and what the platform sets; never the control plane's settings, credentials or SSH agent.
+        # Sandboxed, HOME and the npm cache are the build's own.
+        home = str(job.workspace / "home") if box is not None else os.environ.get("HOME", "/")
+        npm = {"npm_config_cache": str(job.workspace / "npm-cache")} if box is not None else {}
+        return sandbox.clean_env({
+            **job.env, **npm,
+            "PATH": f"{node_bin}{os.pathsep}{sandbox.tool_path(box)}",
             "CI": "1", "MASTRA_TELEMETRY_DISABLED": "1", "npm_config_update_notifier": "false",
+            "npm_config_fund": "false", "npm_config_audit": "false",
             "MASTRA_ADMIN_BUILD_ID": job.build_id,
-        }
+        }, home)
 
     def _exec(self, job: BuildJob, phase: Phase, env: dict[str, str], log: LogLine,
-              cancel: threading.Event, deadline: float) -> Outcome | None:
+              cancel: threading.Event, deadline: float, wrap=None) -> Outcome | None:
+        argv, launch = list(phase.argv), None
+        if wrap is not None:
+            found = shutil.which(argv[0], path=env["PATH"])
+            if not found:
+                return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+            launch = wrap([found, *argv[1:]])
+            argv = launch.argv
+
+        def prepare() -> None:
+            _die_with_parent()
+            if launch is not None:
+                launch.preexec()
+
         with self._running_lock:  # a phase either starts before kill_running's snapshot or never
-            proc = None if self._stopping.is_set() else self._start(job, phase, env)
-            if isinstance(proc, subprocess.Popen):
+            stopping = self._stopping.is_set()
+            try:
+                proc = None if stopping else subprocess.Popen(
+                    argv, cwd=job.source_dir, env=env, stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                    preexec_fn=prepare,
+                )
+            except FileNotFoundError:
+                return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+            except (OSError, subprocess.SubprocessError) as e:
+                return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: the sandbox could not start: {e}")
+            finally:
+                if launch is not None:
+                    launch.close()
+            if proc is not None:
                 self._running.add(proc.pid)
         if proc is None:
             self._abandon_if_stopping()
-        if isinstance(proc, Outcome):
-            return proc
         pgid_file = self._pgid_file(job.build_id)
         pgid_file.write_text(str(proc.pid))
 
