@@ -74,6 +74,7 @@ def kill_tree(pgid: int) -> None:
 
 class LocalBuildRunner:
     name = "local"
+    fetches_remote_sources = False  # the worker fetches every source into the workspace
     _running: set[int] = set()  # process groups of the phases running in this process
     _running_lock = threading.Lock()
     _stopping = threading.Event()  # set once by kill_running: no phase starts after it
