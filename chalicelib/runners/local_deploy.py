@@ -38,7 +38,8 @@ from chalicelib.runners.deploy_port import (
 from chalicelib.runners import sandbox, server_log
 from chalicelib.runners.injection import read_manifest
 from chalicelib.runners.local_build import kill_tree
-from chalicelib.runners.node_toolchain import ensure_node
+from chalicelib.runners import package_managers
+from chalicelib.runners.node_toolchain import DEFAULT_MAJOR, NODE_VERSIONS, NodeToolchainError
 from chalicelib.settings import Settings
 from chalicelib.sources import extract_capped
 
@@ -58,7 +59,6 @@ class LocalDeployRunner:
         self.root = Path(settings.server_root)
         self.node_cache = Path(settings.node_cache or Path(settings.build_root) / ".node")
         self._s3 = s3
-        self._node_bin: Path | None = None
         self._cpu: dict[str, tuple[float, float]] = {}  # serverId -> (wall time, cpu seconds) at the last probe
         self._ports_lock = threading.Lock()
 
@@ -86,8 +86,9 @@ class LocalDeployRunner:
             manifest = read_manifest(app)
         except ValueError as e:
             raise StartError(str(e)) from e
-        node_bin = self._node()
-        env = self._env(spec, node_bin, workdir, box)
+        bins = self._toolchain(manifest)
+        node_bin = bins[-1]
+        env = self._env(spec, bins, workdir, box)
         argv = self._argv(manifest["start"], node_bin, env["PATH"])
         launch = None
         if box is not None:
@@ -146,12 +147,18 @@ class LocalDeployRunner:
             raise StartError(f"artifact cannot be unpacked: {e}") from e
         tarball.unlink(missing_ok=True)
 
-    def _node(self) -> Path:
-        if self._node_bin is None or not (self._node_bin / "node").exists():
-            self._node_bin = ensure_node(self.node_cache)
-        return self._node_bin
+    def _toolchain(self, manifest: dict) -> list[Path]:
+        """The Node major the build used (the manifest says; older artifacts: the default) and its
+        package manager (a start command such as `pnpm start` calls it): bin dirs for PATH."""
+        major = manifest.get("node") if manifest.get("node") in NODE_VERSIONS else DEFAULT_MAJOR
+        label = manifest.get("packageManager")
+        manager = package_managers.from_label(label) if isinstance(label, str) and label else None
+        try:
+            return package_managers.toolchain_path(self.node_cache, major, manager)
+        except NodeToolchainError as e:
+            raise StartError(f"the toolchain of the build (Node {major}, {label}) could not be installed: {e}") from e
 
-    def _env(self, spec: ServerSpec, node_bin: Path, workdir: Path,
+    def _env(self, spec: ServerSpec, bins: list[Path], workdir: Path,
              box: sandbox.Sandbox | None = None) -> dict[str, str]:
         # User code: a clean environment (the machine's locale, proxies and CA bundles), never the
         # control plane's settings, credentials or SSH agent; then the project's variables, then
@@ -159,7 +166,7 @@ class LocalDeployRunner:
         home = str(workdir / "home") if box is not None else os.environ.get("HOME", "/")
         return sandbox.clean_env({
             **spec.env, **spec.runtime_env(),
-            "PATH": f"{node_bin}{os.pathsep}{sandbox.tool_path(box)}",
+            "PATH": os.pathsep.join([*map(str, bins), sandbox.tool_path(box)]),
             "MASTRA_ADMIN_OBSERVABILITY_DIR": str(workdir / "app" / "observability"),
         }, home)
 
