@@ -151,3 +151,13 @@ def test_a_followed_log_reads_the_stored_log_when_the_websocket_goes_quiet_and_p
     assert live.channels == [("server:srv_1:logs", 2)]
     assert seen_while_quiet == [(2, "c"), (3, "d")]
     assert printed == [(2, "c"), (3, "d"), (4, "e")]
+
+
+def test_the_lambda_package_leaves_the_cli_out():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lean_package", CHALICELIB.parent / "infra" / "lean_package.py")
+    lean = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lean)
+    assert lean.dropped("chalicelib/cli/main.py") and lean.dropped("chalicelib/cli/__init__.py")
+    assert not lean.dropped("chalicelib/api/openapi.py") and not lean.dropped("chalicelib/clickhouse.py")
