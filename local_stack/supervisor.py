@@ -80,13 +80,12 @@ class WorkerKeeper:
                     print(f"worker restart failed: {exc}", file=sys.stderr, flush=True)
 
     def _reap_forever(self) -> None:
-        from chalicelib.workers.builds import run_reaper
-        from chalicelib.workers.deploys import run_deploy_reaper
+        from chalicelib.workers.shards import fan_out
 
         while True:
-            for reaper in (run_reaper, run_deploy_reaper):
+            for kind in ("build-reaper", "deploy-reaper"):  # shards for the worker's shard pump, as in AWS
                 try:
-                    reaper()
+                    fan_out(kind)
                 except Exception as exc:  # moto restarting: next tick
                     print(f"reaper failed: {exc}", file=sys.stderr, flush=True)
             if self.stopping.wait(self.interval):
