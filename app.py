@@ -8,12 +8,14 @@ from chalicelib.workers import builds as build_workers
 from chalicelib.workers import deploys as deploy_workers
 from chalicelib.workers import shards
 from chalicelib.services.live import broadcaster
+from chalicelib.router import invalidation as route_invalidation
 
 app = Chalice(app_name="mastra-admin")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.api.cors = False
 register(app)
 channels.add_sink(broadcaster.sink)
+channels.add_sink(route_invalidation.sink)  # scale (issue 14): route changes reach the router fleet
 _settings = get_settings()
 
 

@@ -235,7 +235,7 @@ class Settings(EnvModel):
     shard_size: int = env("MA_SHARD_SIZE", 50)  # items (servers, builds, deploys, tasks) per shard message
     shard_parallel: int = env("MA_SHARD_PARALLEL", 8)  # items of one shard worked on at once
     shard_margin_seconds: float = env("MA_SHARD_MARGIN_SECONDS", 10.0)  # below this, the rest becomes a new shard
-    route_topic_name: str = env("MA_ROUTE_TOPIC", derive=lambda s: f"{_prefix(s)}-routes")
+    route_topic_arn: str = env("MA_ROUTE_TOPIC_ARN", "")  # route changes for the router fleet; empty: TTL only
     # --- end scale ---------------------------------------------------------------------------------
 
     def __post_init__(self) -> None:

@@ -38,6 +38,10 @@ def configure_environment(cfg: LocalConfig) -> None:
     os.environ["MA_WS_URL"] = f"ws://{cfg.host}:{cfg.ws_port}"  # POST /ws/tickets answers with it
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "mastra-admin")
     os.environ["MA_HOME"] = str(cfg.home)
+    from local_stack.provision import ACCOUNT_ID
+
+    os.environ.setdefault(  # infra/resources.yaml's RouteTopic, as the provisioner creates it on moto
+        "MA_ROUTE_TOPIC_ARN", f"arn:aws:sns:{os.environ['AWS_DEFAULT_REGION']}:{ACCOUNT_ID}:mastra-admin-local-routes")
     os.environ.setdefault("MA_BUILD_ROOT", str(cfg.home / "builds"))
     os.environ.setdefault("MA_NODE_CACHE", str(cfg.home / "node"))
     os.environ.setdefault("MA_SERVER_ROOT", str(cfg.home / "servers"))
