@@ -24,7 +24,8 @@ from chalicelib.services.deploys import worker
 from tests.support.local_aws import hold_ecs_tasks, moto_server
 from tests.support.moto_ecs import ecs_world, pointed_at
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.timeout(900)]  # 101 real deploys at ~37 moto calls each; minutes on a loaded machine
 
 DEPLOYMENTS = 101
 
