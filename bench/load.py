@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
                        env=env, check=False, timeout=args.seconds + 180, stdout=subprocess.DEVNULL)
         rows = list(csv.DictReader(open(f"{prefix}_stats.csv")))
+        failure_rows = list(csv.DictReader(open(f"{prefix}_failures.csv")))
     finally:
         stop_stack(stack)
     total = next(r for r in rows if r["Name"] == "Aggregated")
@@ -64,11 +65,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['50%']:>6} {r['99%']:>6}")
     requests_, failures = int(total["Request Count"]), int(total["Failure Count"])
     print(f"  {'all':<40} {requests_:>8} {failures:>7} {total['50%']:>6} {total['99%']:>6}")
-    failures_csv = Path(f"{prefix}_failures.csv")
     if failures:
-        for r in list(csv.DictReader(open(failures_csv)))[:5]:
+        for r in failure_rows[:5]:
             print(f"  failure: {r.get('Method')} {r.get('Name')}: {r.get('Error')} x{r.get('Occurrences')}")
-    shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print(f"  the stack's logs are kept in {work / 'home'}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     print(f"load_error_rate {failures / max(requests_, 1):.4f}")
     return 0 if requests_ and not failures else 1
 

@@ -59,8 +59,15 @@ class ControlPlaneUser(HttpUser):
 
     @task(3)
     def set_override(self) -> None:
-        self.client.patch(f"/deployments/{self.deployment}", name="PATCH /deployments/{id}",
-                          json={"envOverrides": {"LOAD_ROUND": str(int(time.time()))}})
+        # The deployment is versioned: a stop the worker carries out meanwhile moves its version, and
+        # the API answers 409 version_conflict, as it must. A client reads again and retries, once.
+        body = {"envOverrides": {"LOAD_ROUND": str(int(time.time()))}}
+        with self.client.patch(f"/deployments/{self.deployment}", name="PATCH /deployments/{id}", json=body,
+                               catch_response=True) as first:
+            if first.status_code == 409 and first.json()["error"]["code"] == "version_conflict":
+                first.success()
+                self.client.patch(f"/deployments/{self.deployment}", name="PATCH /deployments/{id} (retry)",
+                                  json=body)
 
     @task(1)
     def create_and_delete_preview(self) -> None:
@@ -74,16 +81,15 @@ class ControlPlaneUser(HttpUser):
         url = self.client.post("/ws/tickets", name="POST /ws/tickets", json={}).json()["url"]
         channel = f"deployment:{self.deployment}"
         with self._timed("WS connect"):
-            socket = connect(url, open_timeout=10)
-        try:
+            socket = connect(url, open_timeout=10).__enter__()
+        with socket:
             with self._timed("WS subscribe"):
                 socket.send(json.dumps({"action": "subscribe", "channel": channel}))
                 self._until(socket, lambda m: m.get("type") == "subscribed" and m.get("channel") == channel)
-            self.client.post(f"/deployments/{self.deployment}/stop", name="POST /deployments/{id}/stop", json={})
-            with self._timed("WS receive"):
+            with self._timed("WS receive (stop requested -> its deploy on the channel)"):
+                self.client.post(f"/deployments/{self.deployment}/stop", name="POST /deployments/{id}/stop",
+                                 json={})
                 self._until(socket, lambda m: m.get("channel") == channel and m.get("type") == "deploy")
-        finally:
-            socket.close()
 
     @staticmethod
     def _until(socket, wanted) -> dict:

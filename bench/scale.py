@@ -144,6 +144,19 @@ def queue_depth(sqs, url: str) -> tuple[int, int]:
     return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
+def moto_baseline(seeded, n: int = 200) -> float:
+    """Calls/s of moto for the health check's own two calls, one at a time from this process."""
+    from chalicelib.db import servers as store
+    from chalicelib.db import ws
+
+    sample = seeded[:n // 2]
+    started = time.monotonic()
+    for s in sample:
+        store.set_fields(s.server_id, ("running",), health="healthy")
+        ws.subscribers(f"server:{s.server_id}")
+    return 2 * len(sample) / (time.monotonic() - started)
+
+
 def run_round(fan_out, runner, servers: int, sqs, url: str, timeout: float = 300) -> tuple[float, list, int]:
     """One round: fan out, then wait until every server was probed and the queue is empty."""
     before = runner.probes
@@ -197,11 +210,15 @@ def main(argv: list[str] | None = None) -> int:
         runner = MemoryRunner()
         server_service.deploy_runner_named = lambda name=None: runner  # probes from memory, nothing else faked
         t0 = time.monotonic()
-        seed_fleet(args.teams, args.per_team)
+        seeded = seed_fleet(args.teams, args.per_team)
         seed_s = time.monotonic() - t0
         seeded_calls, _ = counter.take()
         print(f"seeded {args.teams} teams, {servers} deployments and servers in {seed_s:.1f} s "
               f"({seeded_calls[('dynamodb', 'BatchWriteItem')]} BatchWriteItem calls)", flush=True)
+
+        baseline = moto_baseline(seeded)
+        print(f"moto baseline: {baseline:.0f} health-check calls/s (one UpdateItem + one Query per server, "
+              f"sequential, this process)", flush=True)
 
         sqs = aws.client("sqs")
         queue_url = sqs.get_queue_url(QueueName=settings.shard_queue_name)["QueueUrl"]
@@ -235,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{sum(calls.values())} AWS calls", flush=True)
         finally:
             pump.stop()
-        report(args, servers, shards, rounds, per_round_calls, per_round_writes, samples, errors, shard_seconds)
+        report(args, servers, shards, rounds, per_round_calls, per_round_writes, samples, errors, shard_seconds,
+               baseline)
         print(f"health_round_s {statistics.median(rounds):.1f}")
         return 0
     finally:
@@ -245,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(args, servers, shards, rounds, per_round_calls, per_round_writes, samples, errors,
-           shard_seconds: list[float]) -> None:
+           shard_seconds: list[float], baseline: float) -> None:
     calls = per_round_calls[-1]
     writes = per_round_writes[-1]
     # Queue polling and the bench's own depth reads are the harness, not the design.
@@ -297,6 +315,8 @@ def report(args, servers, shards, rounds, per_round_calls, per_round_writes, sam
         print(f"\nconsumer errors ({len(errors)}): {errors[:3]}")
     print(f"\nrounds (s): {', '.join(f'{r:.1f}' for r in rounds)}; median {median:.1f}, "
           f"max {max(rounds):.1f}")
+    print(f"the same round's calls at this moto's sequential rate: {total / baseline:.1f} s "
+          f"(round / that = {median / (total / baseline):.2f}: what parallel consumers add or save on one moto)")
 
 
 if __name__ == "__main__":
