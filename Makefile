@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock check-templates
+.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock check-templates load scale
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
@@ -46,6 +46,14 @@ bench: $(STAMP)
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
 	$(PY) bench/deploy.py
+
+## Load test (issue 14): 50 locust users for 60 s against a fresh local stack on loopback; p50/p99 per
+## route and the error rate. `make scale`: the sharded health rounds over 1,000 seeded servers (bench/scale.py).
+load: $(STAMP)
+	$(PY) bench/load.py --users $${USERS:-50} --seconds $${SECONDS_:-60}
+
+scale: $(STAMP)
+	$(PY) bench/scale.py
 
 ## Apply the ClickHouse schema and seed prices (the local stack also does it on start; stop it first:
 ## only one process may open chDB). With MA_CLICKHOUSE_INTERFACE=http MA_CLICKHOUSE_URL=... it migrates a server.

@@ -256,6 +256,13 @@ class Settings(EnvModel):
     ws_ticket_ttl_seconds: int = env("MA_WS_TICKET_TTL_SECONDS", 60)  # a connect ticket's life
     # How stale a delivery's access re-check may be (per principal and team, per process).
     ws_access_cache_seconds: float = env("MA_WS_ACCESS_CACHE_SECONDS", 5.0)
+    # --- scale (issue 14): sharded periodic work, and the router's invalidations ---------------------
+    shard_queue_name: str = env("MA_SHARD_QUEUE", derive=lambda s: f"{_prefix(s)}-shards")
+    shard_size: int = env("MA_SHARD_SIZE", 50)  # items (servers, builds, deploys, tasks) per shard message
+    shard_parallel: int = env("MA_SHARD_PARALLEL", 8)  # items of one shard worked on at once
+    shard_margin_seconds: float = env("MA_SHARD_MARGIN_SECONDS", 10.0)  # below this, the rest becomes a new shard
+    route_topic_arn: str = env("MA_ROUTE_TOPIC_ARN", "")  # route changes for the router fleet; empty: TTL only
+    # --- end scale ---------------------------------------------------------------------------------
 
     def __post_init__(self) -> None:
         super().__post_init__()

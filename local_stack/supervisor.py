@@ -38,6 +38,10 @@ def configure_environment(cfg: LocalConfig) -> None:
     os.environ["MA_WS_URL"] = f"ws://{cfg.host}:{cfg.ws_port}"  # POST /ws/tickets answers with it
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "mastra-admin")
     os.environ["MA_HOME"] = str(cfg.home)
+    from local_stack.provision import ACCOUNT_ID
+
+    os.environ.setdefault(  # infra/resources.yaml's RouteTopic, as the provisioner creates it on moto
+        "MA_ROUTE_TOPIC_ARN", f"arn:aws:sns:{os.environ['AWS_DEFAULT_REGION']}:{ACCOUNT_ID}:mastra-admin-local-routes")
     os.environ.setdefault("MA_BUILD_ROOT", str(cfg.home / "builds"))
     os.environ.setdefault("MA_NODE_CACHE", str(cfg.home / "node"))
     os.environ.setdefault("MA_SERVER_ROOT", str(cfg.home / "servers"))
@@ -80,13 +84,12 @@ class WorkerKeeper:
                     print(f"worker restart failed: {exc}", file=sys.stderr, flush=True)
 
     def _reap_forever(self) -> None:
-        from chalicelib.workers.builds import run_reaper
-        from chalicelib.workers.deploys import run_deploy_reaper
+        from chalicelib.workers.shards import fan_out
 
         while True:
-            for reaper in (run_reaper, run_deploy_reaper):
+            for kind in ("build-reaper", "deploy-reaper"):  # shards for the worker's shard pump, as in AWS
                 try:
-                    reaper()
+                    fan_out(kind)
                 except Exception as exc:  # moto restarting: next tick
                     print(f"reaper failed: {exc}", file=sys.stderr, flush=True)
             if self.stopping.wait(self.interval):
