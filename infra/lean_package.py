@@ -20,8 +20,8 @@ from pathlib import Path
 # Every service the functions create a client for (directly, through pynamodb, or through the
 # settings' secret reads), plus sts for the role's own identity.
 KEPT_SERVICES = frozenset({
-    "apigatewaymanagementapi", "cloudwatch", "codebuild", "dynamodb", "ecs", "elbv2", "events", "kms",
-    "logs", "s3", "secretsmanager", "sqs", "ssm", "sts",
+    "apigatewaymanagementapi", "cloudwatch", "codebuild", "dynamodb", "ecs", "events", "kms",
+    "logs", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts",
 })
 SERVICE_MODELS = "botocore/data/"
 

@@ -1,6 +1,7 @@
 """The order of a stage: names checked, functions packaged, stacks deployed, day one run.
 
 Stacks, in order (destroy goes backwards): resources (table, queues, bucket, key), codebuild, ecs,
+router (the router fleet behind the ALB's one wildcard rule; its code bundle uploaded first),
 functions (the packaged SAM template merged with infra/chalice-merge.yaml). Each exports its
 outputs as mastra-admin-<stage>-<OutputName>; the functions import them.
 
@@ -9,8 +10,11 @@ and what moto's CloudFormation cannot create is left out and listed (templates.f
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import os
+import tarfile
 import subprocess
 import sys
 from dataclasses import dataclass, field, replace
@@ -122,7 +126,13 @@ def deploy(options: Options, environ: Mapping[str, str] = os.environ, out: Calla
     out("stacks:")
     for part in STACK_PARTS[:-1]:
         template = templates.load(templates.TEMPLATES[part])
-        report.outputs[part] = _deploy_one(stacks, names, part, template, parameters, moto, report, out,
+        given = parameters
+        if part == "router":
+            # Every parameter given, defaults too: moto's update_stack fails keeping a defaulted one.
+            defaults = {k: str(v["Default"]) for k, v in template["Parameters"].items() if "Default" in v}
+            given = {**defaults, **router_parameters(report.outputs, parameters), **parameters}
+            given["CodeKey"] = _upload_router_code(client("s3"), report.outputs["resources"]["BucketName"])
+        report.outputs[part] = _deploy_one(stacks, names, part, template, given, moto, report, out,
                                            bucket=report.outputs.get("resources", {}).get("BucketName"))
     resources = report.outputs["resources"]
     bucket = resources["BucketName"]
@@ -157,6 +167,41 @@ def _deploy_one(stacks: Stacks, names: StageNames, part: str, template: dict, pa
             report.left_out[part] = left
     return stacks.deploy(names.stack(part), template, parameters, template_bucket=bucket,
                          tags={"mastra-admin:stage": names.stage}, progress=out).outputs
+
+
+def router_parameters(outputs: dict[str, dict[str, str]], given: Mapping[str, str]) -> dict[str, str]:
+    """router.yaml's parameters from the outputs of the stacks before it (the user's own win)."""
+    ecs, resources = outputs["ecs"], outputs["resources"]
+    return {
+        "PublicDomain": given.get("PublicDomain") or ecs["AlbDnsName"],
+        "ClusterName": ecs["EcsCluster"], "VpcId": ecs["VpcId"], "TaskSubnetIds": ecs["EcsSubnets"],
+        "AssignPublicIp": ecs["EcsAssignPublicIp"], "AlbListenerArn": ecs["AlbListenerArn"],
+        "AlbSecurityGroupId": ecs["AlbSecurityGroupId"], "ServerSecurityGroupId": ecs["EcsSecurityGroups"],
+        "ServerPort": ecs["EcsContainerPort"], "TableName": resources["TableName"],
+        "RouteTopicArn": resources["RouteTopicArn"], "ArtifactsBucketName": resources["BucketName"],
+    }
+
+
+def router_bundle() -> bytes:
+    """What a router task fetches at start: chalicelib/ (no bytecode, no CLI) and the runtime lock."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
+        def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+            parts = Path(info.name).parts
+            if "__pycache__" in parts or parts[:2] == ("chalicelib", "cli"):
+                return None
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""  # same code, same digest
+            return info
+        tar.add(templates.ROOT / "chalicelib", "chalicelib", filter=keep)
+        tar.add(templates.ROOT / "requirements.txt", "requirements.txt", filter=keep)
+    return buffer.getvalue()
+
+
+def _upload_router_code(s3: Any, bucket: str) -> str:
+    body = router_bundle()
+    key = f"router/{hashlib.sha256(body).hexdigest()}.tar.gz"
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return key
 
 
 def _upload_code(s3: Any, bucket: str, names: StageNames, package_dir: Path) -> str:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 PREFIX = "mastra-admin"
-STACK_PARTS = ("resources", "codebuild", "ecs", "functions")  # deploy order; destroy goes backwards
+STACK_PARTS = ("resources", "codebuild", "ecs", "router", "functions")  # deploy order; destroy goes backwards
 RESERVED = {"local"}  # the local stack's stage: settings give it local runners and chDB
 _SHAPE = re.compile(r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$")
 ACCOUNT_ID_LENGTH = 12

@@ -21,7 +21,8 @@ import yaml
 
 INFRA = Path(__file__).resolve().parents[1]
 ROOT = INFRA.parent
-TEMPLATES = {"resources": INFRA / "resources.yaml", "codebuild": INFRA / "codebuild.yaml", "ecs": INFRA / "ecs.yaml"}
+TEMPLATES = {"resources": INFRA / "resources.yaml", "codebuild": INFRA / "codebuild.yaml", "ecs": INFRA / "ecs.yaml",
+             "router": INFRA / "router.yaml"}
 PACKAGE_DIR = ROOT / "build" / "package"
 CODE_ZIP = "deployment.zip"
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import io
 import re
+import tarfile
 import subprocess
 
 import boto3
@@ -80,8 +82,16 @@ def test_deploy_creates_the_stage_runs_day_one_and_destroy_keeps_what_is_retaine
     stacks = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]
               if s["StackName"].startswith(f"mastra-admin-{STAGE}-")}
     assert stacks == {f"mastra-admin-{STAGE}-{part}": "CREATE_COMPLETE"
-                      for part in ("resources", "codebuild", "ecs", "functions")}
+                      for part in ("resources", "codebuild", "ecs", "router", "functions")}
     exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}
+    # The router fleet's stack runs the code bundle the deploy uploaded (chalicelib and the runtime lock).
+    router = cfn.describe_stacks(StackName=f"mastra-admin-{STAGE}-router")["Stacks"][0]
+    code_key = {p["ParameterKey"]: p["ParameterValue"] for p in router["Parameters"]}["CodeKey"]
+    bundle = _client(moto, "s3").get_object(Bucket=f"mastra-admin-{STAGE}-123456789012-artifacts", Key=code_key)
+    with tarfile.open(fileobj=io.BytesIO(bundle["Body"].read())) as tar:
+        names = tar.getnames()
+    assert "chalicelib/router/__main__.py" in names and "requirements.txt" in names
+    assert not any(n.startswith("chalicelib/cli") for n in names)
     assert exports[f"mastra-admin-{STAGE}-BucketName"] == f"mastra-admin-{STAGE}-123456789012-artifacts"
     assert _client(moto, "dynamodb").describe_table(TableName=f"mastra-admin-{STAGE}")["Table"]["TableStatus"]
     _client(moto, "sqs").get_queue_url(QueueName=f"mastra-admin-{STAGE}-builds")
@@ -106,7 +116,7 @@ def test_deploy_creates_the_stage_runs_day_one_and_destroy_keeps_what_is_retaine
 
     again = _make(moto, tmp_path, "deploy", f"STAGE={STAGE}", "DEPLOY_ARGS=--no-package")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "no changes" in again.stdout and not OWNER_KEY.findall(again.stdout), "bootstrapped once only"
+    assert "no changes" in again.stdout and not OWNER_KEY.findall(again.stdout), again.stdout
 
     gone = _make(moto, tmp_path, "destroy", f"STAGE={STAGE}")
     assert gone.returncode == 0, gone.stdout + gone.stderr
