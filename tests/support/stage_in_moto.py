@@ -47,11 +47,11 @@ def load_template(path: Path) -> dict[str, Any]:
 
 
 def package_functions(out: Path, stage: str) -> Path:
-    """`make package`'s command: the SAM template and deployment.zip in `out`."""
+    """`make package`'s command: sam.yaml and deployment.zip in `out`, which it returns."""
     subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", stage,
                     "--merge-template", "infra/chalice-merge.yaml", str(out)],
                    cwd=ROOT, check=True, capture_output=True, env={**_env(), "AWS_DEFAULT_REGION": REGION})
-    return out / "sam.yaml"
+    return out
 
 
 def _env() -> dict[str, str]:
