@@ -47,7 +47,6 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import urlparse
 
 import boto3
 import pytest
@@ -193,10 +192,12 @@ def stage(tmp_path_factory):
         for name, value in {**wired_by_the_stage, **environment, **here}.items():
             mp.setenv(name, value)
         clear_caches()
-        from app import app
+        import app as app_module
         from chalicelib.settings import get_settings
 
         settings = get_settings()
+        mp.setattr(app_module, "_settings", settings)  # app.py reads its settings at import: maybe another test's
+        app = app_module.app
         recorder = stack.enter_context(Recorder(functions_keys["aws_access_key_id"]).recording())
         previous = _set_auth(url, "0")
         stack.callback(_set_auth, url, previous)
@@ -281,7 +282,7 @@ def _ok(response, status: int = 200) -> dict:
 
 def _ws_event(route: str, connection_id: str, body: str | None = None, query: dict | None = None) -> dict:
     return {"requestContext": {"routeKey": route, "connectionId": connection_id, "apiId": "left-out-WebsocketAPI",
-                               "domainName": urlparse("http://127.0.0.1").netloc, "stage": "api",
+                               "domainName": "127.0.0.1", "stage": "api",
                                "eventType": {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")},
             "queryStringParameters": query, "body": body, "isBase64Encoded": False}
 
