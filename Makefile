@@ -50,6 +50,20 @@ redrive-ingest: $(STAMP)
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $${STAGE:-dev} \
 		--merge-template infra/chalice-merge.yaml build/package
+	$(PY) -m infra.stage stamp --stage $${STAGE:-dev}  # the functions' Stage parameter defaults to STAGE
+
+## A stage in AWS (README "Deploy to AWS"): package, create or update every stack in order, migrate,
+## bootstrap the first owner. `make deploy STAGE=dev PARAMS='CertificateArn=arn:... PublicDomain=x.dev'`.
+## With MA_AWS_ENDPOINT_URL set (moto server) what moto cannot create is left out and listed.
+## `make destroy STAGE=dev` deletes the stacks; the table, bucket, key and log groups stay (Retain).
+PARAMS ?=
+DEPLOY_ARGS ?=
+.PHONY: deploy destroy
+deploy: $(STAMP)
+	$(PY) -m infra.stage deploy --stage "$(STAGE)" $(foreach p,$(PARAMS),--param $(p)) $(DEPLOY_ARGS)
+
+destroy: $(STAMP)
+	$(PY) -m infra.stage destroy --stage "$(STAGE)"
 
 ## Re-compile the locks after editing requirements*.in or chalicelib/runners/injection/package.json.
 ## Resolved against the public indexes only: a machine's own pip config (local mirrors, wheel folders,

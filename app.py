@@ -77,6 +77,15 @@ def codebuild_completion(event):
     return handle_state_change(event.to_dict())
 
 
+# --- day one of a stage (make deploy, infra/stage/) ---------------------------------------------
+@app.lambda_function(name="migrate")
+def migrate(event, context):
+    # The ClickHouse schema and price seed: run once per deploy, never at a function's start.
+    from chalicelib.analytics.migrate import migrate as apply_schema
+
+    return apply_schema()
+
+
 @app.on_ws_connect()
 def ws_connect(event):
     from chalicelib.services.live import websocket as service

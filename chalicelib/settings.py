@@ -136,7 +136,11 @@ class Settings(EnvModel):
     region: str = env(("AWS_REGION", "AWS_DEFAULT_REGION"), "us-east-1")
     aws_endpoint_url: str = env("MA_AWS_ENDPOINT_URL", "")  # moto server locally; empty in AWS
     table_name: str = env("MA_TABLE_NAME", derive=_prefix)
-    bucket_name: str = env("MA_BUCKET_NAME", derive=lambda s: f"{_prefix(s)}-artifacts")
+    # In a stage every name comes from its templates (infra/chalice-merge.yaml); the derived
+    # defaults serve the local stack, whose moto account is 123456789012. Bucket names are global:
+    # they carry the account id.
+    account_id: str = env("MA_AWS_ACCOUNT_ID", "123456789012")
+    bucket_name: str = env("MA_BUCKET_NAME", derive=lambda s: f"{_prefix(s)}-{s.account_id}-artifacts")
     build_queue_name: str = env("MA_BUILD_QUEUE", derive=lambda s: f"{_prefix(s)}-builds")
     deploy_queue_name: str = env("MA_DEPLOY_QUEUE", derive=lambda s: f"{_prefix(s)}-deploys")
     ingest_queue_name: str = env("MA_INGEST_QUEUE", derive=lambda s: f"{_prefix(s)}-ingest")
@@ -144,6 +148,12 @@ class Settings(EnvModel):
     # Analytics: "chdb" opens the embedded engine at clickhouse_path; "http" uses clickhouse_url.
     clickhouse_interface: str = env("MA_CLICKHOUSE_INTERFACE", derive=_by_stage("chdb", "http"))
     clickhouse_url: str = env("MA_CLICKHOUSE_URL", "")
+    clickhouse_user: str = env("MA_CLICKHOUSE_USER", "")
+    clickhouse_password: str = env("MA_CLICKHOUSE_PASSWORD", "")
+    # A stage's Secrets Manager secret (JSON) holding clickhouse_url, clickhouse_user,
+    # clickhouse_password and jwt_hs256_secret, read at first use (chalicelib/secret_settings.py);
+    # empty: those four come from their variables (the local stack).
+    settings_secret: str = env("MA_SETTINGS_SECRET", "")
     clickhouse_path: str = env("MA_CLICKHOUSE_PATH", "")
     # Retention, applied by the migration (chalicelib/analytics/migrate.py), in days.
     spans_ttl_days: int = env("MA_SPANS_TTL_DAYS", 90)
@@ -173,6 +183,7 @@ class Settings(EnvModel):
                                            factory=lambda: tuple(filter(None, [os.environ.get("MA_HOME")])))
     max_body_bytes: int = env("MA_MAX_BODY_BYTES", 256 * 1024)
     public_domain: str = env("MA_PUBLIC_DOMAIN", "localhost:3100")
+    public_url_scheme: str = env("MA_PUBLIC_URL_SCHEME", "http")  # https when the stage's listener is HTTPS
     # Builds: "local" runs the phases as subprocesses here; "codebuild" starts one CodeBuild build.
     build_runner: str = env("MA_BUILD_RUNNER", derive=_by_stage("local", "codebuild"))
     build_root: str = env("MA_BUILD_ROOT", "/tmp/mastra-admin-builds")
@@ -206,12 +217,13 @@ class Settings(EnvModel):
     drain_seconds: float = env("MA_DRAIN_SECONDS", 3.0)  # after a switch, the old server keeps serving this long
     health_interval_seconds: float = env("MA_HEALTH_INTERVAL", 30.0)
     health_request_timeout_seconds: float = env("MA_HEALTH_REQUEST_TIMEOUT", 5.0)
-    # ECS (deploy_runner == "ecs"): one generic Node 22 image that fetches the artifact at start.
+    # ECS (deploy_runner == "ecs"): a public Node 22 image whose command fetches the boot script
+    # and the artifact from S3 at start (chalicelib/runners/ecs_deploy.py); no image of ours.
     ecs_cluster: str = env("MA_ECS_CLUSTER", derive=_prefix)
     ecs_subnets: tuple[str, ...] = env("MA_ECS_SUBNETS", (), parser=COMMA_LIST)
     ecs_security_groups: tuple[str, ...] = env("MA_ECS_SECURITY_GROUPS", (), parser=COMMA_LIST)
     ecs_assign_public_ip: bool = env("MA_ECS_ASSIGN_PUBLIC_IP", False)
-    ecs_image: str = env("MA_ECS_IMAGE", "mastra-admin-server:latest")  # infra/server-image/Dockerfile
+    ecs_image: str = env("MA_ECS_IMAGE", "public.ecr.aws/docker/library/node:22-slim")
     ecs_execution_role_arn: str = env("MA_ECS_EXECUTION_ROLE_ARN", "")
     ecs_task_role_arn: str = env("MA_ECS_TASK_ROLE_ARN", "")
     ecs_cpu: str = env("MA_ECS_CPU", "512")

@@ -2,7 +2,7 @@
 
 One description for both worlds: the CloudFormation template is read here and each resource is
 created through the service API, idempotently (an existing resource is left as it is). Only the
-intrinsics the template uses are supported: Ref, Fn::Sub, Fn::GetAtt (.Arn).
+intrinsics the template uses are supported: Ref, Fn::Sub, Fn::GetAtt (.Arn, and a queue's .QueueName).
 """
 from __future__ import annotations
 
@@ -64,6 +64,8 @@ class Provisioner:
                               value["Fn::Sub"])
             if set(value) == {"Fn::GetAtt"}:
                 logical, attr = value["Fn::GetAtt"]
+                if attr == "QueueName":
+                    return self.refs[logical].rsplit("/", 1)[-1]
                 if attr != "Arn":
                     raise ValueError(f"unsupported attribute {attr}")
                 return self.arns[logical]

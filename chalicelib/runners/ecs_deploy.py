@@ -1,13 +1,16 @@
 """EcsDeployRunner: a build's artifact run as a Fargate task behind the ALB.
 
-One generic Node 22 image for every server: the task definition (one revision per deploy, family
-per deployment) runs `ecs_boot.mjs`, which downloads the artifact (a presigned S3 URL), checks its
+No image of ours: every server runs a public Node 22 image (`MA_ECS_IMAGE`) whose command (`loader`)
+downloads the boot script from S3 (a presigned URL; the runner uploads this package's
+`ecs_boot.mjs` under `runtime/`, keyed by its sha256, and the loader checks that digest) and imports
+it. The task definition (one revision per deploy, family per deployment) runs it as the image's
+unprivileged `node` user; the boot script downloads the artifact (a presigned S3 URL), checks its
 sha256, unpacks it and starts what `mastra-admin.json` says. The deployment's variables go into a
 per-server Secrets Manager secret (written before the task definition, deleted when the server
 stops or is found gone) and reach the container through the task definition's `secrets`
 (`<secret arn>:<VAR>::`, resolved by ECS with the execution role): never as plaintext `run_task`
 overrides, which DescribeTasks, CloudTrail and task events show (and which are capped at 8 KB).
-Only the presigned artifact URL is an override. Routing: one IP target
+Only the presigned boot-script and artifact URLs are overrides. Routing: one IP target
 group and one listener rule (host header `{slug}.{domain}`) per deployment; a new task is
 registered as a target before the switch (the ALB only sends it traffic once healthy), the old one
 is deregistered (the ALB drains it) before its task is stopped. State: `describe_tasks` (the ECS
@@ -15,6 +18,8 @@ task state-change event can call `probe` too) and the target group's health.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -29,6 +34,17 @@ from chalicelib.settings import Settings
 
 CONTAINER = "server"
 BOOT_SCRIPT = Path(__file__).resolve().parent / "ecs_boot.mjs"
+BOOT_PREFIX = "runtime/"
+APP_DIR = "/home/node/app"  # the image's `node` user owns its home; nothing else is writable but /tmp
+# The container's whole command: fetch the boot script, check its digest, import it. Node only.
+LOADER = (
+    "const e=process.env,fs=require('fs'),c=require('crypto'),f='/tmp/mastra-admin-boot.mjs';"
+    "fetch(e.MASTRA_ADMIN_BOOT_URL).then(r=>{if(!r.ok)throw new Error('boot script download: HTTP '+r.status);"
+    "return r.text()}).then(t=>{const d=c.createHash('sha256').update(t).digest('hex');"
+    "if(d!==e.MASTRA_ADMIN_BOOT_SHA256)throw new Error('boot script checksum '+d);"
+    "fs.writeFileSync(f,t);return import(f)}).catch(x=>{console.error('[mastra-admin boot] '+x.message);"
+    "process.exit(1)})"
+)
 ARTIFACT_URL_SECONDS = 3600
 RULE_PRIORITY_MAX = 50000
 CONTAINER_INSIGHTS = "ECS/ContainerInsights"
@@ -53,12 +69,30 @@ class EcsDeployRunner:
     def secret_name(self, server_id: str) -> str:
         return f"mastra-admin/{self.settings.stage}/servers/{server_id}"
 
+    @functools.cached_property
+    def boot_script(self) -> tuple[bytes, str]:
+        body = BOOT_SCRIPT.read_bytes()
+        return body, hashlib.sha256(body).hexdigest()
+
+    def boot_key(self) -> str:
+        return f"{BOOT_PREFIX}ecs_boot-{self.boot_script[1][:16]}.mjs"
+
+    def _boot_url(self, bucket: str) -> str:
+        """A presigned URL of this package's boot script, uploaded first (idempotent: keyed by digest)."""
+        s3 = self._client("s3")
+        s3.put_object(Bucket=bucket, Key=self.boot_key(), Body=self.boot_script[0], ContentType="text/javascript")
+        return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": self.boot_key()},
+                                         ExpiresIn=ARTIFACT_URL_SECONDS)
+
     def task_definition(self, spec: ServerSpec, secret_arn: str | None = None) -> dict:
         """The register_task_definition arguments: ids, artifact and observability target, and the
         deployment's variables as references into the server's secret (`secret_arn`), never values."""
         s = self.settings
         environment = {
             **spec.runtime_env(),
+            "NODE_ENV": "production",
+            "MASTRA_ADMIN_APP_DIR": APP_DIR,
+            "MASTRA_ADMIN_BOOT_SHA256": self.boot_script[1],
             "PORT": str(s.ecs_container_port),
             "MASTRA_ADMIN_ARTIFACT_SHA256": spec.artifact_sha256 or "",
             "MASTRA_ADMIN_OBSERVABILITY_BUCKET": s.bucket_name,
@@ -67,7 +101,8 @@ class EcsDeployRunner:
         container = {
             "name": CONTAINER, "image": s.ecs_image, "essential": True,
             "memory": int(s.ecs_memory), "cpu": int(s.ecs_cpu),
-            "command": ["node", "/opt/mastra-admin/ecs_boot.mjs"],
+            "user": "node", "workingDirectory": "/home/node",
+            "command": ["node", "-e", LOADER],
             "portMappings": [{"containerPort": s.ecs_container_port, "protocol": "tcp"}],
             "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
             "healthCheck": {"command": ["CMD-SHELL", f"node -e \"fetch('http://127.0.0.1:{s.ecs_container_port}"
@@ -105,7 +140,8 @@ class EcsDeployRunner:
             url = self._client("s3").generate_presigned_url(
                 "get_object", Params={"Bucket": spec.artifact_bucket, "Key": spec.artifact_key},
                 ExpiresIn=ARTIFACT_URL_SECONDS)
-            overrides = [{"name": "MASTRA_ADMIN_ARTIFACT_URL", "value": url}]
+            overrides = [{"name": "MASTRA_ADMIN_ARTIFACT_URL", "value": url},
+                         {"name": "MASTRA_ADMIN_BOOT_URL", "value": self._boot_url(spec.artifact_bucket)}]
             result = ecs.run_task(
                 cluster=s.ecs_cluster, taskDefinition=definition["taskDefinitionArn"], launchType="FARGATE",
                 count=1, startedBy=spec.deploy_id[:36], enableExecuteCommand=False,

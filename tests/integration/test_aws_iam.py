@@ -1,15 +1,17 @@
-"""The AWS path under IAM: a stage's stacks in moto CloudFormation, the packaged functions' handlers
-run in this process with credentials that hold exactly the functions' policy, moto enforcing IAM.
+"""The AWS path under IAM: a stage made by `make deploy` in moto CloudFormation, the packaged
+functions' handlers run in this process with credentials that hold exactly the functions' policy,
+moto enforcing IAM.
 
-Set-up, before enforcement starts: `chalice package` (as `make package`), the SAM template
-translated with aws-sam-translator, and the stage's stacks created in moto CloudFormation
-(resources, ecs, codebuild, functions; tests/support/stage_in_moto.py). Left out, because moto
-CloudFormation rejects or skips them: `AWS::ApiGatewayV2::*` (the WebSocket API: its handlers are
-called here with API-Gateway-shaped events), `AWS::ApiGateway::*` (the REST API: its routes are
-called through chalice.test.Client), `AWS::CodeBuild::Project` (created through the CodeBuild API,
-and its name and ARN put where the template referred to it) and `AWS::SQS::QueuePolicy`. The
-functions' policy is read back from moto IAM, where CloudFormation created it with every export
-resolved, and given to an IAM user whose keys the handlers use.
+Set-up, before enforcement starts: `make deploy STAGE=ci-iam` against a moto server (the command a
+user runs: `make package`, the SAM template translated with aws-sam-translator, the four stacks,
+the settings secret, the migration and the first owner). It leaves out what moto CloudFormation
+rejects or skips, and what refers to it: `AWS::ApiGatewayV2::*` (the WebSocket API: its handlers
+are called here with API-Gateway-shaped events), `AWS::ApiGateway::*` (the REST API: its routes are
+called through chalice.test.Client), `AWS::CodeBuild::Project` (made here through the CodeBuild
+API under the template's name, and its name put where the export was), `AWS::SQS::QueuePolicy`, and
+FunctionsPolicy itself (it names the WebSocket API). So the policy is read from the package and
+resolved against the stage's exports as CloudFormation would, then given to an IAM user whose keys
+the handlers use; the function settings are those CloudFormation gave the packaged API function.
 
 What moto checks: its enforcement (`/moto-api/reset-auth`, the server form of
 `INITIAL_NO_AUTH_ACTION_COUNT`) denies any action the user's policy does not allow. It matches
@@ -19,19 +21,22 @@ widened to "*" for the moto user (as is sqs:GetQueueUrl, whose resource moto can
 Conditions are dropped (moto evaluates none of their keys). The real ARNs of every statement are
 checked statically by tests/unit/test_functions_policy.py. moto names a few calls differently from
 IAM (HeadBucket, TransactWriteItems, monitoring:*, PostToConnection): tests/support/iam_actions.py
-maps them both ways.
+maps them both ways. moto workaround: the stage key's policy is put back as text (moto
+CloudFormation stores it as a dict, and moto KMS then fails every use of the key).
 
 Stand-ins where moto executes nothing: CodeBuild (the test uploads the artifact and writes the
 build's log lines, then sends the "Build State Change" event) and the ECS task (the test writes
 the observability object the server would ship). Everything the functions do, they do as
 themselves.
 
-The flow: /health → team and owner → project with a secret variable → build (CodeBuild runner) →
-completion event → deploy (ECS runner: task definition, task, target group, host rule) → the
-server's observability object ingested from S3 → its trace queried (chDB, as the other tests) →
-server logs, health checks, reconciler, a reaped and a cancelled build, a redeploy that retires
-the first server, and a WebSocket subscriber that hears the build. Every AWS action the handlers
-call is recorded (botocore's provide-client-params) and must equal the policy's actions.
+The flow: /health → the owner key make deploy printed, and a JWT of the stage's secret → project
+with a secret variable → build (CodeBuild runner) → completion event → deploy (ECS runner: boot
+script, task definition, task, target group, host rule) → the server's observability object and
+the build log ingested from S3 → the trace queried (chDB, as the other tests) → server logs,
+health checks, reconciler, a reaped and a cancelled build, a redeploy that retires the first
+server, and a WebSocket subscriber that hears the build. Any denial fails the test naming the call
+and its action; every AWS action the handlers call is recorded (botocore's provide-client-params)
+and must equal the policy's actions.
 """
 from __future__ import annotations
 
@@ -41,7 +46,9 @@ import io
 import json
 import os
 import random
+import re
 import shutil
+import subprocess
 import tarfile
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -52,11 +59,14 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.support import stage_in_moto as stage_stacks
+from tests.support.jwts import HS256_SECRET
 from tests.support.iam_actions import Recorder, actions_of, for_moto
 from tests.support.local_aws import hold_ecs_tasks, moto_server
 
-STAGE = "dev"  # a stage of .chalice/config.json: `chalice package` takes its variables from there
+STAGE = "ci-iam"
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's
+PROJECT = f"mastra-admin-{STAGE}-builds"  # infra/codebuild.yaml's name, created through the API here
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 TINY = ROOT / "tests" / "fixtures" / "tiny-node"
@@ -66,60 +76,59 @@ SECRET_VALUE = "sk-live-iam-test-0123456789abcdef"
 
 
 def _client(url: str, service: str, keys: dict[str, str]):
-    return boto3.session.Session().client(service, endpoint_url=url, region_name=stage_stacks.REGION,
+    return boto3.session.Session().client(service, endpoint_url=url, region_name=REGION,
                                           config=Config(retries={"max_attempts": 1}), **keys)
 
 
-def _create_stacks(url: str, cfn, admin, package_dir: Path) -> dict[str, dict[str, str]]:
-    """The stage's four stacks; their outputs by stack."""
-    ec2 = admin("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's task ENIs need it
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
-               ["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
-
-    def exported(path: Path, stand_ins=None) -> dict:
-        template, left = stage_stacks.without_unsupported(stage_stacks.load_template(path), stand_ins)
-        taken = {e["Name"] for e in cfn.list_exports()["Exports"]}
-        return stage_stacks.with_exports(template, STAGE, taken)
-
-    name = f"mastra-admin-{STAGE}"
-    outputs = {"resources": stage_stacks.create_stack(cfn, f"{name}-resources", exported(INFRA / "resources.yaml"),
-                                                      {"Stage": STAGE})}
-    # moto CloudFormation stores a key policy as a dict, which moto KMS then fails to parse on every
-    # use of the key (a 500): the same policy, put back as text.
-    kms, key = admin("kms"), outputs["resources"]["KeyArn"]
-    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdmin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{stage_stacks.ACCOUNT_ID}:root"},
-         "Action": "kms:*", "Resource": "*"}]}))
-    outputs["ecs"] = stage_stacks.create_stack(cfn, f"{name}-ecs", exported(INFRA / "ecs.yaml"), {
-        "Stage": STAGE, "VpcId": vpc, "AlbSubnetIds": ",".join(subnets), "TaskSubnetIds": ",".join(subnets)})
-    project = admin("codebuild").create_project(
-        name=f"{name}-builds", source={"type": "S3", "location": f"{name}-artifacts/sources/none.zip"},
-        artifacts={"type": "NO_ARTIFACTS"}, serviceRole=f"arn:aws:iam::{stage_stacks.ACCOUNT_ID}:role/{name}-codebuild",
-        environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
-                     "computeType": "BUILD_GENERAL1_MEDIUM"})["project"]
-    outputs["codebuild"] = stage_stacks.create_stack(
-        cfn, f"{name}-codebuild",
-        exported(INFRA / "codebuild.yaml", {"BuildProject": stage_stacks.StandIn(project["name"], project["arn"])}),
-        {"Stage": STAGE})
-    s3 = admin("s3")
-    s3.create_bucket(Bucket="deployment-packages")
-    s3.put_object(Bucket="deployment-packages", Key="deployment.zip", Body=(package_dir / "deployment.zip").read_bytes())
-    functions = stage_stacks.sam_to_cloudformation(stage_stacks.load_template(package_dir / "sam.yaml"),
-                                                   "deployment-packages", "deployment.zip")
-    template, _ = stage_stacks.without_unsupported(functions)
-    outputs["functions"] = stage_stacks.create_stack(cfn, f"{name}-functions", template, {"Stage": STAGE})
-    return outputs
+def _make_deploy(url: str, home: Path) -> str:
+    """`make deploy STAGE=…` against the moto server, as a user runs it (before enforcement: the
+    deployer's credentials); its output. The in-process migration rehearses on a chDB of its own."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "AWS_ACCESS_KEY_ID": "deployer",
+           "AWS_SECRET_ACCESS_KEY": "deployer", "AWS_DEFAULT_REGION": REGION, "MA_AWS_ENDPOINT_URL": url,
+           "MA_JWT_HS256_SECRET": HS256_SECRET, "MA_CLICKHOUSE_INTERFACE": "chdb",
+           "MA_CLICKHOUSE_PATH": str(home / "chdb")}
+    done = subprocess.run(["make", "--no-print-directory", "deploy", f"STAGE={STAGE}"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900, start_new_session=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
-def _functions_policy(cfn, iam) -> dict:
-    """The FunctionsPolicy document as CloudFormation created it (exports resolved)."""
-    arn = cfn.describe_stack_resource(StackName=f"mastra-admin-{STAGE}-functions",
-                                      LogicalResourceId="FunctionsPolicy")["StackResourceDetail"]["PhysicalResourceId"]
-    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-    return json.loads(document) if isinstance(document, str) else document
+def _fix_key_policy(kms, cfn) -> None:
+    """moto CloudFormation stores a key policy as a dict, which moto KMS then fails to parse on every
+    use of the key (a 500): the same policy, put back as text."""
+    exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}
+    kms.put_key_policy(KeyId=exports[f"mastra-admin-{STAGE}-KeyArn"], PolicyName="default", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Sid": "AccountAdmin", "Effect": "Allow", "Action": "kms:*",
+                                                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                                                "Resource": "*"}]}))
+
+
+def _functions_policy(cfn) -> dict:
+    """FunctionsPolicy of the package `make deploy` made, resolved against the stage's exports as
+    CloudFormation resolves it. (make deploy leaves it out of the moto stack: it names the WebSocket
+    API, which moto lacks; the API's id is a placeholder here, and execute-api is widened anyway.)"""
+    from infra.stage import templates
+
+    exports = {f"mastra-admin-{STAGE}-CodeBuildProjectName": PROJECT,  # the stand-in's: moto made no project
+               **{e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}}
+    names = {"Stage": STAGE, "AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID,
+             "WebsocketAPI": templates.MOTO_PLACEHOLDER}
+
+    def resolve(value):
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Fn::ImportValue"}:
+            return exports[resolve(value["Fn::ImportValue"])]
+        if set(value) == {"Fn::Sub"}:
+            text, variables = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+            known = {**names, **{k: resolve(v) for k, v in variables.items()}}
+            return re.sub(r"\$\{([^}]+)\}", lambda m: known[m.group(1)], text)
+        return {k: resolve(v) for k, v in value.items()}
+
+    packaged = templates.packaged_template()
+    return resolve(packaged["Resources"]["FunctionsPolicy"]["Properties"]["PolicyDocument"])
 
 
 def _user(iam, name: str, document: dict) -> dict[str, str]:
@@ -145,66 +154,65 @@ def _functions(cfn, lam) -> dict[str, dict]:
             for r in resources if r["ResourceType"] == "AWS::Lambda::Function"}
 
 
+OWNER_KEY = re.compile(r"^\s+(ma_[0-9a-z]+_\S+)$", re.M)
+
+
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory):
     from chalice.test import Client
 
     from tests.support.chdb import chdb_path
     from tests.support.inprocess import clear_caches
-    from tests.support.jwts import HS256_SECRET
 
     work = tmp_path_factory.mktemp("aws-iam")
-    package_dir = stage_stacks.package_functions(work / "package", STAGE)
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(moto_server())
         hold_ecs_tasks(url)
+        deployed = _make_deploy(url, work)
+        [owner_key] = OWNER_KEY.findall(deployed)
         setup_keys = {"aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
         iam, cfn = _client(url, "iam", setup_keys), _client(url, "cloudformation", setup_keys)
-        outputs = _create_stacks(url, cfn, lambda s: _client(url, s, setup_keys), package_dir)
-        policy = _functions_policy(cfn, iam)
+        _fix_key_policy(_client(url, "kms", setup_keys), cfn)
+        _client(url, "codebuild", setup_keys).create_project(
+            name=PROJECT, source={"type": "S3", "location": "none/sources/none.zip"},  # moto wants one for NO_SOURCE
+            artifacts={"type": "NO_ARTIFACTS"},
+            serviceRole=f"arn:aws:iam::{ACCOUNT_ID}:role/{PROJECT}", environment={
+                "type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_MEDIUM"})
+        policy = _functions_policy(cfn)
         functions_keys = _user(iam, "mastra-admin-functions", for_moto(policy))
         operator_keys = _user(iam, "operator", {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
         functions = _functions(cfn, _client(url, "lambda", setup_keys))
-        environment = functions["APIHandler"]["Environment"]["Variables"]  # the packaged variables
         sources = work / "sources"
         shutil.copytree(TINY, sources / "tiny")
-        ecs = outputs["ecs"]
         mp = stack.enter_context(pytest.MonkeyPatch.context())
         for name in [n for n in os.environ if n.startswith("MA_")] + ["AWS_SESSION_TOKEN", "AWS_PROFILE"]:
             mp.delenv(name, raising=False)
-        wired_by_the_stage = {  # until the templates wire them (issue 13, item 3), from the stacks' outputs
-            "MA_ECS_SUBNETS": ecs["EcsSubnets"], "MA_ECS_SECURITY_GROUPS": ecs["EcsSecurityGroups"],
-            "MA_ECS_EXECUTION_ROLE_ARN": ecs["EcsExecutionRoleArn"], "MA_ECS_TASK_ROLE_ARN": ecs["EcsTaskRoleArn"],
-            "MA_ALB_LISTENER_ARN": ecs["AlbListenerArn"], "MA_VPC_ID": ecs["VpcId"],
-            "MA_JWT_HS256_SECRET": HS256_SECRET,
-        }
         here = {  # what only this process needs: moto, chDB, a local source, no WebSocket API
             "AWS_ACCESS_KEY_ID": functions_keys["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": functions_keys["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": stage_stacks.REGION, "AWS_REGION": stage_stacks.REGION,
-            "MA_AWS_ENDPOINT_URL": url, "MA_WS_MANAGEMENT_URL": url,
+            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "MA_AWS_ENDPOINT_URL": url, "MA_WS_MANAGEMENT_URL": url, "MA_CODEBUILD_PROJECT": PROJECT,
             "MA_CLICKHOUSE_INTERFACE": "chdb", "MA_CLICKHOUSE_PATH": chdb_path(),
             "MA_LOCAL_SOURCES_ENABLED": "true", "MA_LOCAL_SOURCE_ROOTS": str(sources),
-            "MA_BUILD_ROOT": str(work / "builds"), "MA_SERVER_ROOT": str(work / "servers"),
-            "MA_PUBLIC_DOMAIN": "apps.example.com", "MA_DRAIN_SECONDS": "0",
+            "MA_BUILD_ROOT": str(work / "builds"), "MA_SERVER_ROOT": str(work / "servers"), "MA_DRAIN_SECONDS": "0",
         }
-        for name, value in {**wired_by_the_stage, **environment, **here}.items():
-            mp.setenv(name, value)
+        # The packaged API function's variables as CloudFormation set them, then this process's.
+        for name, value in {**functions["APIHandler"]["Environment"]["Variables"], **here}.items():
+            mp.setenv(name, str(value))  # moto hands some variables back as numbers
         clear_caches()
         import app as app_module
         from chalicelib.settings import get_settings
 
         settings = get_settings()
         mp.setattr(app_module, "_settings", settings)  # app.py reads its settings at import: maybe another test's
-        app = app_module.app
         recorder = stack.enter_context(Recorder(functions_keys["aws_access_key_id"]).recording())
         previous = _set_auth(url, "0")
         stack.callback(_set_auth, url, previous)
         stack.callback(clear_caches)
-        client = stack.enter_context(Client(app, stage_name=STAGE, project_dir=str(ROOT)))
+        client = stack.enter_context(Client(app_module.app, stage_name="api", project_dir=str(ROOT)))
         yield SimpleNamespace(url=url, client=client, settings=settings, recorder=recorder, policy=policy,
-                              sources=sources, outputs=outputs, functions=functions,
+                              sources=sources, functions=functions, owner_key=owner_key,
                               operator=lambda service: _client(url, service, operator_keys))
 
 
@@ -249,7 +257,7 @@ def _codebuild_finishes(stage, build_id: str) -> dict:
     [secret] = [s["Name"] for s in secrets if s["Name"].startswith(f"mastra-admin/{STAGE}/builds/{build_id}/")]
     external = _external_id(build_id)
     event = json.loads(COMPLETION_EVENT.read_text())
-    arn = f"arn:aws:codebuild:us-east-1:{stage_stacks.ACCOUNT_ID}:build/{external}"
+    arn = f"arn:aws:codebuild:us-east-1:{ACCOUNT_ID}:build/{external}"
     event["resources"] = [arn]
     detail = event["detail"]
     detail.update({"project-name": settings.codebuild_project, "build-id": arn})
@@ -268,11 +276,12 @@ def _external_id(build_id: str) -> str:
 
 
 def _owner(stage):
-    from chalicelib.services.accounts import api_keys, teams
+    """The team `make deploy` founded and the owner key it printed."""
     from tests.support.inprocess import Session
 
-    team = teams.found_team("default", OWNER)
-    return team.team_id, Session(stage.client.http, api_keys.issue_owner_key(team.team_id, OWNER, "owner (bootstrap)"))
+    owner = Session(stage.client.http, stage.owner_key)
+    [team] = _ok(owner.get("/teams"))["items"]
+    return team["id"], owner
 
 
 def _ok(response, status: int = 200) -> dict:
@@ -289,8 +298,8 @@ def _ws_event(route: str, connection_id: str, body: str | None = None, query: di
 
 def _scheduled_event() -> dict:
     return {"version": "0", "id": "schedule-1", "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": stage_stacks.ACCOUNT_ID, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": stage_stacks.REGION, "resources": [], "detail": {}}
+            "account": ACCOUNT_ID, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION, "resources": [], "detail": {}}
 
 
 def _new_build(stage, owner, deployment_id: str) -> str:
@@ -306,7 +315,8 @@ def test_the_main_flow_runs_under_the_functions_policy_and_calls_exactly_its_act
     import app as handlers
     from chalicelib.services.builds import reaper
     from tests.support.ingest_env import s3_notification
-    from tests.support.inprocess import sqs_event
+    from tests.support.inprocess import Session, sqs_event
+    from tests.support.jwts import token_for
     from tests.support.observability_records import Scope, jsonl, trace
 
     with stage.recorder.denials_named():
@@ -315,6 +325,9 @@ def test_the_main_flow_runs_under_the_functions_policy_and_calls_exactly_its_act
         assert health.status_code == 200, health.body
 
         team_id, owner = _owner(stage)
+        # A login with a JWT of the stage's secret (read from its settings secret) sees the same team.
+        jwt_user = Session(stage.client.http, token_for("owner", secret=HS256_SECRET))
+        assert [t["id"] for t in _ok(jwt_user.get("/teams"))["items"]] == [team_id]
         project = _ok(owner.post(f"/teams/{team_id}/projects", json={
             "name": "tiny", "source": {"type": "local", "path": str(stage.sources / "tiny")}}), 201)
         _ok(owner.put(f"/projects/{project['id']}/env/OPENAI_API_KEY", json={"value": SECRET_VALUE}))
@@ -376,13 +389,16 @@ def test_the_main_flow_runs_under_the_functions_policy_and_calls_exactly_its_act
     assert not allowed - called, f"in the policy but never called: {sorted(allowed - called)}"
 
 
-def test_every_function_runs_as_the_one_role_that_holds_the_policy(stage):
-    cfn, iam = stage.operator("cloudformation"), stage.operator("iam")
+def test_every_function_runs_as_the_one_role_the_policy_is_attached_to(stage):
+    from infra.stage import templates
+
     roles = {f["Role"] for f in stage.functions.values()}
     assert len(stage.functions) >= 10 and len(roles) == 1, roles
     role_name = roles.pop().rsplit("/", 1)[-1]
-    policy = cfn.describe_stack_resource(StackName=f"mastra-admin-{STAGE}-functions", LogicalResourceId="FunctionsPolicy")
-    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]]
-    assert attached == [policy["StackResourceDetail"]["PhysicalResourceId"]]
-    inline = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    assert "-DefaultRole-" in role_name
+    inline = stage.operator("iam").list_role_policies(RoleName=role_name)["PolicyNames"]
     assert inline == ["lambda-service"], "Chalice's generated policy is replaced whole"
+    packaged = templates.packaged_template()["Resources"]
+    assert packaged["FunctionsPolicy"]["Properties"]["Roles"] == [{"Ref": "DefaultRole"}]
+    assert {r["Properties"]["Role"]["Fn::GetAtt"][0] for r in packaged.values()
+            if r["Type"] == "AWS::Serverless::Function"} == {"DefaultRole"}

@@ -6,6 +6,7 @@ runner reads state back. Explicit Settings and clients: no global settings are u
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import urllib.request
@@ -94,9 +95,11 @@ def test_start_registers_a_task_definition_and_runs_fargate_with_the_environment
     assert task["taskDefinitionArn"] == started.task_definition_arn
     assert "sk-user-secret" not in json.dumps(task, default=str), "DescribeTasks shows no variable's value"
     overrides = {e["name"]: e["value"] for e in task["overrides"]["containerOverrides"][0]["environment"]}
-    assert set(overrides) == {"MASTRA_ADMIN_ARTIFACT_URL"}
+    assert set(overrides) == {"MASTRA_ADMIN_ARTIFACT_URL", "MASTRA_ADMIN_BOOT_URL"}
     with urllib.request.urlopen(overrides["MASTRA_ADMIN_ARTIFACT_URL"]) as r:  # presigned: no credentials
         assert r.read() == b"tgz"
+    with urllib.request.urlopen(overrides["MASTRA_ADMIN_BOOT_URL"]) as r:  # the boot script of this package
+        assert hashlib.sha256(r.read()).hexdigest() == runner.boot_script[1]
 
     definition = ecs.describe_task_definition(taskDefinition=started.task_definition_arn)["taskDefinition"]
     assert definition["family"] == f"mastra-admin-{DEPLOYMENT_ID}"

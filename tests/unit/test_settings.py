@@ -52,7 +52,7 @@ def test_each_variable_sets_its_field(model):
 def test_names_and_runners_follow_the_stage_unless_set():
     local, prod = Settings.from_env({}), Settings.from_env({"MA_STAGE": "prod"})
     assert (local.table_name, local.bucket_name, local.build_queue_name, local.kms_key_alias) == (
-        "mastra-admin-local", "mastra-admin-local-artifacts", "mastra-admin-local-builds", "alias/mastra-admin-local")
+        "mastra-admin-local", "mastra-admin-local-123456789012-artifacts", "mastra-admin-local-builds", "alias/mastra-admin-local")
     assert (local.build_runner, local.deploy_runner, local.clickhouse_interface, local.local_sources_enabled) == (
         "local", "local", "chdb", True)
     assert (prod.table_name, prod.codebuild_project, prod.ecs_cluster, prod.ecs_log_group) == (
