@@ -68,10 +68,8 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's
 PROJECT = f"mastra-admin-{STAGE}-builds"  # infra/codebuild.yaml's name, created through the API here
 ROOT = Path(__file__).resolve().parents[2]
-INFRA = ROOT / "infra"
 TINY = ROOT / "tests" / "fixtures" / "tiny-node"
 COMPLETION_EVENT = ROOT / "tests" / "fixtures" / "codebuild" / "event_succeeded.json"
-OWNER = "stage-owner"
 SECRET_VALUE = "sk-live-iam-test-0123456789abcdef"
 
 
@@ -138,6 +136,10 @@ def _user(iam, name: str, document: dict) -> dict[str, str]:
     return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
 
 
+def _reset_moto(url: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).read()
+
+
 def _set_auth(url: str, count: str) -> str:
     """moto's INITIAL_NO_AUTH_ACTION_COUNT, set on the running server; returns the previous value."""
     request = urllib.request.Request(f"{url}/moto-api/reset-auth", data=count.encode(), method="POST",
@@ -167,6 +169,7 @@ def stage(tmp_path_factory):
     work = tmp_path_factory.mktemp("aws-iam")
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(moto_server())
+        stack.callback(_reset_moto, url)  # moto's state is this process's: the next module's server has it too
         hold_ecs_tasks(url)
         deployed = _make_deploy(url, work)
         [owner_key] = OWNER_KEY.findall(deployed)
@@ -255,7 +258,7 @@ def _codebuild_finishes(stage, build_id: str) -> dict:
         {"timestamp": int(datetime.now(timezone.utc).timestamp() * 1000), "message": "[Container] npm run build\n"}])
     secrets = stage.operator("secretsmanager").list_secrets()["SecretList"]
     [secret] = [s["Name"] for s in secrets if s["Name"].startswith(f"mastra-admin/{STAGE}/builds/{build_id}/")]
-    external = _external_id(build_id)
+    [external] = stage.operator("codebuild").list_builds_for_project(projectName=settings.codebuild_project)["ids"]
     event = json.loads(COMPLETION_EVENT.read_text())
     arn = f"arn:aws:codebuild:us-east-1:{ACCOUNT_ID}:build/{external}"
     event["resources"] = [arn]
@@ -267,12 +270,6 @@ def _codebuild_finishes(stage, build_id: str) -> dict:
         {"name": "MASTRA_ADMIN_SECRET_ID", "type": "PLAINTEXT", "value": secret}]
     info["logs"] = {"group-name": group, "stream-name": stream}
     return event
-
-
-def _external_id(build_id: str) -> str:
-    from chalicelib.db import builds as store
-
-    return store.find(build_id).external_id
 
 
 def _owner(stage):
