@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-fast install bench clean package migrate redrive-ingest lock
+.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock check-templates
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
@@ -15,12 +15,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+## The sandbox of tenant code (bubblewrap, iptables; Debian packages, installed as root). Without
+## root or apt it only warns: the stack then runs tenant code unsandboxed and says so at start.
+install-sandbox:
+	@if command -v bwrap >/dev/null 2>&1 && (command -v iptables >/dev/null 2>&1 || test -x /usr/sbin/iptables); then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap iptables >/dev/null) \
+		|| echo "WARNING: apt-get install bubblewrap iptables failed: tenant code will run unsandboxed" >&2; \
+	else echo "WARNING: bubblewrap/iptables missing and not installable here (needs root and apt-get):" \
+		"tenant code will run unsandboxed" >&2; fi
+
 ## Start the whole local stack in the foreground (Ctrl-C stops it).
-up: $(STAMP)
+up: $(STAMP) install-sandbox
 	$(PY) -m local_stack.supervisor
 
-## Run the whole test suite (every tier: unit, fast, integration, e2e).
-test: $(STAMP)
+## Run the whole test suite (every tier: unit, fast, integration, e2e), after the template checks.
+test: $(STAMP) install-sandbox check-templates
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 ## Run the in-process tiers only (unit, fast): no local stack, no sockets; under a minute.
@@ -46,10 +56,12 @@ redrive-ingest: $(STAMP)
 	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	$(PY) -m chalicelib.workers.ingest redrive
 
-## Package the Lambda functions as a SAM template, merged with what Chalice cannot declare.
+## Package the Lambda functions as a SAM template, merged with what Chalice cannot declare; the zip is
+## trimmed of AWS service models the functions never call (infra/lean_package.py), and its sizes printed.
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $${STAGE:-dev} \
 		--merge-template infra/chalice-merge.yaml build/package
+	$(PY) infra/lean_package.py build/package/deployment.zip
 	$(PY) -m infra.stage stamp --stage $${STAGE:-dev}  # the functions' Stage parameter defaults to STAGE
 
 ## A stage in AWS (README "Deploy to AWS"): package, create or update every stack in order, migrate,
@@ -65,6 +77,19 @@ deploy: $(STAMP)
 destroy: $(STAMP)
 	$(PY) -m infra.stage destroy --stage "$(STAGE)"
 
+## checkov in a virtualenv of its own (it pins an older boto3 than ours), installed from its hashed lock.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+## cfn-lint (0 errors, 0 warnings) and checkov on every template of infra/ and the packaged SAM
+## template; what is not checked, and why, is in infra/checks-skipped.yaml.
+check-templates: package $(CHECKOV_STAMP)
+	$(PY) infra/check_templates.py
+
 ## Re-compile the locks after editing requirements*.in or chalicelib/runners/injection/package.json.
 ## Resolved against the public indexes only: a machine's own pip config (local mirrors, wheel folders,
 ## whose files need not carry the index's hashes) is ignored. Existing pins are kept: change a pin in the
@@ -76,7 +101,8 @@ PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP
 lock: $(STAMP)
 	$(PIP_COMPILE) -o requirements.txt requirements.in
 	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+	$(PIP_COMPILE) -o requirements-checkov.txt requirements-checkov.in
 	npm install --prefix chalicelib/runners/injection --package-lock-only --no-audit --no-fund
 
 clean:
-	rm -rf $(VENV) .mastra-admin
+	rm -rf $(VENV) $(CHECKOV_VENV) .mastra-admin

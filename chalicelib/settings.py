@@ -67,6 +67,16 @@ COLON_LIST = Parser(_split(":"), "a colon-separated list of paths")
 PORT_RANGE = Parser(_port_range, "a port range LOW-HIGH (e.g. 4200-4999) or one port")
 PATH = Parser(lambda raw: Path(raw).expanduser().resolve(), "a path")
 URL = Parser(lambda raw: raw.rstrip("/"), "a URL", empty_is_unset=False)  # without a trailing /
+SANDBOX_MODES = ("auto", "off", "required")
+
+
+def _sandbox_mode(raw: str) -> str:
+    if raw.strip().lower() not in SANDBOX_MODES:
+        raise ValueError(raw)
+    return raw.strip().lower()
+
+
+SANDBOX_MODE = Parser(_sandbox_mode, "auto, off or required")
 _BY_TYPE = {"str": TEXT, "int": INT, "float": FLOAT, "bool": FLAG}
 
 
@@ -200,6 +210,10 @@ class Settings(EnvModel):
     artifact_max_mb: int = env("MA_ARTIFACT_MAX_MB", 2048)  # an artifact, downloaded and unpacked (a build ≈ 190 MB)
     server_ports: tuple[int, int] = env("MA_SERVER_PORTS", (4200, 4999), parser=PORT_RANGE)  # where local servers listen
     # A local server's server.log: rotated past this size, this many rotated files kept, longer lines cut.
+    # Tenant processes (build phases, local servers) in a sandbox (chalicelib/runners/sandbox.py):
+    # auto = when the machine allows it (root, bubblewrap, iptables), off, or required (refuse without).
+    sandbox: str = env("MA_SANDBOX", "auto", parser=SANDBOX_MODE)
+    sandbox_user: str = env("MA_SANDBOX_USER", "mastra-tenant")  # the unprivileged user tenant code runs as
     server_log_max_bytes: int = env("MA_SERVER_LOG_MAX_BYTES", 16 << 20)
     server_log_generations: int = env("MA_SERVER_LOG_GENERATIONS", 3)
     server_log_max_line_bytes: int = env("MA_SERVER_LOG_MAX_LINE_BYTES", 64 << 10)

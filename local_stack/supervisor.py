@@ -147,6 +147,34 @@ def make_private(home: Path) -> None:
         os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
 
+def start_sandbox() -> str | None:
+    """Tenant code sandboxed when the machine allows it (MA_SANDBOX): the tenant user and this stack's
+    loopback rule are set up here. Returns the rule's tag (removed at stop), or None; says so
+    loudly when running unsandboxed. Raises SettingsError when the sandbox is required and missing."""
+    from chalicelib.errors import SettingsError
+    from chalicelib.runners import sandbox
+    from chalicelib.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        box, tag, why = sandbox.setup(settings.sandbox, settings.sandbox_user, os.getpid())
+    except sandbox.SandboxError as e:
+        raise SettingsError(f"MA_SANDBOX=required: {e}") from e
+    if box is not None:
+        print(f"sandbox: tenant builds and servers run as {box.user} (uid {box.uid}) in bubblewrap; "
+              f"their loopback connections are refused", flush=True)
+        return tag
+    os.environ["MA_SANDBOX"] = "off"  # the worker and the runners: the same decision
+    bar = "!" * 100
+    for stream in (sys.stdout, sys.stderr):
+        print(f"{bar}\n!! WARNING: TENANT CODE IS NOT SANDBOXED ({why}).\n"
+              "!! Builds and deployed servers run as this user, with access to this machine's files, "
+              "processes and the\n!! control plane's ports and credentials. Run one trusted team per "
+              "machine, or run as root with\n!! bubblewrap and iptables installed (make install-sandbox) "
+              f"and MA_SANDBOX=auto|required.\n{bar}", file=stream, flush=True)
+    return None
+
+
 def main() -> int:
     from chalicelib.errors import SettingsError
 
@@ -162,6 +190,11 @@ def main() -> int:
             return 2
     make_private(cfg.home)
     configure_environment(cfg)
+    try:
+        sandbox_tag = start_sandbox()
+    except SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
     from local_stack import processes
 
@@ -270,6 +303,10 @@ def main() -> int:
             server.server.server_close()
         processes.stop(moto)
         log.close()
+        if sandbox_tag:
+            from chalicelib.runners import sandbox
+
+            sandbox.close_network_guard(sandbox_tag)
     print("mastra-admin stopped", flush=True)
     return 0
 

@@ -54,13 +54,16 @@ def _make(url: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_refused_stage_name_creates_nothing(moto, tmp_path):
+    # Compared with what was there before: moto servers started in one test process share their state.
+    stacks_before = _client(moto, "cloudformation").describe_stacks()["Stacks"]
+    buckets_before = _client(moto, "s3").list_buckets()["Buckets"]
     for bad, why in (("Prod_1", "lowercase letters, digits and hyphens"), ("local", "local stack"),
                      ("a-very-long-stage-name", "load balancer")):
         done = _make(moto, tmp_path, "deploy", f"STAGE={bad}")
         assert done.returncode == 2, done.stdout + done.stderr
         assert why in done.stderr
-    assert _client(moto, "cloudformation").describe_stacks()["Stacks"] == []
-    assert _client(moto, "s3").list_buckets()["Buckets"] == []
+    assert _client(moto, "cloudformation").describe_stacks()["Stacks"] == stacks_before
+    assert _client(moto, "s3").list_buckets()["Buckets"] == buckets_before
 
 
 def test_deploy_creates_the_stage_runs_day_one_and_destroy_keeps_what_is_retained(moto, tmp_path, monkeypatch):
@@ -74,7 +77,8 @@ def test_deploy_creates_the_stage_runs_day_one_and_destroy_keeps_what_is_retaine
     assert packaged["Parameters"]["Stage"]["Default"] == STAGE
 
     cfn = _client(moto, "cloudformation")
-    stacks = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
+    stacks = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]
+              if s["StackName"].startswith(f"mastra-admin-{STAGE}-")}
     assert stacks == {f"mastra-admin-{STAGE}-{part}": "CREATE_COMPLETE"
                       for part in ("resources", "codebuild", "ecs", "functions")}
     exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}

@@ -20,7 +20,8 @@ SAMPLES = {
     PORT_RANGE: ("5000-5100", (5000, 5100)), PATH: ("/tmp/ma-home", Path("/tmp/ma-home")),
     URL: ("http://host:1/", "http://host:1"),
 }
-SAMPLE_BY_VARIABLE = {"MA_JWT_HS256_SECRET": ("s" * 32, "s" * 32)}  # shorter secrets are refused
+SAMPLE_BY_VARIABLE = {"MA_JWT_HS256_SECRET": ("s" * 32, "s" * 32),  # shorter secrets are refused
+                      "MA_SANDBOX": ("required", "required")}  # auto, off or required only
 
 
 def _documented() -> set[str]:
