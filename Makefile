@@ -8,9 +8,11 @@ STAMP := $(VENV)/.installed
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
+	# The `mastra-admin` CLI as a console script of the project (its dependencies are in the lock above).
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -102,7 +104,18 @@ lock: $(STAMP)
 	$(PIP_COMPILE) -o requirements.txt requirements.in
 	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
 	$(PIP_COMPILE) -o requirements-checkov.txt requirements-checkov.in
+	$(PIP_COMPILE) -o requirements-openapi-client.txt requirements-openapi-client.in
 	npm install --prefix chalicelib/runners/injection --package-lock-only --no-audit --no-fund
+
+## The OpenAPI client generator in a virtualenv of its own (it pins its own typer), from its hashed
+## lock; skipped while the lock is older than the stamp. Used by tests/integration/test_cli.py.
+.PHONY: openapi-client-venv
+OPENAPI_CLIENT_VENV := .cache/openapi-client-venv
+$(OPENAPI_CLIENT_VENV)/.installed: requirements-openapi-client.txt
+	test -x $(OPENAPI_CLIENT_VENV)/bin/python || $(PYTHON) -m venv $(OPENAPI_CLIENT_VENV)
+	$(OPENAPI_CLIENT_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-openapi-client.txt
+	touch $@
+openapi-client-venv: $(OPENAPI_CLIENT_VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .mastra-admin
