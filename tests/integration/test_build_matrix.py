@@ -17,6 +17,7 @@ from typing import Callable
 
 import pytest
 
+from tests.support.ingest_env import BUCKET
 from tests.support import build_fixtures as fx
 from tests.support.builds import log_lines, start_build, wait_build
 from tests.support.deploys import DEPLOY_ENV, kill_servers, via_path, wait_deploy_of_build
@@ -187,7 +188,7 @@ def test_a_private_registry_gets_the_token_from_the_env_var_which_never_shows(st
     assert registry.refused == [], "every request carried the project's token"
     assert serving(stack, owner, matrix, "private-registry", build)["dep"] == "private greeting"
     assert not any(NPM_TOKEN in line for line in log_lines(stack, owner, build["id"]))
-    artifact = stack.aws("s3").get_object(Bucket="mastra-admin-local-artifacts", Key=build["artifactKey"])["Body"].read()
+    artifact = stack.aws("s3").get_object(Bucket=BUCKET, Key=build["artifactKey"])["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(artifact), mode="r:gz") as tar:
         for member in tar.getmembers():
             if member.isfile():

@@ -122,7 +122,7 @@ def test_deploy_creates_the_stage_runs_day_one_and_destroy_keeps_what_is_retaine
     assert gone.returncode == 0, gone.stdout + gone.stderr
     assert cfn.describe_stacks()["Stacks"] == []
     assert _client(moto, "lambda").list_functions()["Functions"] == []
-    assert not _client(moto, "sqs").list_queues().get("QueueUrls")
+    assert not _client(moto, "sqs").list_queues(QueueNamePrefix=f"mastra-admin-{STAGE}-").get("QueueUrls")
     # Retain: the data outlives its stacks.
     assert _client(moto, "dynamodb").describe_table(TableName=f"mastra-admin-{STAGE}")["Table"]["ItemCount"] >= 0
     assert f"mastra-admin-{STAGE}-123456789012-artifacts" in {
