@@ -230,6 +230,20 @@ class Settings(EnvModel):
     ws_ticket_ttl_seconds: int = env("MA_WS_TICKET_TTL_SECONDS", 60)  # a connect ticket's life
     # How stale a delivery's access re-check may be (per principal and team, per process).
     ws_access_cache_seconds: float = env("MA_WS_ACCESS_CACHE_SECONDS", 5.0)
+    # --- GitHub App (chalicelib/services/github) ---------------------------------------------------
+    # The App's id, private key (PEM) and webhook secret. Locally: files under $MA_HOME (0600), or
+    # MA_GITHUB_WEBHOOK_SECRET for the secret alone; in AWS: Secrets Manager ARNs, read at first use.
+    github_app_id: str = env("MA_GITHUB_APP_ID", "")
+    github_app_key_file: str = env("MA_GITHUB_APP_KEY_FILE", "")  # default: $MA_HOME/github-app.pem
+    github_app_key_secret_arn: str = env("MA_GITHUB_APP_KEY_SECRET_ARN", "")
+    github_webhook_secret: str = env("MA_GITHUB_WEBHOOK_SECRET", "")
+    github_webhook_secret_file: str = env("MA_GITHUB_WEBHOOK_SECRET_FILE", "")  # default: $MA_HOME/github-webhook-secret
+    github_webhook_secret_arn: str = env("MA_GITHUB_WEBHOOK_SECRET_ARN", "")
+    github_webhook_queue_name: str = env("MA_GITHUB_WEBHOOK_QUEUE", derive=lambda s: f"{_prefix(s)}-github-webhooks")
+    github_writes_queue_name: str = env("MA_GITHUB_WRITES_QUEUE", derive=lambda s: f"{_prefix(s)}-github-writes")
+    github_delivery_ttl_days: int = env("MA_GITHUB_DELIVERY_TTL_DAYS", 7)  # how long a redelivery is recognised
+    # Where commit statuses link to for a failed build (the console's build page); empty: the API's log URL.
+    github_build_link: str = env("MA_GITHUB_BUILD_LINK", "", parser=URL)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -7,7 +7,7 @@ from chalicelib import secrets_box
 from chalicelib.auth.access import Access
 from chalicelib.db import keys
 from chalicelib.db import projects as store
-from chalicelib.db.models import EnvVar, Project, utcnow
+from chalicelib.db.models import EnvVar, Project, map_or_empty, utcnow
 from chalicelib.db.pages import Page
 from chalicelib.errors import BadRequest, Invalid, NotFound
 from chalicelib.ids import check_id, new_id
@@ -28,6 +28,10 @@ def _checked(check, raw: str, settings: Settings) -> str:
 
 
 def _source(source: api.GithubSource | api.LocalSource | api.GitSource, settings: Settings) -> dict:
+    if isinstance(source, api.GithubSource):
+        from chalicelib.services.github.links import source_of
+
+        return source_of(source)
     if isinstance(source, api.LocalSource):
         return {"type": "local", "path": _checked(check_local_path, source.path, settings)}
     if isinstance(source, api.GitSource):
@@ -60,8 +64,20 @@ def create_project(access: Access, team_id: str, body: api.ProjectCreate) -> Pro
         source=source, default_branch=body.default_branch or source.get("branch") or "main",
         created_at=now, updated_at=now,
     )
-    store.create(project)
+    _link_github(project, None, create=True)
     return project
+
+
+def _link_github(project: Project, previous: dict | None, create: bool = False) -> None:
+    """Saves the project; a GitHub App link is checked first and its link item kept in step after."""
+    from chalicelib.services.github import links
+
+    links.check_link(project.team_id, map_or_empty(project.source), previous)
+    if create:
+        store.create(project)
+    else:
+        store.save(project)
+    links.sync(project, previous)
 
 
 def list_projects(access: Access, team_id: str, limit: int, cursor: str | None) -> Page[Project]:
@@ -77,6 +93,7 @@ def get_project(access: Access, project_id: str) -> Project:
 
 def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> Project:
     project = require_project(access, project_id)
+    previous = map_or_empty(project.source)
     if body.name is not None:
         project.name = body.name
     if body.source is not None:
@@ -84,7 +101,7 @@ def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> 
     if body.default_branch is not None:
         project.default_branch = body.default_branch
     project.updated_at = utcnow()
-    store.save(project)
+    _link_github(project, previous)
     return project
 
 
