@@ -6,7 +6,7 @@ from datetime import timedelta
 from chalicelib.db import keys
 from chalicelib.db.conditional import applied, update_if
 from chalicelib.db.errors import translated
-from chalicelib.db.models import GithubLink, GithubStatusMark, PullPreview, WebhookCounter, WebhookDelivery, utcnow
+from chalicelib.db.models import GithubLink, GithubWriteMark, PullPreview, WebhookCounter, WebhookDelivery, utcnow
 
 
 # --- deliveries ----------------------------------------------------------------------------------
@@ -54,13 +54,13 @@ def counts() -> dict[str, int]:
         return {c.sk: int(c.count) for c in WebhookCounter.query(keys.WEBHOOK_COUNTS, consistent_read=True)}
 
 
-def status_is_newest(repository: str, sha: str, context: str, seq: int) -> bool:
-    """True if no status for (sha, context) queued after `seq` was let through; records `seq` if so."""
-    item = GithubStatusMark(keys.github_status(repository, sha), context)
+def write_is_newest(target: str, seq: int) -> bool:
+    """True if no write to `target` queued after `seq` was let through; records `seq` if so."""
+    item = GithubWriteMark(keys.github_write(target), keys.META)
     return applied(lambda: item.update(
-        [GithubStatusMark.seq.set(seq), GithubStatusMark.kind.set(GithubStatusMark),
-         GithubStatusMark.expires_at.set(utcnow() + timedelta(days=7))],
-        condition=GithubStatusMark.seq.does_not_exist() | (GithubStatusMark.seq <= seq)))
+        [GithubWriteMark.seq.set(seq), GithubWriteMark.kind.set(GithubWriteMark),
+         GithubWriteMark.expires_at.set(utcnow() + timedelta(days=7))],
+        condition=GithubWriteMark.seq.does_not_exist() | (GithubWriteMark.seq <= seq)))
 
 
 # --- repository links ----------------------------------------------------------------------------

@@ -139,8 +139,8 @@ def deployment_github(deployment_id: str) -> str:
 WEBHOOK_COUNTS = "WEBHOOKS#COUNTS"
 
 
-def github_status(repository: str, sha: str) -> str:
-    return f"GHSTATUS#{repository.lower()}#{sha}"
+def github_write(target: str) -> str:
+    return f"GHWRITE#{target}"
 
 
 def sorted_by_time(created_iso: str, item_id: str) -> str:

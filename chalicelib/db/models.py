@@ -434,11 +434,12 @@ class PullPreview(VersionedItem, discriminator="PullPreview"):
     fork = NumberAttribute(default=0)
 
 
-class GithubStatusMark(BaseItem, discriminator="GithubStatusMark"):
-    """PK=GHSTATUS#{repository}#{sha} SK={context}: the newest status queued that was let through.
+class GithubWriteMark(BaseItem, discriminator="GithubWriteMark"):
+    """PK=GHWRITE#{target} SK=#META: the newest write to a target (a commit's status in one context, a
+    pull request's comment) that was let through.
 
-    A status write retried late must not overwrite a newer one (pending after success): each carries
-    the time it was queued, and passes only if no newer one passed before it.
+    A write retried late must not overwrite a newer one (pending after success): each carries the
+    time it was queued, and passes only if no newer one passed before it.
     """
 
     seq = NumberAttribute()

@@ -80,8 +80,9 @@ def _installation(project: Project) -> int:
     return links.linked(project.source)[1]
 
 
-def _comment(project: Project, pr: PullRequest, body: str) -> None:
-    writes.queue_comment(_installation(project), pr.repository.full_name, project.project_id, pr.number, body)
+def _comment(project: Project, pr: PullRequest, body: str, final: bool = False) -> None:
+    writes.queue_comment(_installation(project), pr.repository.full_name, project.project_id, pr.number, body,
+                         final)
 
 
 def _preview(project: Project, pr: PullRequest, message: WebhookMessage) -> str:
@@ -149,7 +150,7 @@ def _closed(project: Project, pr: PullRequest) -> str:
     # Stopped first; reporting.py deletes the deployment when this stop has succeeded.
     actions.create(deployment, "stop", "stop", deployment.current_build_id, "github")
     _comment(project, pr, f"**Preview stopped**: the pull request was closed. Its builds and traces stay "
-                          f"queryable under deployment `{deployment.deployment_id}`.")
+                          f"queryable under deployment `{deployment.deployment_id}`.", final=True)
     return f"{project.project_id}: preview {deployment.deployment_id} stopping"
 
 

@@ -28,10 +28,12 @@ def queue_status(installation_id: int, repository: str, sha: str, state: str, de
         "seq": time.time_ns()})
 
 
-def queue_comment(installation_id: int, repository: str, project_id: str, number: int, body: str) -> bool:
+def queue_comment(installation_id: int, repository: str, project_id: str, number: int, body: str,
+                  final: bool = False) -> bool:
+    """`final`: the closing comment; once the pull request is closed, only that one is written."""
     return queues.send(get_settings().github_writes_queue_name, {
         "kind": "comment", "installationId": installation_id, "repository": repository, "projectId": project_id,
-        "number": number, "body": f"{COMMENT_MARK}\n{body}"})
+        "number": number, "body": f"{COMMENT_MARK}\n{body}", "final": final, "seq": time.time_ns()})
 
 
 def perform(message: dict) -> str:
@@ -53,12 +55,16 @@ def perform(message: dict) -> str:
 def _perform_once(m: dict) -> str:
     installation, repository = int(m["installationId"]), m["repository"]
     if m["kind"] == "status":
-        if not store.status_is_newest(repository, m["sha"], m["context"], int(m.get("seq") or 0)):
+        if not store.write_is_newest(f"{repository.lower()}#{m['sha']}#{m['context']}", int(m.get("seq") or 0)):
             return "status skipped: a newer one was written"
         client.create_status(installation, repository, m["sha"], m["state"], m["description"], m.get("targetUrl"),
                              m["context"])
         return f"status {m['state']}"
     pull = store.find_pull(m["projectId"], int(m["number"]))
+    if pull is not None and pull.state == "closed" and not m.get("final"):
+        return "comment skipped: the pull request is closed"
+    if not store.write_is_newest(f"{repository.lower()}#pull#{m['number']}", int(m.get("seq") or 0)):
+        return "comment skipped: a newer one was written"
     if pull is not None and pull.comment_id:
         client.update_comment(installation, repository, int(pull.comment_id), m["body"])
         return "comment edited"
