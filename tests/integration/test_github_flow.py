@@ -8,9 +8,8 @@ import requests
 
 from tests.support import github_webhooks as gh
 from tests.support.builds import copy_tiny, wait_build
-from tests.support.deploys import DEPLOY_ENV, kill_servers, server_processes, via_host
+from tests.support.deploys import DEPLOY_ENV, stack_serving, via_host
 from tests.support.github_fake import FakeGitHub, rsa_key_pem
-from tests.support.stack import start_stack, stop_stack
 from tests.support.waiting import wait_for
 
 SECRET = "integration-webhook-secret-0123456789"
@@ -35,15 +34,9 @@ def stack(tmp_path_factory, github):
     key = home / "github-app.pem"  # where the local stack looks for the App's key
     key.write_text(github.private_key)
     key.chmod(0o600)
-    s = start_stack(home, {**DEPLOY_ENV, "MA_GITHUB_API_URL": github.url, "MA_GITHUB_APP_ID": APP_ID,
-                           "MA_GITHUB_WEBHOOK_SECRET": SECRET})
-    try:
+    with stack_serving(home, {**DEPLOY_ENV, "MA_GITHUB_API_URL": github.url, "MA_GITHUB_APP_ID": APP_ID,
+                              "MA_GITHUB_WEBHOOK_SECRET": SECRET}) as s:
         yield s
-    finally:
-        stop_stack(s)
-        left = server_processes(home)
-        kill_servers(home)
-        assert left == [], f"deployed servers outlived the stack: {left}"
 
 
 @pytest.fixture(scope="module")
