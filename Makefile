@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-fast install bench clean package migrate redrive-ingest lock
+.PHONY: up test test-fast install bench clean package migrate redrive-ingest lock github-replay
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
@@ -66,3 +66,8 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mastra-admin
+
+## Replay a recorded GitHub delivery against the local stack, signed with the webhook secret:
+## make github-replay EVENT=push FILE=tests/fixtures/github/push.json ARGS="--repository me/app --installation 1"
+github-replay: $(STAMP)
+	$(PY) -m local_stack.github_replay $(or $(EVENT),push) $(or $(FILE),tests/fixtures/github/push.json) $(ARGS)

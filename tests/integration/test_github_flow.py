@@ -133,3 +133,28 @@ def test_a_fork_pull_request_is_not_built_and_the_comment_says_why(stack, owner,
     comment = wait_for(lambda: next(iter(github.comments_on(REPO, 13)), None), 30, what="the fork's comment")
     assert "forks are not built" in comment["body"]
     assert previews(stack, owner, project) == []
+
+
+def test_the_replay_script_signs_a_recorded_delivery_and_a_second_replay_of_the_id_is_a_duplicate(stack):
+    import json
+    import subprocess
+    import sys
+    import uuid
+
+    from tests.support.builds import ROOT
+
+    delivery = str(uuid.uuid4())
+    command = [sys.executable, "-m", "local_stack.github_replay", "push", "tests/fixtures/github/push.json",
+               "--repository", REPO, "--installation", str(INSTALLATION), "--ref", "refs/heads/nobody-follows",
+               "--delivery", delivery, "--api", stack.api_url]
+    env = {"PATH": "/usr/bin:/bin", "MA_GITHUB_WEBHOOK_SECRET": SECRET}
+    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert first.returncode == 0, first.stdout + first.stderr
+    status, _, body = first.stdout.strip().partition(" ")
+    assert status == "202" and json.loads(body)["queued"] is True
+    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    status, _, body = again.stdout.strip().partition(" ")
+    assert status == "200" and json.loads(body)["duplicate"] is True
+    wrong = subprocess.run(command[:-4] + ["--api", stack.api_url], cwd=ROOT, capture_output=True, text=True,
+                           env={**env, "MA_GITHUB_WEBHOOK_SECRET": "not-the-secret"}, timeout=30)
+    assert wrong.returncode == 1 and wrong.stdout.startswith("401 ")
