@@ -350,3 +350,32 @@ def _returned_to_the_queue_when_failed(api):
             return {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
 
     return handler
+
+
+def test_a_fork_pull_request_the_project_allows_is_built_and_served_without_the_projects_secrets(
+        api, owner, github, monkeypatch, tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "package.json").write_text('{"name": "weather"}')
+    sha = github.publish(REPO, "refs/pull/21/head", tmp_path / "src")
+    project = linked_project(owner, api, buildForkPullRequests=True)
+    assert owner.put(api.url(f"/projects/{project}/env/OPENAI_API_KEY"), json={"value": "sk-secret"}).status_code == 200
+    seen = []
+    real_run, real_start = api.builds.run, api.deploys.start
+    monkeypatch.setattr(api.builds, "run", lambda job, log, cancel: (seen.append(dict(job.env)),
+                                                                      real_run(job, log, cancel))[1])
+    monkeypatch.setattr(api.deploys, "start", lambda spec: (seen.append(dict(spec.env)), real_start(spec))[1])
+
+    body = gh.pull_request(REPO, INSTALLATION, "opened", 21, sha, fork_of="mallory/weather-agent")
+    assert send(api, "pull_request", body).status_code == 202
+    run_all(api)
+    [preview] = _preview_builds(owner, api, project)
+    assert preview["status"] == "running"
+    assert len(seen) == 2 and all("OPENAI_API_KEY" not in env for env in seen), seen
+
+
+def test_an_installation_linked_by_one_team_cannot_be_used_by_another(api, owner, github):
+    linked_project(owner, api)
+    other = owner.post(api.url("/teams"), json={"name": "elsewhere"}).json()["id"]
+    r = owner.post(api.url(f"/teams/{other}/projects"), json={"name": "borrowed", "source": {
+        "type": "github", "repository": REPO, "installationId": INSTALLATION}})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "installation_claimed", r.text
