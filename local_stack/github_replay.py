@@ -7,7 +7,7 @@ FILE is a delivery body as GitHub sent it (Recent Deliveries → the payload; te
 holds a push and a pull_request). The options retarget it at your linked repository, installation and
 commit; each run gets a fresh X-GitHub-Delivery (pass --delivery to replay one id twice). The secret is
 MA_GITHUB_WEBHOOK_SECRET, else $MA_HOME/github-webhook-secret; the URL the local stack's API
-(MA_API_PORT). Prints the status and the answer.
+(MA_HOST, MA_API_PORT). Prints the status and the answer.
 """
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ from pathlib import Path
 def secret() -> str:
     if os.environ.get("MA_GITHUB_WEBHOOK_SECRET"):
         return os.environ["MA_GITHUB_WEBHOOK_SECRET"]
-    path = Path(os.environ.get("MA_HOME") or ".mastra-admin").expanduser() / "github-webhook-secret"
+    from local_stack.config import LocalConfig
+
+    path = LocalConfig.from_env().home / "github-webhook-secret"
     if not path.exists():
         sys.exit(f"no webhook secret: set MA_GITHUB_WEBHOOK_SECRET or write {path} (0600)")
     return path.read_text().strip()
@@ -63,9 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--action", help="a pull_request action: opened, synchronize, closed ...")
     parser.add_argument("--fork", action="store_true", help="keep the pull request's head repository")
     parser.add_argument("--delivery", default=None)
-    parser.add_argument("--api", default=os.environ.get("MA_API_URL")
-                        or f"http://127.0.0.1:{os.environ.get('MA_API_PORT', '8000')}")
+    parser.add_argument("--api", help="default: the local stack's API (MA_HOST, MA_API_PORT)")
     args = parser.parse_args(argv)
+    if not args.api:
+        from local_stack.config import LocalConfig
+
+        args.api = LocalConfig.from_env().api_url
     raw = json.dumps(retarget(json.loads(args.file.read_text()), args), indent=2).encode()
     request = urllib.request.Request(f"{args.api.rstrip('/')}/webhooks/github", data=raw, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/replay",
