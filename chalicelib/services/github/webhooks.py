@@ -38,8 +38,8 @@ class Answer:
 
 def verify(secret: str, raw: bytes, header: str | None) -> None:
     """HMAC-SHA256 of the raw body with the webhook secret, compared in constant time."""
-    if not secret:
-        raise Unavailable("No GitHub webhook secret is configured", code="github_not_configured")
+    if not secret:  # nothing can be authenticated: refused as unsigned, with a code the operator can act on
+        raise Unauthorized("No GitHub webhook secret is configured on this platform", code="github_not_configured")
     if not header or not header.startswith(SIGNATURE_PREFIX):
         raise Unauthorized("X-Hub-Signature-256 is missing", code="invalid_signature")
     expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
