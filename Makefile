@@ -4,23 +4,35 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-fast install bench clean package migrate redrive-ingest lock github-replay
+.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock check-templates load scale
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
+	# The `mastra-admin` CLI as a console script of the project (its dependencies are in the lock above).
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
 install: $(STAMP)
 
+## The sandbox of tenant code (bubblewrap, iptables; Debian packages, installed as root). Without
+## root or apt it only warns: the stack then runs tenant code unsandboxed and says so at start.
+install-sandbox:
+	@if command -v bwrap >/dev/null 2>&1 && (command -v iptables >/dev/null 2>&1 || test -x /usr/sbin/iptables); then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap iptables >/dev/null) \
+		|| echo "WARNING: apt-get install bubblewrap iptables failed: tenant code will run unsandboxed" >&2; \
+	else echo "WARNING: bubblewrap/iptables missing and not installable here (needs root and apt-get):" \
+		"tenant code will run unsandboxed" >&2; fi
+
 ## Start the whole local stack in the foreground (Ctrl-C stops it).
-up: $(STAMP)
+up: $(STAMP) install-sandbox
 	$(PY) -m local_stack.supervisor
 
-## Run the whole test suite (every tier: unit, fast, integration, e2e).
-test: $(STAMP)
+## Run the whole test suite (every tier: unit, fast, integration, e2e), after the template checks.
+test: $(STAMP) install-sandbox check-templates
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 ## Run the in-process tiers only (unit, fast): no local stack, no sockets; under a minute.
@@ -35,6 +47,14 @@ bench: $(STAMP)
 	$(PY) bench/query.py
 	$(PY) bench/deploy.py
 
+## Load test (issue 14): 50 locust users for 60 s against a fresh local stack on loopback; p50/p99 per
+## route and the error rate. `make scale`: the sharded health rounds over 1,000 seeded servers (bench/scale.py).
+load: $(STAMP)
+	$(PY) bench/load.py --users $${USERS:-50} --seconds $${SECONDS_:-60}
+
+scale: $(STAMP)
+	$(PY) bench/scale.py
+
 ## Apply the ClickHouse schema and seed prices (the local stack also does it on start; stop it first:
 ## only one process may open chDB). With MA_CLICKHOUSE_INTERFACE=http MA_CLICKHOUSE_URL=... it migrates a server.
 migrate: $(STAMP)
@@ -46,10 +66,39 @@ redrive-ingest: $(STAMP)
 	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	$(PY) -m chalicelib.workers.ingest redrive
 
-## Package the Lambda functions as a SAM template, merged with what Chalice cannot declare.
+## Package the Lambda functions as a SAM template, merged with what Chalice cannot declare; the zip is
+## trimmed of AWS service models the functions never call (infra/lean_package.py), and its sizes printed.
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $${STAGE:-dev} \
 		--merge-template infra/chalice-merge.yaml build/package
+	$(PY) infra/lean_package.py build/package/deployment.zip
+	$(PY) -m infra.stage stamp --stage $${STAGE:-dev}  # the functions' Stage parameter defaults to STAGE
+
+## A stage in AWS (README "Deploy to AWS"): package, create or update every stack in order, migrate,
+## bootstrap the first owner. `make deploy STAGE=dev PARAMS='CertificateArn=arn:... PublicDomain=x.dev'`.
+## With MA_AWS_ENDPOINT_URL set (moto server) what moto cannot create is left out and listed.
+## `make destroy STAGE=dev` deletes the stacks; the table, bucket, key and log groups stay (Retain).
+PARAMS ?=
+DEPLOY_ARGS ?=
+.PHONY: deploy destroy
+deploy: $(STAMP)
+	$(PY) -m infra.stage deploy --stage "$(STAGE)" $(foreach p,$(PARAMS),--param $(p)) $(DEPLOY_ARGS)
+
+destroy: $(STAMP)
+	$(PY) -m infra.stage destroy --stage "$(STAGE)"
+
+## checkov in a virtualenv of its own (it pins an older boto3 than ours), installed from its hashed lock.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+## cfn-lint (0 errors, 0 warnings) and checkov on every template of infra/ and the packaged SAM
+## template; what is not checked, and why, is in infra/checks-skipped.yaml.
+check-templates: package $(CHECKOV_STAMP)
+	$(PY) infra/check_templates.py
 
 ## Re-compile the locks after editing requirements*.in or chalicelib/runners/injection/package.json.
 ## Resolved against the public indexes only: a machine's own pip config (local mirrors, wheel folders,
@@ -62,12 +111,25 @@ PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP
 lock: $(STAMP)
 	$(PIP_COMPILE) -o requirements.txt requirements.in
 	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+	$(PIP_COMPILE) -o requirements-checkov.txt requirements-checkov.in
+	$(PIP_COMPILE) -o requirements-openapi-client.txt requirements-openapi-client.in
 	npm install --prefix chalicelib/runners/injection --package-lock-only --no-audit --no-fund
 
+## The OpenAPI client generator in a virtualenv of its own (it pins its own typer), from its hashed
+## lock; skipped while the lock is older than the stamp. Used by tests/integration/test_cli.py.
+.PHONY: openapi-client-venv
+OPENAPI_CLIENT_VENV := .cache/openapi-client-venv
+$(OPENAPI_CLIENT_VENV)/.installed: requirements-openapi-client.txt
+	test -x $(OPENAPI_CLIENT_VENV)/bin/python || $(PYTHON) -m venv $(OPENAPI_CLIENT_VENV)
+	$(OPENAPI_CLIENT_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-openapi-client.txt
+	touch $@
+openapi-client-venv: $(OPENAPI_CLIENT_VENV)/.installed
+
 clean:
-	rm -rf $(VENV) .mastra-admin
+	rm -rf $(VENV) $(CHECKOV_VENV) .mastra-admin
 
 ## Replay a recorded GitHub delivery against the local stack, signed with the webhook secret:
 ## make github-replay EVENT=push FILE=tests/fixtures/github/push.json ARGS="--repository me/app --installation 1"
+.PHONY: github-replay
 github-replay: $(STAMP)
 	$(PY) -m local_stack.github_replay $(or $(EVENT),push) $(or $(FILE),tests/fixtures/github/push.json) $(ARGS)

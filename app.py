@@ -6,13 +6,16 @@ from chalicelib.api.app_routes import register
 from chalicelib.settings import get_settings
 from chalicelib.workers import builds as build_workers
 from chalicelib.workers import deploys as deploy_workers
+from chalicelib.workers import shards
 from chalicelib.services.live import broadcaster
+from chalicelib.router import invalidation as route_invalidation
 
 app = Chalice(app_name="mastra-admin")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.api.cors = False
 register(app)
 channels.add_sink(broadcaster.sink)
+channels.add_sink(route_invalidation.sink)  # scale (issue 14): route changes reach the router fleet
 _settings = get_settings()
 
 
@@ -26,27 +29,35 @@ def deploy_queue_consumer(event):
     return deploy_workers.handle_deploy_messages(event.to_dict(), event.context)
 
 
+# --- scale (issue 14): every schedule only fans out shard messages; the shard consumer does the work.
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def build_reaper(event):
-    build_workers.run_reaper()
+    shards.fan_out("build-reaper")
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def deploy_reaper(event):
-    deploy_workers.run_deploy_reaper()
+    shards.fan_out("deploy-reaper")
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def server_health_checks(event):
-    # EventBridge rates stop at one minute; locally the supervisor checks every MA_HEALTH_INTERVAL.
-    deploy_workers.run_health_checks()
+    # EventBridge rates stop at one minute; locally the supervisor fans out every MA_HEALTH_INTERVAL.
+    shards.fan_out("health")
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def ecs_reconciler(event):
     # Server items of the ECS runner against the cluster's tasks: stopped tasks, orphan tasks.
     if _settings.deploy_runner == "ecs":
-        deploy_workers.run_ecs_reconciler()
+        shards.fan_out("ecs-servers")
+        shards.fan_out("ecs-orphans")
+
+
+@app.on_sqs_message(queue=_settings.shard_queue_name, batch_size=1)
+def shard_queue_consumer(event):
+    return shards.handle_shard_messages(event.to_dict(), event.context)
+# --- end scale
 
 
 @app.on_cw_event({
@@ -75,6 +86,15 @@ def codebuild_completion(event):
     from chalicelib.runners.codebuild_completion import handle_state_change
 
     return handle_state_change(event.to_dict())
+
+
+# --- day one of a stage (make deploy, infra/stage/) ---------------------------------------------
+@app.lambda_function(name="migrate")
+def migrate(event, context):
+    # The ClickHouse schema and price seed: run once per deploy, never at a function's start.
+    from chalicelib.analytics.migrate import migrate as apply_schema
+
+    return apply_schema()
 
 
 @app.on_ws_connect()

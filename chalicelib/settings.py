@@ -67,6 +67,16 @@ COLON_LIST = Parser(_split(":"), "a colon-separated list of paths")
 PORT_RANGE = Parser(_port_range, "a port range LOW-HIGH (e.g. 4200-4999) or one port")
 PATH = Parser(lambda raw: Path(raw).expanduser().resolve(), "a path")
 URL = Parser(lambda raw: raw.rstrip("/"), "a URL", empty_is_unset=False)  # without a trailing /
+SANDBOX_MODES = ("auto", "off", "required")
+
+
+def _sandbox_mode(raw: str) -> str:
+    if raw.strip().lower() not in SANDBOX_MODES:
+        raise ValueError(raw)
+    return raw.strip().lower()
+
+
+SANDBOX_MODE = Parser(_sandbox_mode, "auto, off or required")
 _BY_TYPE = {"str": TEXT, "int": INT, "float": FLOAT, "bool": FLAG}
 
 
@@ -136,7 +146,11 @@ class Settings(EnvModel):
     region: str = env(("AWS_REGION", "AWS_DEFAULT_REGION"), "us-east-1")
     aws_endpoint_url: str = env("MA_AWS_ENDPOINT_URL", "")  # moto server locally; empty in AWS
     table_name: str = env("MA_TABLE_NAME", derive=_prefix)
-    bucket_name: str = env("MA_BUCKET_NAME", derive=lambda s: f"{_prefix(s)}-artifacts")
+    # In a stage every name comes from its templates (infra/chalice-merge.yaml); the derived
+    # defaults serve the local stack, whose moto account is 123456789012. Bucket names are global:
+    # they carry the account id.
+    account_id: str = env("MA_AWS_ACCOUNT_ID", "123456789012")
+    bucket_name: str = env("MA_BUCKET_NAME", derive=lambda s: f"{_prefix(s)}-{s.account_id}-artifacts")
     build_queue_name: str = env("MA_BUILD_QUEUE", derive=lambda s: f"{_prefix(s)}-builds")
     deploy_queue_name: str = env("MA_DEPLOY_QUEUE", derive=lambda s: f"{_prefix(s)}-deploys")
     ingest_queue_name: str = env("MA_INGEST_QUEUE", derive=lambda s: f"{_prefix(s)}-ingest")
@@ -144,6 +158,12 @@ class Settings(EnvModel):
     # Analytics: "chdb" opens the embedded engine at clickhouse_path; "http" uses clickhouse_url.
     clickhouse_interface: str = env("MA_CLICKHOUSE_INTERFACE", derive=_by_stage("chdb", "http"))
     clickhouse_url: str = env("MA_CLICKHOUSE_URL", "")
+    clickhouse_user: str = env("MA_CLICKHOUSE_USER", "")
+    clickhouse_password: str = env("MA_CLICKHOUSE_PASSWORD", "")
+    # A stage's Secrets Manager secret (JSON) holding clickhouse_url, clickhouse_user,
+    # clickhouse_password and jwt_hs256_secret, read at first use (chalicelib/secret_settings.py);
+    # empty: those four come from their variables (the local stack).
+    settings_secret: str = env("MA_SETTINGS_SECRET", "")
     clickhouse_path: str = env("MA_CLICKHOUSE_PATH", "")
     # Retention, applied by the migration (chalicelib/analytics/migrate.py), in days.
     spans_ttl_days: int = env("MA_SPANS_TTL_DAYS", 90)
@@ -173,6 +193,7 @@ class Settings(EnvModel):
                                            factory=lambda: tuple(filter(None, [os.environ.get("MA_HOME")])))
     max_body_bytes: int = env("MA_MAX_BODY_BYTES", 256 * 1024)
     public_domain: str = env("MA_PUBLIC_DOMAIN", "localhost:3100")
+    public_url_scheme: str = env("MA_PUBLIC_URL_SCHEME", "http")  # https when the stage's listener is HTTPS
     # Builds: "local" runs the phases as subprocesses here; "codebuild" starts one CodeBuild build.
     build_runner: str = env("MA_BUILD_RUNNER", derive=_by_stage("local", "codebuild"))
     build_root: str = env("MA_BUILD_ROOT", "/tmp/mastra-admin-builds")
@@ -189,6 +210,10 @@ class Settings(EnvModel):
     artifact_max_mb: int = env("MA_ARTIFACT_MAX_MB", 2048)  # an artifact, downloaded and unpacked (a build ≈ 190 MB)
     server_ports: tuple[int, int] = env("MA_SERVER_PORTS", (4200, 4999), parser=PORT_RANGE)  # where local servers listen
     # A local server's server.log: rotated past this size, this many rotated files kept, longer lines cut.
+    # Tenant processes (build phases, local servers) in a sandbox (chalicelib/runners/sandbox.py):
+    # auto = when the machine allows it (root, bubblewrap, iptables), off, or required (refuse without).
+    sandbox: str = env("MA_SANDBOX", "auto", parser=SANDBOX_MODE)
+    sandbox_user: str = env("MA_SANDBOX_USER", "mastra-tenant")  # the unprivileged user tenant code runs as
     server_log_max_bytes: int = env("MA_SERVER_LOG_MAX_BYTES", 16 << 20)
     server_log_generations: int = env("MA_SERVER_LOG_GENERATIONS", 3)
     server_log_max_line_bytes: int = env("MA_SERVER_LOG_MAX_LINE_BYTES", 64 << 10)
@@ -206,12 +231,13 @@ class Settings(EnvModel):
     drain_seconds: float = env("MA_DRAIN_SECONDS", 3.0)  # after a switch, the old server keeps serving this long
     health_interval_seconds: float = env("MA_HEALTH_INTERVAL", 30.0)
     health_request_timeout_seconds: float = env("MA_HEALTH_REQUEST_TIMEOUT", 5.0)
-    # ECS (deploy_runner == "ecs"): one generic Node 22 image that fetches the artifact at start.
+    # ECS (deploy_runner == "ecs"): a public Node 22 image whose command fetches the boot script
+    # and the artifact from S3 at start (chalicelib/runners/ecs_deploy.py); no image of ours.
     ecs_cluster: str = env("MA_ECS_CLUSTER", derive=_prefix)
     ecs_subnets: tuple[str, ...] = env("MA_ECS_SUBNETS", (), parser=COMMA_LIST)
     ecs_security_groups: tuple[str, ...] = env("MA_ECS_SECURITY_GROUPS", (), parser=COMMA_LIST)
     ecs_assign_public_ip: bool = env("MA_ECS_ASSIGN_PUBLIC_IP", False)
-    ecs_image: str = env("MA_ECS_IMAGE", "mastra-admin-server:latest")  # infra/server-image/Dockerfile
+    ecs_image: str = env("MA_ECS_IMAGE", "public.ecr.aws/docker/library/node:22-slim")
     ecs_execution_role_arn: str = env("MA_ECS_EXECUTION_ROLE_ARN", "")
     ecs_task_role_arn: str = env("MA_ECS_TASK_ROLE_ARN", "")
     ecs_cpu: str = env("MA_ECS_CPU", "512")
@@ -230,6 +256,13 @@ class Settings(EnvModel):
     ws_ticket_ttl_seconds: int = env("MA_WS_TICKET_TTL_SECONDS", 60)  # a connect ticket's life
     # How stale a delivery's access re-check may be (per principal and team, per process).
     ws_access_cache_seconds: float = env("MA_WS_ACCESS_CACHE_SECONDS", 5.0)
+    # --- scale (issue 14): sharded periodic work, and the router's invalidations ---------------------
+    shard_queue_name: str = env("MA_SHARD_QUEUE", derive=lambda s: f"{_prefix(s)}-shards")
+    shard_size: int = env("MA_SHARD_SIZE", 50)  # items (servers, builds, deploys, tasks) per shard message
+    shard_parallel: int = env("MA_SHARD_PARALLEL", 8)  # items of one shard worked on at once
+    shard_margin_seconds: float = env("MA_SHARD_MARGIN_SECONDS", 10.0)  # below this, the rest becomes a new shard
+    route_topic_arn: str = env("MA_ROUTE_TOPIC_ARN", "")  # route changes for the router fleet; empty: TTL only
+    # --- end scale ---------------------------------------------------------------------------------
     # --- GitHub App (chalicelib/services/github) ---------------------------------------------------
     # The App's id, private key (PEM) and webhook secret. Locally: files under $MA_HOME (0600), or
     # MA_GITHUB_WEBHOOK_SECRET for the secret alone; in AWS: Secrets Manager ARNs, read at first use.

@@ -25,9 +25,10 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from chalicelib.settings import Settings, get_settings
+if TYPE_CHECKING:
+    from chalicelib.settings import Settings
 
 SKIPPED = ("node_modules", ".mastra", ".git")
 GIT_TIMEOUT = 300
@@ -46,6 +47,14 @@ class SourceError(Exception):
 class Fetched:
     path: Path
     commit: str | None
+
+
+def get_settings() -> Settings:
+    # Imported on use: CodeBuild runs this module with the standard library only
+    # (chalicelib/runners/codebuild_fetch.py), where git and GitHub sources need no settings.
+    from chalicelib.settings import get_settings as settings
+
+    return settings()
 
 
 def fetch(source: dict, ref: str | None, dest: Path, log: Log, *, github_token: str | None = None,
@@ -204,6 +213,8 @@ def _git(args: list[str], log: Log, cwd: Path | None = None) -> str:
                                   env=git_env(home), stdin=subprocess.DEVNULL, timeout=GIT_TIMEOUT)
         except subprocess.TimeoutExpired as e:
             raise SourceError(f"git {args[0]} timed out") from e
+        except FileNotFoundError as e:  # permanent: retrying the build would not install git
+            raise SourceError("git is not installed where this build runs") from e
     for line in (done.stdout + done.stderr).splitlines():
         log(f"git: {line}")
     if done.returncode != 0:

@@ -31,6 +31,7 @@ class LocalConfig(EnvModel):
     # Queue consumers of the local worker: messages handled at once.
     build_concurrency: int = env("MA_LOCAL_BUILD_CONCURRENCY", 2)
     deploy_concurrency: int = env("MA_LOCAL_DEPLOY_CONCURRENCY", 4)
+    shard_concurrency: int = env("MA_LOCAL_SHARD_CONCURRENCY", 4)  # sweep shards (health, reapers) at once
     # $MA_HOME/events.jsonl (every published message): rotated past this size, this many old files kept.
     events_max_bytes: int = env("MA_EVENTS_MAX_BYTES", 16 << 20)
     events_generations: int = env("MA_EVENTS_GENERATIONS", 3)

@@ -316,6 +316,23 @@ def _restore_kms(path: str) -> None:
 
 
 # --- entry points -------------------------------------------------------------------
+def _serialize_dynamodb() -> None:
+    """One DynamoDB request at a time. moto's TransactWriteItems deep-copies the table while other
+    request threads insert into it ("dictionary changed size during iteration", a 500): under
+    concurrent load (make load) some transactions failed all their retries. DynamoDB in moto is
+    CPU-bound under one GIL anyway, so a lock costs little."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.Lock()
+    call_action = DynamoHandler.call_action
+
+    def serialized(self):
+        with lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = serialized
+
+
 def serve(host: str, port: int, state_dir: str,
           ready: Callable[[str], None] | None = None) -> None:
     """Run moto on host:port with state in state_dir until SIGTERM/SIGINT.
@@ -336,6 +353,7 @@ def serve(host: str, port: int, state_dir: str,
     _kms_path = os.path.join(state_dir, KMS_FILE)
     _patch_kms()
     _patch_sqs()
+    _serialize_dynamodb()
 
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():

@@ -2,7 +2,7 @@
 
 One description for both worlds: the CloudFormation template is read here and each resource is
 created through the service API, idempotently (an existing resource is left as it is). Only the
-intrinsics the template uses are supported: Ref, Fn::Sub, Fn::GetAtt (.Arn).
+intrinsics the template uses are supported: Ref, Fn::Sub, Fn::GetAtt (.Arn, and a queue's .QueueName).
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class Provisioner:
     def __init__(self, session: Any, endpoint_url: str | None, region: str, stage: str,
                  parameters: dict[str, str] | None = None):
         self.clients = {s: session.client(s, endpoint_url=endpoint_url, region_name=region)
-                        for s in ("dynamodb", "sqs", "s3", "kms")}
+                        for s in ("dynamodb", "sqs", "s3", "kms", "sns")}
         self.region = region
         self.params = {"Stage": stage, "AWS::AccountId": ACCOUNT_ID, "AWS::Region": region, **(parameters or {})}
         self.refs: dict[str, str] = {}
@@ -64,6 +64,8 @@ class Provisioner:
                               value["Fn::Sub"])
             if set(value) == {"Fn::GetAtt"}:
                 logical, attr = value["Fn::GetAtt"]
+                if attr == "QueueName":
+                    return self.refs[logical].rsplit("/", 1)[-1]
                 if attr != "Arn":
                     raise ValueError(f"unsupported attribute {attr}")
                 return self.arns[logical]
@@ -105,6 +107,10 @@ class Provisioner:
         url = sqs.create_queue(QueueName=props["QueueName"], Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.refs[logical], self.arns[logical] = url, arn
+
+    def _aws_sns_topic(self, logical: str, props: dict[str, Any], _t: dict) -> None:
+        arn = self.clients["sns"].create_topic(Name=props["TopicName"])["TopicArn"]
+        self.refs[logical], self.arns[logical] = arn, arn
 
     def _aws_s3_bucket(self, logical: str, props: dict[str, Any], _t: dict) -> None:
         s3 = self.clients["s3"]

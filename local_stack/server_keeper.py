@@ -108,9 +108,10 @@ class ServerKeeper:
                 print(f"{name} failed: {exc!r}", file=sys.stderr, flush=True)
 
     def _health_forever(self) -> None:
-        from chalicelib.workers.deploys import run_health_checks
+        from chalicelib.workers.shards import fan_out
 
-        self._loop(self.health_interval, run_health_checks, "health checks")
+        # As the schedule in AWS: shard messages only; the worker's shard pump checks them.
+        self._loop(self.health_interval, lambda: fan_out("health"), "health checks")
 
     @staticmethod
     def _live_local_servers():

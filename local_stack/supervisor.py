@@ -38,6 +38,10 @@ def configure_environment(cfg: LocalConfig) -> None:
     os.environ["MA_WS_URL"] = f"ws://{cfg.host}:{cfg.ws_port}"  # POST /ws/tickets answers with it
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "mastra-admin")
     os.environ["MA_HOME"] = str(cfg.home)
+    from local_stack.provision import ACCOUNT_ID
+
+    os.environ.setdefault(  # infra/resources.yaml's RouteTopic, as the provisioner creates it on moto
+        "MA_ROUTE_TOPIC_ARN", f"arn:aws:sns:{os.environ['AWS_DEFAULT_REGION']}:{ACCOUNT_ID}:mastra-admin-local-routes")
     os.environ.setdefault("MA_BUILD_ROOT", str(cfg.home / "builds"))
     os.environ.setdefault("MA_NODE_CACHE", str(cfg.home / "node"))
     os.environ.setdefault("MA_SERVER_ROOT", str(cfg.home / "servers"))
@@ -80,13 +84,12 @@ class WorkerKeeper:
                     print(f"worker restart failed: {exc}", file=sys.stderr, flush=True)
 
     def _reap_forever(self) -> None:
-        from chalicelib.workers.builds import run_reaper
-        from chalicelib.workers.deploys import run_deploy_reaper
+        from chalicelib.workers.shards import fan_out
 
         while True:
-            for reaper in (run_reaper, run_deploy_reaper):
+            for kind in ("build-reaper", "deploy-reaper"):  # shards for the worker's shard pump, as in AWS
                 try:
-                    reaper()
+                    fan_out(kind)
                 except Exception as exc:  # moto restarting: next tick
                     print(f"reaper failed: {exc}", file=sys.stderr, flush=True)
             if self.stopping.wait(self.interval):
@@ -147,6 +150,34 @@ def make_private(home: Path) -> None:
         os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
 
+def start_sandbox() -> str | None:
+    """Tenant code sandboxed when the machine allows it (MA_SANDBOX): the tenant user and this stack's
+    loopback rule are set up here. Returns the rule's tag (removed at stop), or None; says so
+    loudly when running unsandboxed. Raises SettingsError when the sandbox is required and missing."""
+    from chalicelib.errors import SettingsError
+    from chalicelib.runners import sandbox
+    from chalicelib.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        box, tag, why = sandbox.setup(settings.sandbox, settings.sandbox_user, os.getpid())
+    except sandbox.SandboxError as e:
+        raise SettingsError(f"MA_SANDBOX=required: {e}") from e
+    if box is not None:
+        print(f"sandbox: tenant builds and servers run as {box.user} (uid {box.uid}) in bubblewrap; "
+              f"their loopback connections are refused", flush=True)
+        return tag
+    os.environ["MA_SANDBOX"] = "off"  # the worker and the runners: the same decision
+    bar = "!" * 100
+    for stream in (sys.stdout, sys.stderr):
+        print(f"{bar}\n!! WARNING: TENANT CODE IS NOT SANDBOXED ({why}).\n"
+              "!! Builds and deployed servers run as this user, with access to this machine's files, "
+              "processes and the\n!! control plane's ports and credentials. Run one trusted team per "
+              "machine, or run as root with\n!! bubblewrap and iptables installed (make install-sandbox) "
+              f"and MA_SANDBOX=auto|required.\n{bar}", file=stream, flush=True)
+    return None
+
+
 def main() -> int:
     from chalicelib.errors import SettingsError
 
@@ -162,6 +193,11 @@ def main() -> int:
             return 2
     make_private(cfg.home)
     configure_environment(cfg)
+    try:
+        sandbox_tag = start_sandbox()
+    except SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
     from local_stack import processes
 
@@ -270,6 +306,10 @@ def main() -> int:
             server.server.server_close()
         processes.stop(moto)
         log.close()
+        if sandbox_tag:
+            from chalicelib.runners import sandbox
+
+            sandbox.close_network_guard(sandbox_tag)
     print("mastra-admin stopped", flush=True)
     return 0
 

@@ -68,7 +68,7 @@ class JsonlSink:
 
 def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from app import build_queue_consumer, deploy_queue_consumer
+    from app import build_queue_consumer, deploy_queue_consumer, shard_queue_consumer
     from chalicelib import aws, channels
     from chalicelib.settings import get_settings
     from local_stack.config import LocalConfig
@@ -91,11 +91,17 @@ def main() -> int:
         timeout_seconds=900,
         on_error=lambda text: print(f"worker: {text}", file=sys.stderr, flush=True),
     ).start()
+    shard_pump = QueuePump(  # the sweeps' shards (health, reapers), in parallel as Lambda would run them
+        aws.client("sqs"), settings.shard_queue_name, shard_queue_consumer, region=settings.region,
+        batch_size=1, concurrency=cfg.shard_concurrency, timeout_seconds=60,
+        on_error=lambda text: print(f"worker: {text}", file=sys.stderr, flush=True),
+    ).start()
     github_pumps = _github_pumps(settings, QueuePump)
     print(f"worker ready pid={os.getpid()}", flush=True)
     stop.wait()
     pump.stop()
     deploy_pump.stop()
+    shard_pump.stop()
     for github_pump in github_pumps:
         github_pump.stop()
     from chalicelib.runners.local_build import LocalBuildRunner

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.analytics.errors import from_driver
 from chalicelib.errors import AppError, Unavailable
+from chalicelib.secret_settings import secret_setting
 from chalicelib.settings import get_settings
 
 _lock = threading.Lock()
@@ -33,9 +34,12 @@ def new_client() -> Any:
             if not settings.clickhouse_path:
                 raise Unavailable("MA_CLICKHOUSE_PATH is not set", code="clickhouse_unconfigured")
             return clickhouse_connect.get_client(interface="chdb", path=settings.clickhouse_path)
-        if not settings.clickhouse_url:
+        url = secret_setting("clickhouse_url", settings)  # a stage's is in its settings secret
+        if not url:
             raise Unavailable("MA_CLICKHOUSE_URL is not set", code="clickhouse_unconfigured")
-        return clickhouse_connect.get_client(dsn=settings.clickhouse_url)
+        credentials = {k: v for k, v in (("username", secret_setting("clickhouse_user", settings)),
+                                         ("password", secret_setting("clickhouse_password", settings))) if v}
+        return clickhouse_connect.get_client(dsn=url, **credentials)
     except AppError:
         raise
     except Exception as e:  # connection refused, the data directory locked, ...: unavailable

@@ -47,6 +47,32 @@ PAGE_PARAMS = [
 ]
 
 
+# Operations grouped by resource, so generated clients and rendered docs group them. The first rule
+# whose pattern matches the path wins; a route that matches none gets no tag (a test catches it).
+TAGS = {
+    "teams": "Teams, members and API keys",
+    "projects": "Projects, their environment variables and source tokens",
+    "deployments": "Deployments and the deploys that change what serves them",
+    "builds": "Builds and their logs",
+    "servers": "Running servers, their health and logs",
+    "observability": "Traces, logs, metrics, scores and usage",
+    "system": "Health, this document, WebSocket tickets",
+}
+TAG_RULES = [
+    (r"^/projects/{projectId}/(traces|logs|metrics|scores)\b|^/teams/{teamId}/usage$", "observability"),
+    (r"/builds\b", "builds"),
+    (r"/servers\b", "servers"),
+    (r"/deploy", "deployments"),
+    (r"/projects\b", "projects"),
+    (r"^/(teams|api-keys)\b", "teams"),
+    (r"^/(health|openapi\.json|docs|ws/)", "system"),
+]
+
+
+def tag_of(path: str) -> str | None:
+    return next((tag for pattern, tag in TAG_RULES if re.search(pattern, path)), None)
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -75,6 +101,7 @@ def _operation(spec: RouteSpec, refs: dict[tuple[Any, str], dict]) -> dict[str, 
     op: dict[str, Any] = {
         "operationId": spec.handler,
         "summary": spec.summary,
+        "tags": [tag] if (tag := tag_of(spec.path)) else [],
         "parameters": params,
         "responses": responses,
         "security": [{spec.signature: []}] if spec.signature else [] if spec.public else [{"bearer": []}],
@@ -133,6 +160,7 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "mastra-admin", "version": "0.1.0",
                  "description": "Control plane for fleets of Mastra agent servers."},
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": paths,
         "components": {
             "schemas": schema.get("$defs", {}),

@@ -1,7 +1,7 @@
 """Unauthenticated system routes: health and the API description."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.api.responses import json_response
 from chalicelib.api.routing import route
@@ -25,3 +25,12 @@ def openapi():
     from chalicelib.api.openapi import document
 
     return json_response(200, document())
+
+
+@route(bp, "GET", "/docs", permission=None, public=True)
+def api_reference():
+    """The API reference: this document rendered as one HTML page (no script, nothing from elsewhere)."""
+    from chalicelib.api.docs_page import render
+    from chalicelib.api.openapi import document
+
+    return Response(body=render(document()), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})

@@ -50,6 +50,7 @@ def project(item: Project) -> api.ProjectOut:
     return api.ProjectOut(
         id=item.project_id, team_id=item.team_id, name=item.name, slug=item.slug, source=source,
         default_branch=item.default_branch, created_at=item.created_at, updated_at=item.updated_at,
+        **map_or_empty(item.build_settings),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from chalicelib.errors import Unauthorized
 from chalicelib.ids import ID_BODY, ulid
+from chalicelib.secret_settings import secret_setting
 from chalicelib.settings import Settings
 
 API_KEY_PREFIX = "ma_"
@@ -67,8 +68,9 @@ def verify_jwt_claims(token: str, settings: Settings) -> tuple[str, int]:
     """Verify a JWT as `verify_jwt` does; (its `sub`, its `exp` in epoch seconds)."""
     import jwt  # lazy: only JWT callers pay for it
 
-    if settings.jwt_hs256_secret:
-        key, algorithm = settings.jwt_hs256_secret, "HS256"
+    hs256_secret = secret_setting("jwt_hs256_secret", settings)  # a stage's is in its settings secret
+    if hs256_secret:
+        key, algorithm = hs256_secret, "HS256"
     elif settings.jwks_url:
         try:
             key, algorithm = _jwks_client(settings.jwks_url).get_signing_key_from_jwt(token).key, "RS256"

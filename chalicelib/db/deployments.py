@@ -124,3 +124,10 @@ def restore_after_build(deployment_id: str, build_id: str) -> bool:
                Deployment.status_reason.remove() if reason is None else Deployment.status_reason.set(reason)]
     return update(deployment_id, actions,
                    (Deployment.status == DeploymentStatus.BUILDING) & (Deployment.building_build_id == build_id))
+
+
+def find_many(deployment_ids) -> dict[str, Deployment]:
+    """deployment id -> deployment for those that exist (BatchGetItem)."""
+    from chalicelib.db.lifecycle import find_many as batch_find
+
+    return batch_find(Deployment, keys.deployment, "deployment_id", deployment_ids)

@@ -54,6 +54,10 @@ class ActiveItems(Generic[M]):
             return query_page(self.model.gsi1.query, "GSI1PK", self.per_deployment(deployment_id), limit, cursor,
                               scan_index_forward=False)
 
+    def find_many(self, item_ids: Iterable[str]) -> dict[str, M]:
+        """id -> item for those that exist: BatchGetItem, 100 keys a call (a shard's read in one call)."""
+        return find_many(self.model, self.key, self.id_name, item_ids)
+
     def active_ids(self) -> Iterator[str]:
         with translated():
             for marker in self.marker_model.query(self.active_partition):
@@ -122,3 +126,12 @@ class ActiveItems(Generic[M]):
         actions = [getattr(self.model, n).remove() if v is None else getattr(self.model, n).set(v)
                    for n, v in fields.items()]
         return update_if(self.model, self.key(item_id), keys.META, actions, condition)
+
+
+def find_many(model: type[M], key: Callable[[str], str], id_name: str, item_ids: Iterable[str]) -> dict[str, M]:
+    """id -> item ({key(id)} / #META) for the ids that exist, read in BatchGetItem calls of 100 keys."""
+    wanted = list(dict.fromkeys(item_ids))
+    if not wanted:
+        return {}
+    with translated():
+        return {getattr(item, id_name): item for item in model.batch_get([(key(i), keys.META) for i in wanted])}

@@ -150,6 +150,8 @@ class Project(VersionedItem, discriminator="Project"):
     slug = UnicodeAttribute()
     source = MapAttribute(attr_name="source")
     default_branch = UnicodeAttribute(attr_name="defaultBranch")
+    # rootDirectory and install/build/start command overrides (snake_case keys); absent: defaults.
+    build_settings = MapAttribute(null=True, attr_name="buildSettings")
 
 
 class EnvVar(VersionedItem, discriminator="EnvVar"):

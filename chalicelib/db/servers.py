@@ -12,6 +12,7 @@ from chalicelib.db.statuses import SERVER_ACTIVE as ACTIVE, SERVER_TERMINAL as T
 _servers = lifecycle.ActiveItems(Server, ActiveServer, "server_id", ACTIVE, key=keys.server,
                                  per_deployment=keys.deployment_servers, active_partition=keys.ACTIVE_SERVERS)
 create, find, list_for_deployment = _servers.create, _servers.find, _servers.list_for_deployment
+find_many = _servers.find_many
 active_ids, transition, drop_marker = _servers.active_ids, _servers.transition, _servers.drop_marker
 
 

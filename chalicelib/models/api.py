@@ -99,13 +99,28 @@ class GitSource(Request):
 Source = Annotated[Union[GithubSource, LocalSource, GitSource], Field(discriminator="type")]
 
 
-class ProjectCreate(Request):
+# One line of shell, shown in the build log: no newlines or other control characters.
+Command = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^[^\x00-\x1f\x7f]*$")]
+RootDirectory = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+
+
+class BuildSettingsFields(Request):
+    """As Vercel's project settings: all optional; in an update, null (or "") returns to the default."""
+    root_directory: RootDirectory | None = Field(
+        default=None, description="The app's directory in the repository (a monorepo's apps/agent); "
+        "the install runs at the workspace root above it, the build in it")
+    install_command: Command | None = Field(default=None, description="Replaces the detected install (run with sh -c)")
+    build_command: Command | None = Field(default=None, description="Replaces the detected build (run with sh -c)")
+    start_command: Command | None = Field(default=None, description="How the server starts (run with sh -c)")
+
+
+class ProjectCreate(BuildSettingsFields):
     name: Name
     source: Source
     default_branch: Branch | None = None
 
 
-class ProjectUpdate(Request):
+class ProjectUpdate(BuildSettingsFields):
     name: Name | None = None
     source: Source | None = None
     default_branch: Branch | None = None
@@ -192,6 +207,10 @@ class ProjectOut(Response):
     slug: str
     source: dict
     default_branch: str
+    root_directory: str | None = None
+    install_command: str | None = None
+    build_command: str | None = None
+    start_command: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -1,6 +1,7 @@
 """Run the router as a service: `python -m chalicelib.router --host 0.0.0.0 --port 3100`.
 
-Routes come from DynamoDB (settings from the MA_* environment, as everywhere); `--route
+Routes come from DynamoDB (settings from the MA_* environment, as everywhere), cached and dropped
+when MA_ROUTE_TOPIC_ARN says the deployment changed (router/invalidation.py); `--route
 SLUG=HOST:PORT` (repeatable) serves fixed routes instead, without a table. SIGTERM or SIGINT stops
 it: it stops accepting, lets requests in flight finish for `--shutdown-timeout` seconds, then exits.
 """
@@ -30,6 +31,12 @@ async def serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     fixed = dict(r.split("=", 1) for r in args.route)
     routes = RouteTable(settings.route_cache_seconds, static_lookup(fixed) if fixed else dynamodb_lookup)
+    listener = None
+    if not fixed and settings.route_topic_arn:  # the deployment's channel drops its cached route at once
+        from chalicelib.router.invalidation import Listener
+
+        listener = await loop_run(lambda: Listener(settings.route_topic_arn, f"mastra-admin-{settings.stage}",
+                                                   routes.forget_deployment).start())
     router = Router(routes, ProxyConfig.from_settings(settings), args.host, args.port, args.shutdown_timeout)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -41,6 +48,12 @@ async def serve(args: argparse.Namespace) -> None:
         await stopping.wait()
     finally:
         await router.stop()
+        if listener is not None:
+            await loop_run(listener.stop)
+
+
+async def loop_run(call):
+    return await asyncio.get_running_loop().run_in_executor(None, call)
 
 
 def main(argv: list[str] | None = None) -> int:

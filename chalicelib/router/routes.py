@@ -4,7 +4,9 @@
 
 Routes are the deployment's `upstream` ("host:port"), switched by the deploy worker in one
 conditional write, and cached for MA_ROUTE_CACHE_SECONDS; the deploy worker waits longer than that
-before it stops an old server, so a switch never drops a request.
+before it stops an old server, so a switch never drops a request. A status message on the
+deployment's channel drops its entry at once (`forget_deployment`, fed by router/invalidation.py),
+so the cache can be kept longer than the switch's wait without serving a stale route.
 """
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ from typing import Callable
 
 
 class Route:
-    __slots__ = ("known", "upstream", "status")
+    __slots__ = ("known", "upstream", "status", "deployment_id")
 
-    def __init__(self, known: bool, upstream: str | None, status: str | None):
-        self.known, self.upstream, self.status = known, upstream, status
+    def __init__(self, known: bool, upstream: str | None, status: str | None, deployment_id: str | None = None):
+        self.known, self.upstream, self.status, self.deployment_id = known, upstream, status, deployment_id
 
     def __repr__(self) -> str:
         return f"Route(known={self.known}, upstream={self.upstream!r}, status={self.status!r})"
@@ -29,7 +31,7 @@ def dynamodb_lookup(slug: str) -> Route:
     deployment = deployment_for_slug(slug)
     if deployment is None:
         return Route(False, None, None)
-    return Route(True, deployment.upstream, deployment.status)
+    return Route(True, deployment.upstream, deployment.status, deployment.deployment_id)
 
 
 def static_lookup(table: dict[str, str]) -> Callable[[str], Route]:
@@ -47,6 +49,8 @@ class RouteTable:
         self.ttl = ttl
         self.lookup = lookup
         self._cache: dict[str, tuple[float, Route]] = {}
+        self._slugs: dict[str, set[str]] = {}  # deployment id -> its cached slugs
+        self._generation = 0
         self._lock = threading.Lock()
 
     def cached(self, slug: str) -> Route | None:
@@ -61,10 +65,21 @@ class RouteTable:
             if hit is not None:
                 return hit
         now = time.monotonic()
+        generation = self._generation
         route = self.lookup(slug)
         with self._lock:
-            self._cache[slug] = (now + self.ttl, route)
+            if generation == self._generation:  # no invalidation arrived while it was read
+                self._cache[slug] = (now + self.ttl, route)
+                if route.deployment_id:
+                    self._slugs.setdefault(route.deployment_id, set()).add(slug)
         return route
+
+    def forget_deployment(self, deployment_id: str) -> None:
+        """The deployment's route changed: its entries go, and a read already under way is not cached."""
+        with self._lock:
+            self._generation += 1
+            for slug in self._slugs.pop(deployment_id, ()):
+                self._cache.pop(slug, None)
 
 
 def split_target(host: str, path: str, domains: tuple[str, ...] = ("localhost",)) -> tuple[str | None, str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, Literal, Protocol
 
 from chalicelib.db.models import Build
+from chalicelib.runners.build_plan import BuildSettings
 from chalicelib.db.statuses import BuildStatus
 
 LogLine = Callable[[str], None]
@@ -24,6 +25,9 @@ class BuildJob:
     env: dict[str, str] = field(default_factory=dict)  # the project's variables, for the build's processes
     artifact_bucket: str = ""
     artifact_key: str = ""
+    build: BuildSettings = BuildSettings()  # the project's rootDirectory and command overrides
+    # Set when the runner fetches the source itself (CodeBuild): the spec, a token included; source_dir is empty.
+    remote_source: dict | None = field(default=None, repr=False)
 
     @property
     def source_dir(self) -> Path:
@@ -59,6 +63,7 @@ class Check:
 
 class BuildRunner(Protocol):
     name: str
+    fetches_remote_sources: bool  # git and GitHub sources reach `run` unfetched, as `BuildJob.remote_source`
 
     def run(self, job: BuildJob, log: LogLine, cancel: threading.Event) -> Outcome: ...
 
@@ -73,3 +78,14 @@ class BuildRunner(Protocol):
 
 def artifact_key(build_id: str) -> str:
     return f"artifacts/{build_id}.tgz"
+
+
+def remote_spec(source: dict, ref: str | None, token: str | None, github_api_url: str) -> dict | None:
+    """The spec CodeBuild fetches (None for a source only the worker can reach: a local path, file://)."""
+    kind = source.get("type")
+    if kind == "github":
+        return {"type": "github", "repo": source["repo"], "ref": ref or source.get("branch") or "main",
+                "token": token, "apiUrl": github_api_url}
+    if kind == "git" and not str(source.get("url", "")).startswith("file:"):
+        return {"type": "git", "url": source["url"], "ref": ref or source.get("branch") or "main"}
+    return None

@@ -6,6 +6,11 @@ variables into a per-build Secrets Manager secret, and starts the build with the
 It returns `started`: the result arrives with the "CodeBuild Build State Change" event
 (chalicelib/runners/codebuild_completion.py) or, if that is lost, through the reaper's `check`.
 
+Git and GitHub sources are fetched by CodeBuild, not here (the Lambda has no git, and a clone in
+/tmp would be lost with it): the bundle then holds only our files and the fetch step's modules,
+the source spec (URL, ref, token) goes into the build's secret, and the buildspec fetches and
+plans (chalicelib/runners/codebuild_fetch.py). A local source is still copied and packed here.
+
 Secrets: each variable is passed as a SECRETS_MANAGER reference (`<secret name>:<VAR>`), never as
 a PLAINTEXT value, because PLAINTEXT override values are returned by BatchGetBuilds, shown in the
 console and copied into every state-change event on the default event bus. CodeBuild resolves the
@@ -17,6 +22,7 @@ caller must retry (`check`, `stop`).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -36,7 +42,10 @@ from chalicelib.errors import Unavailable
 from chalicelib.runners import injection
 from chalicelib.runners.build_plan import PlanError, describe, make_plan
 from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome, artifact_key
-from chalicelib.runners.buildspec import BUNDLE_DIR, STAMP_FILE, buildspec_text, render_buildspec
+from chalicelib.runners.buildspec import (
+    BUNDLE_DIR, PYTHON_DIR, SOURCE_VAR, STAMP_FILE, buildspec_text, cache_override, render_buildspec,
+    render_fetching_buildspec,
+)
 from chalicelib.settings import Settings
 
 BUILD_ID_VAR = "MASTRA_ADMIN_BUILD_ID"
@@ -46,6 +55,11 @@ RESERVED_PREFIXES = ("CODEBUILD_", "MASTRA_ADMIN_")
 RESERVED_NAMES = frozenset({"PATH", "HOME"})
 INJECTION_SKIP = ("__pycache__", "tests", "__init__.py", "README.md", "node_modules")  # the buildspec runs npm ci
 MIN_TIMEOUT_MINUTES, MAX_TIMEOUT_MINUTES = 5, 2160
+# What the fetch step imports in CodeBuild, shipped as .mastra-admin/py/<path> (standard library only).
+CHALICELIB = Path(__file__).resolve().parents[1]
+FETCH_MODULES = ("__init__.py", "sources.py", "runners/__init__.py", "runners/build_plan.py",
+                 "runners/package_managers.py", "runners/node_toolchain.py",
+                 "runners/buildspec.py", "runners/codebuild_fetch.py")
 
 # CodeBuild buildStatus -> (our status, reason prefix).
 STATUS_MAP: dict[str, tuple[str, str | None]] = {
@@ -106,7 +120,8 @@ def env_value(variables: list[dict], name: str) -> str | None:
 
 
 def environment_overrides(build_id: str, secret_id: str | None, values: dict[str, str]) -> list[dict]:
-    """`environmentVariablesOverride`: our ids in plain text, the project's variables as references."""
+    """`environmentVariablesOverride`: our ids in plain text, the secret's values (the project's
+    variables, the source spec) as references."""
     env = [{"name": BUILD_ID_VAR, "value": build_id, "type": "PLAINTEXT"}]
     if secret_id and values:
         env.append({"name": SECRET_ID_VAR, "value": secret_id, "type": "PLAINTEXT"})
@@ -123,6 +138,7 @@ def _describe(e: Exception) -> str:
 
 class CodeBuildRunner:
     name = "codebuild"
+    fetches_remote_sources = True  # the worker passes git and GitHub sources on unfetched
 
     def __init__(self, settings: Settings, *, codebuild: Any = None, s3: Any = None, secrets_manager: Any = None,
                  logs: Any = None):
@@ -142,14 +158,18 @@ class CodeBuildRunner:
     # --- run ---------------------------------------------------------------------------------
 
     def run(self, job: BuildJob, log: LogLine, cancel: threading.Event) -> Outcome:
-        try:
-            plan = make_plan(job.source_dir)
-        except PlanError as e:
-            return Outcome(BuildStatus.FAILED, reason=str(e))
-        log(describe(plan))
+        if job.remote_source is not None:
+            log(f"the {job.remote_source['type']} source is fetched and planned in CodeBuild")
+            spec = buildspec_text(render_fetching_buildspec(job, dataclasses.asdict(job.build)))
+        else:
+            try:
+                plan = make_plan(job.source_dir, job.build)
+            except PlanError as e:
+                return Outcome(BuildStatus.FAILED, reason=str(e))
+            log(describe(plan))
+            spec = buildspec_text(render_buildspec(plan, job))
         if cancel.is_set():
             return Outcome(BuildStatus.CANCELLED, reason="cancelled")
-        spec = buildspec_text(render_buildspec(plan, job))
         launch = secrets.token_hex(8)
         secret_id = None
         bundle = job.workspace / "source.zip"
@@ -163,6 +183,8 @@ class CodeBuildRunner:
                                              ContentType="application/zip", Metadata={"build-id": job.build_id})
             log(f"source bundle s3://{self.settings.bucket_name}/{key} {bundle.stat().st_size} bytes")
             values = self._environment(job, log)
+            if job.remote_source is not None:
+                values[SOURCE_VAR] = json.dumps(job.remote_source)
             if values:
                 step = "store the variables"
                 secret_id = secret_name(self.settings.stage, job.build_id, launch)
@@ -179,6 +201,7 @@ class CodeBuildRunner:
                 sourceTypeOverride="S3",
                 sourceLocationOverride=f"{self.settings.bucket_name}/{key}",
                 buildspecOverride=spec,
+                cacheOverride=cache_override(self.settings.bucket_name, job.project_id),
                 environmentVariablesOverride=environment_overrides(job.build_id, secret_id, values),
                 timeoutInMinutesOverride=timeout_minutes(self.settings.build_timeout_seconds),
                 queuedTimeoutInMinutesOverride=timeout_minutes(self.settings.build_queue_limit_seconds),
@@ -207,10 +230,13 @@ class CodeBuildRunner:
         return values
 
     def _pack_source(self, job: BuildJob, bundle: Path, log: LogLine) -> None:
-        """ZIP of the source (modes and symlinks kept) plus .mastra-admin/{injection/, stamp.json}."""
+        """ZIP of the source (modes and symlinks kept) plus .mastra-admin/{injection/, stamp.json}; for a
+        source CodeBuild fetches, our files and the fetch step's modules only."""
         src = job.source_dir
         with zipfile.ZipFile(bundle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            for root, dirs, files in os.walk(src):
+            for module in FETCH_MODULES if job.remote_source is not None else ():
+                zf.write(CHALICELIB / module, f"{PYTHON_DIR}/chalicelib/{module}")
+            for root, dirs, files in os.walk(src) if job.remote_source is None else ():
                 rel_root = Path(root).relative_to(src)
                 if rel_root == Path("."):
                     if BUNDLE_DIR in dirs or BUNDLE_DIR in files:

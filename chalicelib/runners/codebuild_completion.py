@@ -8,14 +8,15 @@ by an EventBridge rule on the stage's project (infra/codebuild.yaml), finishes t
    not final.
 2. Only events of this stage's project, and only a build still `building` whose recorded CodeBuild id is this one is touched: a duplicate
    or late event, or the event of an orphaned earlier start, changes nothing.
-3. The CloudWatch log lines are appended to the build's log (masked), a closing line is noted,
+3. The CloudWatch log lines are appended to the build's log (masked; a source the fetch step
+   could not fetch names the reason there, which becomes the build's reason), a closing line is noted,
    the whole log is stored in S3, and the build moves `building -> status` with one conditional
    write on its status and attempt (a racing reaper or cancel wins or loses cleanly).
 4. The build's variables secret is deleted.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from chalicelib import channels
@@ -26,6 +27,7 @@ from chalicelib.control_plane_log import logger
 from chalicelib.runners.codebuild import (
     BUILD_ID_VAR, SECRET_ID_VAR, STATUS_MAP, CodeBuildRunner, env_value, failure_reason, outcome_status,
 )
+from chalicelib.runners.codebuild_fetch import COMMIT_MARK, FAILURE_MARK
 from chalicelib.services.builds.logs import MAX_LINE_CHARS, Masker, note, store_full_log, timestamp
 
 DETAIL_TYPE = "CodeBuild Build State Change"
@@ -105,7 +107,9 @@ def handle_state_change(event: dict, runner: CodeBuildRunner | None = None) -> s
 def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> str:
     outcome = runner.finished_outcome(build.build_id, completion.codebuild_status, completion.reason,
                                       external_id=completion.codebuild_id)
-    copy_log(build, completion, runner)
+    _, marks = copy_log(build, completion, runner)
+    if marks.source_failure and outcome.status == BuildStatus.FAILED:
+        outcome = replace(outcome, reason=f"source: {marks.source_failure}")
     note(build, f"codebuild: build {outcome.status}" + (f": {outcome.reason}" if outcome.reason else ""))
     key = store_full_log(build)
     fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None, "log_key": key,
@@ -113,6 +117,8 @@ def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> st
     if outcome.status == BuildStatus.SUCCEEDED:
         fields.update(artifact_key=outcome.artifact_key, artifact_sha256=outcome.artifact_sha256,
                       artifact_bytes=outcome.artifact_bytes)
+    if marks.commit and not build.commit:  # a source CodeBuild fetched: the commit is known only there
+        fields["commit"] = marks.commit
     moved = store.transition(build.build_id, (BuildStatus.BUILDING,), outcome.status,
                              expect_attempt=int(build.attempt or 0), **fields)
     if moved is None:
@@ -123,10 +129,19 @@ def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> st
     return outcome.status
 
 
-def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> int:
-    """Append the CodeBuild log (CloudWatch) to the build's log; skipped quietly if there is none."""
+@dataclass
+class FetchMarks:
+    """What the fetch step (chalicelib/runners/codebuild_fetch.py) said in the build's log."""
+    source_failure: str | None = None
+    commit: str | None = None
+
+
+def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> tuple[int, FetchMarks]:
+    """Append the CodeBuild log (CloudWatch) to the build's log; skipped quietly if there is none.
+    Returns the lines copied and what the fetch step marked in it."""
+    marks = FetchMarks()
     if not completion.log_group or not completion.log_stream:
-        return 0
+        return 0, marks
     mask = _masker(build)
     copied = 0
     batch: list[str] = []
@@ -135,6 +150,10 @@ def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> i
             at = timestamp(datetime.fromtimestamp(millis / 1000, tz=timezone.utc))
             for line in message.rstrip("\r\n").split("\n") or [""]:
                 line = mask(line.rstrip("\r"))
+                if line.startswith(FAILURE_MARK):
+                    marks.source_failure = line[len(FAILURE_MARK):].strip()[:MAX_LINE_CHARS]
+                elif line.startswith(COMMIT_MARK) and len(line) - len(COMMIT_MARK) in (40, 64):
+                    marks.commit = line[len(COMMIT_MARK):]
                 batch.extend(f"{at} {line[i:i + MAX_LINE_CHARS]}" for i in range(0, max(len(line), 1), MAX_LINE_CHARS))
             if len(batch) >= LOG_BATCH_LINES:
                 copied += _append(build, batch)
@@ -144,7 +163,7 @@ def copy_log(build: Build, completion: Completion, runner: CodeBuildRunner) -> i
         logger.warning("copying the CodeBuild log failed", extra={"buildId": build.build_id})
         note(build, "codebuild: the build's CloudWatch log could not be copied; see "
                     f"{completion.log_group} {completion.log_stream}")
-    return copied
+    return copied, marks
 
 
 def _append(build: Build, lines: list[str]) -> int:

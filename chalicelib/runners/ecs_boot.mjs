@@ -1,8 +1,8 @@
-// Entry of the generic Node 22 server image (infra/server-image/Dockerfile) run by EcsDeployRunner.
+// Entry of every ECS server, fetched from S3 and imported by the container's command (LOADER in ecs_deploy.py; public Node 22 image), run by EcsDeployRunner.
 //
 // 1. Downloads the build artifact from MASTRA_ADMIN_ARTIFACT_URL (presigned), checks
 //    MASTRA_ADMIN_ARTIFACT_SHA256, unpacks it into MASTRA_ADMIN_APP_DIR (/srv/app).
-// 2. Starts what mastra-admin.json says, with the environment minus AWS_* and the artifact URL
+// 2. Starts what mastra-admin.json says, with the environment minus AWS_* and the artifact and boot URLs
 //    (user code does not get the task role's credentials endpoint handed to it).
 // 3. Ships closed observability files every MASTRA_ADMIN_SHIP_SECONDS (5) and, at exit, the rest
 //    (a leftover current.jsonl: whole lines only) to
@@ -125,7 +125,7 @@ async function main() {
   const manifest = JSON.parse(fs.readFileSync(path.join(APP, 'mastra-admin.json'), 'utf8'));
   const [command, ...args] = manifest.start;
   const childEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('AWS_')
-    && k !== 'MASTRA_ADMIN_ARTIFACT_URL' && k !== 'ECS_CONTAINER_METADATA_URI' && k !== 'ECS_CONTAINER_METADATA_URI_V4'));
+    && k !== 'MASTRA_ADMIN_ARTIFACT_URL' && k !== 'MASTRA_ADMIN_BOOT_URL' && k !== 'ECS_CONTAINER_METADATA_URI' && k !== 'ECS_CONTAINER_METADATA_URI_V4'));
   const child = spawn(command === 'node' ? process.execPath : command, args, { cwd: APP, env: childEnv, stdio: 'inherit' });
   for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
   const timer = setInterval(() => ship(false), Number(env.MASTRA_ADMIN_SHIP_SECONDS || 5) * 1000);

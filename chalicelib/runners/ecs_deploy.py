@@ -1,20 +1,25 @@
 """EcsDeployRunner: a build's artifact run as a Fargate task behind the ALB.
 
-One generic Node 22 image for every server: the task definition (one revision per deploy, family
-per deployment) runs `ecs_boot.mjs`, which downloads the artifact (a presigned S3 URL), checks its
+No image of ours: every server runs a public Node 22 image (`MA_ECS_IMAGE`) whose command (`loader`)
+downloads the boot script from S3 (a presigned URL; the runner uploads this package's
+`ecs_boot.mjs` under `runtime/`, keyed by its sha256, and the loader checks that digest) and imports
+it. The task definition (one revision per deploy, family per deployment) runs it as the image's
+unprivileged `node` user; the boot script downloads the artifact (a presigned S3 URL), checks its
 sha256, unpacks it and starts what `mastra-admin.json` says. The deployment's variables go into a
 per-server Secrets Manager secret (written before the task definition, deleted when the server
 stops or is found gone) and reach the container through the task definition's `secrets`
 (`<secret arn>:<VAR>::`, resolved by ECS with the execution role): never as plaintext `run_task`
 overrides, which DescribeTasks, CloudTrail and task events show (and which are capped at 8 KB).
-Only the presigned artifact URL is an override. Routing: one IP target
-group and one listener rule (host header `{slug}.{domain}`) per deployment; a new task is
-registered as a target before the switch (the ALB only sends it traffic once healthy), the old one
-is deregistered (the ALB drains it) before its task is stopped. State: `describe_tasks` (the ECS
-task state-change event can call `probe` too) and the target group's health.
+Only the presigned boot-script and artifact URLs are overrides. Routing: nothing per deployment on
+the ALB (an ALB holds at most 100 target groups): its one wildcard rule sends `*.{domain}` to the
+router fleet (infra/router.yaml), which reads the deployment's `upstream` (the task's private
+`ip:port`, written by the deploy worker's switch) from DynamoDB. State: `describe_tasks` (the ECS
+task state-change event can call `probe` too), health from the container's own health check.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -29,8 +34,18 @@ from chalicelib.settings import Settings
 
 CONTAINER = "server"
 BOOT_SCRIPT = Path(__file__).resolve().parent / "ecs_boot.mjs"
+BOOT_PREFIX = "runtime/"
+APP_DIR = "/home/node/app"  # the image's `node` user owns its home; nothing else is writable but /tmp
+# The container's whole command: fetch the boot script, check its digest, import it. Node only.
+LOADER = (
+    "const e=process.env,fs=require('fs'),c=require('crypto'),f='/tmp/mastra-admin-boot.mjs';"
+    "fetch(e.MASTRA_ADMIN_BOOT_URL).then(r=>{if(!r.ok)throw new Error('boot script download: HTTP '+r.status);"
+    "return r.text()}).then(t=>{const d=c.createHash('sha256').update(t).digest('hex');"
+    "if(d!==e.MASTRA_ADMIN_BOOT_SHA256)throw new Error('boot script checksum '+d);"
+    "fs.writeFileSync(f,t);return import(f)}).catch(x=>{console.error('[mastra-admin boot] '+x.message);"
+    "process.exit(1)})"
+)
 ARTIFACT_URL_SECONDS = 3600
-RULE_PRIORITY_MAX = 50000
 CONTAINER_INSIGHTS = "ECS/ContainerInsights"
 USAGE_METRICS = {"cpuUtilized": "CpuUtilized", "cpuReserved": "CpuReserved", "memoryUtilized": "MemoryUtilized"}
 USAGE_WINDOW_MINUTES = 5
@@ -39,10 +54,10 @@ USAGE_WINDOW_MINUTES = 5
 class EcsDeployRunner:
     name = "ecs"
 
-    def __init__(self, settings: Settings, ecs=None, elbv2=None, logs=None, s3=None, cloudwatch=None,
+    def __init__(self, settings: Settings, ecs=None, logs=None, s3=None, cloudwatch=None,
                  secrets_manager=None):
         self.settings = settings
-        self._clients = {"ecs": ecs, "elbv2": elbv2, "logs": logs, "s3": s3, "cloudwatch": cloudwatch,
+        self._clients = {"ecs": ecs, "logs": logs, "s3": s3, "cloudwatch": cloudwatch,
                          "secretsmanager": secrets_manager}
 
     def _client(self, service: str):
@@ -53,12 +68,30 @@ class EcsDeployRunner:
     def secret_name(self, server_id: str) -> str:
         return f"mastra-admin/{self.settings.stage}/servers/{server_id}"
 
+    @functools.cached_property
+    def boot_script(self) -> tuple[bytes, str]:
+        body = BOOT_SCRIPT.read_bytes()
+        return body, hashlib.sha256(body).hexdigest()
+
+    def boot_key(self) -> str:
+        return f"{BOOT_PREFIX}ecs_boot-{self.boot_script[1][:16]}.mjs"
+
+    def _boot_url(self, bucket: str) -> str:
+        """A presigned URL of this package's boot script, uploaded first (idempotent: keyed by digest)."""
+        s3 = self._client("s3")
+        s3.put_object(Bucket=bucket, Key=self.boot_key(), Body=self.boot_script[0], ContentType="text/javascript")
+        return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": self.boot_key()},
+                                         ExpiresIn=ARTIFACT_URL_SECONDS)
+
     def task_definition(self, spec: ServerSpec, secret_arn: str | None = None) -> dict:
         """The register_task_definition arguments: ids, artifact and observability target, and the
         deployment's variables as references into the server's secret (`secret_arn`), never values."""
         s = self.settings
         environment = {
             **spec.runtime_env(),
+            "NODE_ENV": "production",
+            "MASTRA_ADMIN_APP_DIR": APP_DIR,
+            "MASTRA_ADMIN_BOOT_SHA256": self.boot_script[1],
             "PORT": str(s.ecs_container_port),
             "MASTRA_ADMIN_ARTIFACT_SHA256": spec.artifact_sha256 or "",
             "MASTRA_ADMIN_OBSERVABILITY_BUCKET": s.bucket_name,
@@ -67,7 +100,8 @@ class EcsDeployRunner:
         container = {
             "name": CONTAINER, "image": s.ecs_image, "essential": True,
             "memory": int(s.ecs_memory), "cpu": int(s.ecs_cpu),
-            "command": ["node", "/opt/mastra-admin/ecs_boot.mjs"],
+            "user": "node", "workingDirectory": "/home/node",
+            "command": ["node", "-e", LOADER],
             "portMappings": [{"containerPort": s.ecs_container_port, "protocol": "tcp"}],
             "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
             "healthCheck": {"command": ["CMD-SHELL", f"node -e \"fetch('http://127.0.0.1:{s.ecs_container_port}"
@@ -105,7 +139,8 @@ class EcsDeployRunner:
             url = self._client("s3").generate_presigned_url(
                 "get_object", Params={"Bucket": spec.artifact_bucket, "Key": spec.artifact_key},
                 ExpiresIn=ARTIFACT_URL_SECONDS)
-            overrides = [{"name": "MASTRA_ADMIN_ARTIFACT_URL", "value": url}]
+            overrides = [{"name": "MASTRA_ADMIN_ARTIFACT_URL", "value": url},
+                         {"name": "MASTRA_ADMIN_BOOT_URL", "value": self._boot_url(spec.artifact_bucket)}]
             result = ecs.run_task(
                 cluster=s.ecs_cluster, taskDefinition=definition["taskDefinitionArn"], launchType="FARGATE",
                 count=1, startedBy=spec.deploy_id[:36], enableExecuteCommand=False,
@@ -127,81 +162,28 @@ class EcsDeployRunner:
         return Started(host=_private_ip(task), port=s.ecs_container_port, task_arn=task["taskArn"],
                        task_definition_arn=definition["taskDefinitionArn"])
 
-    # --- routing ----------------------------------------------------------------------------
-
-    def target_group_name(self, deployment_id: str) -> str:
-        return "ma-" + deployment_id.split("_", 1)[-1][:29]
-
-    def ensure_route(self, deployment: Deployment) -> str:
-        """The deployment's target group and its listener rule (host `{slug}.{domain}`); idempotent."""
-        elbv2, s = self._client("elbv2"), self.settings
-        name = self.target_group_name(deployment.deployment_id)
-        try:
-            arn = elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
-        except Exception as e:
-            if aws.error_code(e) != "TargetGroupNotFound":
-                raise
-            arn = elbv2.create_target_group(
-                Name=name, Protocol="HTTP", Port=s.ecs_container_port, VpcId=s.vpc_id, TargetType="ip",
-                HealthCheckProtocol="HTTP", HealthCheckPath=s.health_path, HealthCheckIntervalSeconds=5,
-                HealthCheckTimeoutSeconds=4, HealthyThresholdCount=2, UnhealthyThresholdCount=2,
-                Matcher={"HttpCode": "200-299"},
-                Tags=[{"Key": "mastra-admin:deployment", "Value": deployment.deployment_id}],
-            )["TargetGroups"][0]["TargetGroupArn"]
-            elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
-                {"Key": "deregistration_delay.timeout_seconds", "Value": str(int(s.drain_seconds) or 1)}])
-        host = f"{deployment.slug}.{s.public_domain.split(':')[0]}"
-        rules = elbv2.describe_rules(ListenerArn=s.alb_listener_arn)["Rules"]
-        for rule in rules:
-            for condition in rule.get("Conditions", []):
-                values = condition.get("HostHeaderConfig", {}).get("Values") or condition.get("Values") or []
-                if condition.get("Field") == "host-header" and host in values:
-                    return arn
-        taken = {int(r["Priority"]) for r in rules if r.get("Priority", "default").isdigit()}
-        priority = next(p for p in range(1, RULE_PRIORITY_MAX) if p not in taken)
-        elbv2.create_rule(
-            ListenerArn=s.alb_listener_arn, Priority=priority,
-            Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": [host]}}],
-            Actions=[{"Type": "forward", "TargetGroupArn": arn}],
-            Tags=[{"Key": "mastra-admin:deployment", "Value": deployment.deployment_id}],
-        )
-        return arn
-
-    def _target(self, server: Server) -> dict:
-        return {"Id": server.host, "Port": int(server.port or self.settings.ecs_container_port)}
+    # --- routing (the router fleet reads `upstream`; nothing per deployment on the ALB) ----------
 
     def activate(self, deployment: Deployment, server: Server, previous: Server | None) -> dict | None:
-        """Register the task's IP in the deployment's target group; returns the IP if it was learnt here."""
-        arn = self.ensure_route(deployment)
+        """Learn the task's private IP (the ENI gets it while the task provisions); returns it if learnt here."""
+        if server.host or not server.task_arn:
+            return None
         learnt = None
-        if not server.host and server.task_arn:
-            for _ in range(30):  # the ENI gets its address while the task is provisioning
-                tasks = self._client("ecs").describe_tasks(cluster=self.settings.ecs_cluster,
-                                                           tasks=[server.task_arn]).get("tasks") or []
-                learnt = _private_ip(tasks[0]) if tasks else None
-                if learnt or not tasks:
-                    break
-                time.sleep(2)
-            server.host = learnt
-        if server.host:
-            self._client("elbv2").register_targets(TargetGroupArn=arn, Targets=[self._target(server)])
+        for _ in range(30):
+            tasks = self._client("ecs").describe_tasks(cluster=self.settings.ecs_cluster,
+                                                       tasks=[server.task_arn]).get("tasks") or []
+            learnt = _private_ip(tasks[0]) if tasks else None
+            if learnt or not tasks:
+                break
+            time.sleep(2)
+        server.host = learnt
         return {"host": learnt} if learnt else None
 
     def deactivate(self, deployment: Deployment, server: Server) -> None:
-        if not server.host:
-            return
-        elbv2 = self._client("elbv2")
-        try:
-            arn = elbv2.describe_target_groups(
-                Names=[self.target_group_name(deployment.deployment_id)])["TargetGroups"][0]["TargetGroupArn"]
-        except Exception as e:
-            if aws.error_code(e) == "TargetGroupNotFound":
-                return
-            raise
-        elbv2.deregister_targets(TargetGroupArn=arn, Targets=[self._target(server)])
+        return None  # the switch moved the route; the worker waits out the routers' cache before stopping
 
     def upstream(self, server: Server) -> str | None:
-        return None  # the ALB routes
+        return f"{server.host}:{int(server.port or self.settings.ecs_container_port)}" if server.host else None
 
     # --- observe and stop -------------------------------------------------------------------
 
@@ -219,9 +201,11 @@ class EcsDeployRunner:
                          detail=f"task {status.lower()}: {task.get('stoppedReason') or 'no reason given'}")
         if status != "RUNNING":
             return Probe(alive=True, healthy=False, detail=f"task {status.lower()}")
-        state = self._target_state(server)
+        state = (task.get("healthStatus") or next(  # from the container's health check
+            (c.get("healthStatus") for c in task.get("containers") or [] if c.get("name") == CONTAINER), None)
+            or "UNKNOWN").lower()
         cpu, memory = self.usage(server)
-        return Probe(alive=True, healthy=state == "healthy", detail=f"target {state}", cpu_percent=cpu,
+        return Probe(alive=True, healthy=state == "healthy", detail=f"container {state}", cpu_percent=cpu,
                      memory_bytes=memory)
 
     def usage(self, server: Server) -> tuple[float | None, int | None]:
@@ -256,21 +240,6 @@ class EcsDeployRunner:
         memory = latest.get("memoryUtilized")
         return (round(cpu / reserved * 100, 1) if cpu is not None and reserved else None,
                 int(memory * 1024 * 1024) if memory is not None else None)
-
-    def _target_state(self, server: Server) -> str:
-        elbv2 = self._client("elbv2")
-        try:
-            arn = elbv2.describe_target_groups(
-                Names=[self.target_group_name(server.deployment_id)])["TargetGroups"][0]["TargetGroupArn"]
-        except Exception as e:
-            if aws.error_code(e) == "TargetGroupNotFound":
-                return "unregistered"
-            raise
-        if not server.host:
-            return "unregistered"
-        health = elbv2.describe_target_health(TargetGroupArn=arn, Targets=[self._target(server)])
-        descriptions = health.get("TargetHealthDescriptions") or []
-        return descriptions[0]["TargetHealth"]["State"] if descriptions else "unregistered"
 
     def alive(self, server: Server) -> bool | None:
         return None  # the ECS reconciler owns task state

@@ -96,38 +96,46 @@ class EcsReconciler:
     # --- the schedule -----------------------------------------------------------------------
 
     def reconcile(self) -> Reconciled:
+        """Everything in this process (tests, a small stack); the schedule shards the same work:
+        `live_server_ids` and `running_task_arns` to fan out, `settle_servers` and `stop_orphans` per shard."""
         out = Reconciled()
-        servers = [s for s in self._live_servers() if s.task_arn]
+        self.settle_servers(self.live_server_ids(), out)
+        self.stop_orphans(self.running_task_arns(), out)
+        if out:
+            logger.info("ECS reconciler acted", extra={"exited": out.exited, "stopped": out.stopped,
+                                                       "orphans": out.orphans})
+        return out
+
+    def live_server_ids(self) -> list[str]:
+        return list(store.active_ids())
+
+    def settle_servers(self, server_ids: list[str], out: Reconciled | None = None) -> Reconciled:
+        """The given servers (if live, of this runner) against their tasks: one batch read, one
+        describe_tasks per 100."""
+        out = out if out is not None else Reconciled()
+        servers = [s for s in store.find_many(server_ids).values()
+                   if s.runner == self.runner.name and s.status in store.ACTIVE and s.task_arn]
         tasks = self._describe([s.task_arn for s in servers])
         for server in servers:
             try:
                 self.settle(server, tasks.get(server.task_arn), out)
             except Exception:
                 logger.exception("reconciling a server failed", extra={"serverId": server.server_id})
-        self._stop_orphans(out)
-        if out:
-            logger.info("ECS reconciler acted", extra={"exited": out.exited, "stopped": out.stopped,
-                                                       "orphans": out.orphans})
         return out
 
-    def _running_task_arns(self) -> list[str]:
+    def running_task_arns(self) -> list[str]:
         arns: list[str] = []
         for page in self.ecs.get_paginator("list_tasks").paginate(cluster=self.cluster, desiredStatus="RUNNING"):
             arns.extend(page.get("taskArns") or [])
         return arns
 
-    def _stop_orphans(self, out: Reconciled) -> None:
-        arns = self._running_task_arns()
+    def stop_orphans(self, arns: list[str], out: Reconciled | None = None) -> Reconciled:
+        """Of the given running tasks, stop ours that no live server owns (read per task, by its tag)."""
+        out = out if out is not None else Reconciled()
         if not arns:
-            return
-        # Read the live servers again: one that started since the first read owns its task.
-        live = self._live_servers()
-        owned = {s.task_arn for s in live if s.task_arn}
-        live_ids = {s.server_id for s in live}
+            return out
         for arn, task in self._describe(arns).items():
-            if task is None or arn in owned or not self._ours(task):
-                continue
-            if self._claimed(task, live_ids) or self._young(task):
+            if task is None or not self._ours(task) or self._owned(arn, task) or self._young(task):
                 continue
             try:
                 self.ecs.stop_task(cluster=self.cluster, task=arn,
@@ -135,6 +143,7 @@ class EcsReconciler:
                 out.orphans.append(arn)
             except Exception:
                 logger.exception("stopping an orphan task failed", extra={"taskArn": arn})
+        return out
 
     @staticmethod
     def _tags(task: dict) -> dict[str, str]:
@@ -143,15 +152,15 @@ class EcsReconciler:
     def _ours(self, task: dict) -> bool:
         return SERVER_TAG in self._tags(task) or (task.get("startedBy") or "").startswith(DEPLOY_PREFIX)
 
-    def _claimed(self, task: dict, live_ids: set[str]) -> bool:
-        """A live server that has not recorded its task yet (run_task returned, the write is coming),
-        or a deploy still running that started it."""
+    def _owned(self, arn: str, task: dict) -> bool:
+        """A live server owns the task (or has not recorded it yet: run_task returned, the write is
+        coming), or a deploy still running started it. Read now, so a server that started since the
+        fan-out owns its task."""
         server_id = self._tags(task).get(SERVER_TAG)
-        if server_id in live_ids:
-            server = store.find(server_id)
-            return server is not None and server.status in store.ACTIVE and not server.task_arn
         if server_id:
-            return False
+            server = store.find(server_id)
+            return (server is not None and server.status in store.ACTIVE
+                    and server.task_arn in (None, "", arn))
         deploy_id = task.get("startedBy") or ""
         deploy = deploy_store.find(deploy_id) if deploy_id.startswith(DEPLOY_PREFIX) else None
         return deploy is not None and deploy.status in DEPLOY_ACTIVE

@@ -3,7 +3,9 @@
 Used by the local stack (and anywhere without CodeBuild). Every phase runs in the build's isolated
 workspace with Node 22 first on PATH; cancel and timeout kill the whole process tree. The group id
 of the running phase is written next to the workspace so that the reaper, in another process, can
-kill what a dead worker left behind.
+kill what a dead worker left behind. Where the machine allows it (MA_SANDBOX) each phase runs as the
+tenant user inside bubblewrap (`sandbox.py`) with a clean environment; the workspace's source, home
+and npm cache become that user's, the toolchain is bound read-only.
 """
 from __future__ import annotations
 
@@ -12,34 +14,29 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import tarfile
 import threading
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from chalicelib import aws
 from chalicelib.db.models import Build
 from chalicelib.db.statuses import BuildStatus
-from chalicelib.runners import injection
+from chalicelib.runners import injection, package_managers, sandbox
 from chalicelib.runners.build_plan import Phase, PlanError, describe, make_plan
 from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome
-from chalicelib.runners.node_toolchain import NodeToolchainError, ensure_node
+from chalicelib.runners.node_toolchain import NodeToolchainError
 from chalicelib.settings import Settings
 
 PR_SET_PDEATHSIG = 1
 KILL_GRACE_SECONDS = 3.0
 PACK_EXCLUDES = (".git", "observability")
+CACHE_DIR = ".caches"  # under the build root: one directory per project
 
 
-PRIVATE_PREFIXES = ("MA_", "AWS_", "POWERTOOLS_", "_HANDLER", "LAMBDA_", "CHALICE_")
-PRIVATE_WORDS = ("SECRET", "TOKEN", "PASSWORD", "CREDENTIAL", "PRIVATE_KEY", "API_KEY")
-
-
-def _private(name: str) -> bool:
-    upper = name.upper()
-    return upper.startswith(PRIVATE_PREFIXES) or any(word in upper for word in PRIVATE_WORDS)
 
 
 def _die_with_parent() -> None:
@@ -77,6 +74,7 @@ def kill_tree(pgid: int) -> None:
 
 class LocalBuildRunner:
     name = "local"
+    fetches_remote_sources = False  # the worker fetches every source into the workspace
     _running: set[int] = set()  # process groups of the phases running in this process
     _running_lock = threading.Lock()
     _stopping = threading.Event()  # set once by kill_running: no phase starts after it
@@ -94,7 +92,6 @@ class LocalBuildRunner:
         self.settings = settings
         self.root = Path(settings.build_root)
         self.node_cache = Path(settings.node_cache or self.root / ".node")
-        self._node_bin: Path | None = None
 
     def _pgid_file(self, build_id: str) -> Path:
         return self.root / build_id / "pgid"
@@ -102,40 +99,72 @@ class LocalBuildRunner:
     def run(self, job: BuildJob, log: LogLine, cancel: threading.Event) -> Outcome:
         deadline = time.monotonic() + self.settings.build_timeout_seconds
         try:
-            plan = make_plan(job.source_dir)
+            plan = make_plan(job.source_dir, job.build)
         except PlanError as e:
             return Outcome(BuildStatus.FAILED, reason=str(e))
         log(describe(plan))
         try:
-            node_bin = self._node()
+            box = sandbox.for_settings(self.settings)
+        except sandbox.SandboxError as e:
+            return Outcome(BuildStatus.FAILED, reason=str(e))
+        try:
+            bins = package_managers.toolchain_path(self.node_cache, plan.node_major, plan.manager)
+            node_bin = bins[-1]
             # Cached per lockfile: after the first build this only hashes three small files.
             packages = injection.ensure_packages(self.node_cache, node_bin) if plan.mastra else None
         except NodeToolchainError as e:
             log(str(e))
             return Outcome(BuildStatus.FAILED, reason="the build toolchain could not be installed")
-        env = self._env(job, node_bin)
         output = (job.source_dir / plan.output_dir).resolve()
         stamp_file = job.workspace / "stamp.json"
         stamp_file.write_text(json.dumps(job.stamp))
-        phases = [*plan.phases, Phase("inject", tuple(injection.inject_command(
-            node_bin, job.source_dir, output, stamp_file, packages=packages)))]
-        for phase in phases:
-            log(f"==> {phase.name}: {shlex.join(phase.argv)}")
-            result = self._exec(job, phase, env, log, cancel, deadline)
+        cache = self.project_cache(job.project_id)
+        env = self._env(job, bins, box, {**plan.manager.cache_env(str(cache))})
+        wrap = self._sandboxed(job, box, stamp_file, cache, log) if box is not None else None
+        inject = [*injection.inject_command(node_bin, job.source_dir / plan.app_dir, output, stamp_file,
+                                            packages=packages), "--manifest-extra", json.dumps(plan.manifest_extra)]
+        for phase in [*plan.phases, Phase("inject", tuple(inject))]:
+            if phase.note:
+                log(f"{phase.note}: {phase.argv[-1]}")
+            log(f"==> {phase.name}{'' if phase.cwd == '.' else f' (in {phase.cwd})'}: {shlex.join(phase.argv)}")
+            result = self._exec(job, phase, env, log, cancel, deadline, wrap)
             if result is not None:
-                return result
+                return self._explained(result, phase, plan)
+        output = (job.source_dir / plan.output_dir).resolve()  # again: the build may have made it a link
+        if not output.is_dir() or not output.is_relative_to(job.source_dir.resolve()):
+            return Outcome(BuildStatus.FAILED, reason=f"the output directory {plan.output_dir!r} is not inside the project")
         return self._pack(job, output, log)
 
+    def project_cache(self, project_id: str) -> Path:
+        """The package manager's store/cache of one project, kept between its builds (never shared
+        between projects: a shared writable cache would let one tenant poison another's installs)."""
+        cache = self.root / CACHE_DIR / project_id
+        cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return cache
+
     @staticmethod
-    def _start(job: BuildJob, phase: Phase, env: dict[str, str]) -> subprocess.Popen | Outcome:
-        try:
-            return subprocess.Popen(
-                list(phase.argv), cwd=job.source_dir, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        except FileNotFoundError:
-            return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+    def _explained(result: Outcome, phase: Phase, plan) -> Outcome:
+        """A frozen install that fails names the lockfile: the usual cause is one out of date."""
+        if result.status != BuildStatus.FAILED or phase.name != "install" or phase.note or not plan.manager.lockfile:
+            return result
+        lockfile = str(PurePosixPath(plan.install_dir) / plan.manager.lockfile)
+        return Outcome(BuildStatus.FAILED, reason=(
+            f"{result.reason}: the install is frozen to {lockfile}; if package.json changed, "
+            f"update {lockfile} with {plan.manager.name} install and commit it"))
+
+    def _sandboxed(self, job: BuildJob, box: sandbox.Sandbox, stamp_file: Path, cache: Path, log: LogLine):
+        """The workspace's source and home and the project's cache become the tenant user's; the
+        toolchain, the injection and the stamp are bound read-only. Returns (argv, cwd) -> sandbox.Launch."""
+        home = job.workspace / "home"
+        home.mkdir(exist_ok=True)
+        box.give(job.source_dir, home, cache)
+        os.chmod(stamp_file, 0o644)
+        box.give(self.node_cache)  # read-only inside
+        ro = [self.node_cache.resolve(), injection.INJECT_SCRIPT.parent.resolve(), stamp_file]
+        rw = [job.source_dir, home, cache.resolve()]
+        log(f"sandbox: running as {box.user} in bubblewrap (workspace and this project's cache only, "
+            "no control-plane ports)")
+        return lambda argv, cwd: box.wrap(argv, cwd, rw, ro)
 
     @classmethod
     def _abandon_if_stopping(cls) -> None:
@@ -144,33 +173,56 @@ class LocalBuildRunner:
         if cls._stopping.is_set():
             threading.Event().wait()
 
-    def _node(self) -> Path:
-        # Checked once per worker process: `node --version` on every build is 150 ms of nothing.
-        if self._node_bin is None or not (self._node_bin / "node").exists():
-            self._node_bin = ensure_node(self.node_cache)
-        return self._node_bin
-
-    def _env(self, job: BuildJob, node_bin: Path) -> dict[str, str]:
-        # The machine's own settings (CA bundle, proxies, npm config) pass through; the control
-        # plane's credentials and configuration never reach user code.
-        keep = {k: v for k, v in os.environ.items() if not _private(k)}
-        return {
-            **keep, **job.env,
-            "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+    def _env(self, job: BuildJob, bins: list[Path], box: sandbox.Sandbox | None,
+             caches: dict[str, str]) -> dict[str, str]:
+        # A clean environment: the machine's locale, proxies and CA bundles, the project's variables
+        # and what the platform sets; never the control plane's settings, credentials or SSH agent.
+        # Sandboxed, HOME is the build's own; the package manager's cache is the project's.
+        home = str(job.workspace / "home") if box is not None else os.environ.get("HOME", "/")
+        return sandbox.clean_env({
+            **job.env, **caches,
+            "PATH": os.pathsep.join([*map(str, bins), sandbox.tool_path(box)]),
+            # The package manager is on PATH at the exact version: corepack must not step in.
+            "COREPACK_ENABLE_STRICT": "0", "COREPACK_ENABLE_AUTO_PIN": "0",
             "CI": "1", "MASTRA_TELEMETRY_DISABLED": "1", "npm_config_update_notifier": "false",
+            "npm_config_fund": "false", "npm_config_audit": "false",
             "MASTRA_ADMIN_BUILD_ID": job.build_id,
-        }
+        }, home)
 
     def _exec(self, job: BuildJob, phase: Phase, env: dict[str, str], log: LogLine,
-              cancel: threading.Event, deadline: float) -> Outcome | None:
+              cancel: threading.Event, deadline: float, wrap=None) -> Outcome | None:
+        argv, launch = list(phase.argv), None
+        if wrap is not None:
+            found = shutil.which(argv[0], path=env["PATH"])
+            if not found:
+                return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+            launch = wrap([found, *argv[1:]], job.source_dir / phase.cwd)
+            argv = launch.argv
+
+        def prepare() -> None:
+            _die_with_parent()
+            if launch is not None:
+                launch.preexec()
+
         with self._running_lock:  # a phase either starts before kill_running's snapshot or never
-            proc = None if self._stopping.is_set() else self._start(job, phase, env)
-            if isinstance(proc, subprocess.Popen):
+            stopping = self._stopping.is_set()
+            try:
+                proc = None if stopping else subprocess.Popen(
+                    argv, cwd=job.source_dir / phase.cwd, env=env, stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                    preexec_fn=prepare,
+                )
+            except FileNotFoundError:
+                return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: command {phase.argv[0]!r} not found")
+            except (OSError, subprocess.SubprocessError) as e:
+                return Outcome(BuildStatus.FAILED, reason=f"{phase.name}: the sandbox could not start: {e}")
+            finally:
+                if launch is not None:
+                    launch.close()
+            if proc is not None:
                 self._running.add(proc.pid)
         if proc is None:
             self._abandon_if_stopping()
-        if isinstance(proc, Outcome):
-            return proc
         pgid_file = self._pgid_file(job.build_id)
         pgid_file.write_text(str(proc.pid))
 

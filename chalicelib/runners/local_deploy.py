@@ -7,7 +7,9 @@ own session and no parent-death signal, so it outlives the worker and a killed s
 restarted stack reattaches to it (`kill_strays` ends any other process left in a server
 directory). A stack that stops cleanly stops its servers first (services/deploys/servers.stop_all). stdout and stderr go through a log writer (`server_log`, the leader of the
 server's process group) to `{serverId}/server.log`: rotated past a size, long lines cut, indexed by
-line offset; observability files it closes are shipped to S3 by `ship`.
+line offset; observability files it closes are shipped to S3 by `ship`. Where the machine allows it
+(MA_SANDBOX) the server runs as the tenant user inside bubblewrap (`sandbox.py`), its `app/` and home
+its own; the log writer stays outside.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import random
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tarfile
 import threading
@@ -32,10 +35,11 @@ from chalicelib.db.models import Deployment, Server
 from chalicelib.runners.deploy_port import (
     OBSERVABILITY_KINDS, LogSlice, Probe, ServerSpec, Started, observability_key,
 )
-from chalicelib.runners import server_log
+from chalicelib.runners import sandbox, server_log
 from chalicelib.runners.injection import read_manifest
-from chalicelib.runners.local_build import _private, kill_tree
-from chalicelib.runners.node_toolchain import ensure_node
+from chalicelib.runners.local_build import kill_tree
+from chalicelib.runners import package_managers
+from chalicelib.runners.node_toolchain import DEFAULT_MAJOR, NODE_VERSIONS, NodeToolchainError
 from chalicelib.settings import Settings
 from chalicelib.sources import extract_capped
 
@@ -55,7 +59,6 @@ class LocalDeployRunner:
         self.root = Path(settings.server_root)
         self.node_cache = Path(settings.node_cache or Path(settings.build_root) / ".node")
         self._s3 = s3
-        self._node_bin: Path | None = None
         self._cpu: dict[str, tuple[float, float]] = {}  # serverId -> (wall time, cpu seconds) at the last probe
         self._ports_lock = threading.Lock()
 
@@ -69,6 +72,10 @@ class LocalDeployRunner:
     # --- start ------------------------------------------------------------------------------
 
     def start(self, spec: ServerSpec) -> Started:
+        try:
+            box = sandbox.for_settings(self.settings)
+        except sandbox.SandboxError as e:
+            raise StartError(str(e)) from e
         workdir = self.workdir(spec.server_id)
         app = workdir / "app"
         shutil.rmtree(workdir, ignore_errors=True)
@@ -79,9 +86,19 @@ class LocalDeployRunner:
             manifest = read_manifest(app)
         except ValueError as e:
             raise StartError(str(e)) from e
-        node_bin = self._node()
-        env = self._env(spec, node_bin, workdir)
+        bins = self._toolchain(manifest)
+        node_bin = bins[-1]
+        env = self._env(spec, bins, workdir, box)
         argv = self._argv(manifest["start"], node_bin, env["PATH"])
+        launch = None
+        if box is not None:
+            # The server's directory (its home) is the tenant user's; the log stays root's.
+            home = workdir / "home"
+            home.mkdir(mode=0o700)
+            box.give(app, home)
+            box.give(self.node_cache)  # read-only inside
+            launch = box.wrap(argv, app, rw=[app, home], ro=[self.node_cache.resolve()])
+            argv = launch.argv
         port = self._allocate_port()
         env["PORT"] = str(port)
         # The log writer (server_log) leads the server's group and caps its output in rotated files.
@@ -95,9 +112,13 @@ class LocalDeployRunner:
 
             proc = subprocess.Popen([*writer, *argv], cwd=app, stdin=subprocess.DEVNULL, env=env,
                                     stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
-        except OSError as e:
+                                    stderr=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=launch.preexec if launch is not None else None)
+        except (OSError, subprocess.SubprocessError) as e:
             raise StartError(f"cannot start {argv[0]!r}: {e}") from e
+        finally:
+            if launch is not None:
+                launch.close()  # the writer's mount namespace holds the sandbox's sources
         # Reap it when it exits while this process lives (no zombie posing as a live server).
         threading.Thread(target=proc.wait, daemon=True, name=f"reap-{spec.server_id}").start()
         return Started(host="127.0.0.1", port=port, pid=proc.pid, pid_started_at=_create_time(proc.pid),
@@ -126,20 +147,28 @@ class LocalDeployRunner:
             raise StartError(f"artifact cannot be unpacked: {e}") from e
         tarball.unlink(missing_ok=True)
 
-    def _node(self) -> Path:
-        if self._node_bin is None or not (self._node_bin / "node").exists():
-            self._node_bin = ensure_node(self.node_cache)
-        return self._node_bin
+    def _toolchain(self, manifest: dict) -> list[Path]:
+        """The Node major the build used (the manifest says; older artifacts: the default) and its
+        package manager (a start command such as `pnpm start` calls it): bin dirs for PATH."""
+        major = manifest.get("node") if manifest.get("node") in NODE_VERSIONS else DEFAULT_MAJOR
+        label = manifest.get("packageManager")
+        manager = package_managers.from_label(label) if isinstance(label, str) and label else None
+        try:
+            return package_managers.toolchain_path(self.node_cache, major, manager)
+        except NodeToolchainError as e:
+            raise StartError(f"the toolchain of the build (Node {major}, {label}) could not be installed: {e}") from e
 
-    def _env(self, spec: ServerSpec, node_bin: Path, workdir: Path) -> dict[str, str]:
-        # User code: the machine's ordinary environment, never the control plane's settings or
-        # credentials, then the project's variables, then what the platform sets.
-        keep = {k: v for k, v in os.environ.items() if not _private(k) and not k.startswith("MASTRA_ADMIN_")}
-        return {
-            **keep, **spec.env, **spec.runtime_env(),
-            "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+    def _env(self, spec: ServerSpec, bins: list[Path], workdir: Path,
+             box: sandbox.Sandbox | None = None) -> dict[str, str]:
+        # User code: a clean environment (the machine's locale, proxies and CA bundles), never the
+        # control plane's settings, credentials or SSH agent; then the project's variables, then
+        # what the platform sets.
+        home = str(workdir / "home") if box is not None else os.environ.get("HOME", "/")
+        return sandbox.clean_env({
+            **spec.env, **spec.runtime_env(),
+            "PATH": os.pathsep.join([*map(str, bins), sandbox.tool_path(box)]),
             "MASTRA_ADMIN_OBSERVABILITY_DIR": str(workdir / "app" / "observability"),
-        }
+        }, home)
 
     @staticmethod
     def _argv(start: list[str], node_bin: Path, path: str) -> list[str]:
@@ -261,44 +290,108 @@ class LocalDeployRunner:
         deleted only after its upload succeeded, so a crash in between re-ships it (the ingest is
         idempotent per object and the key is the file's own name).
         """
-        base = Path(server.workdir or self.workdir(server.server_id)) / "app" / "observability"
+        # The server's directory is the tenant's: every step is relative to an open directory and
+        # follows no symbolic link, so a planted link cannot make this process read or write elsewhere.
+        app = Path(server.workdir or self.workdir(server.server_id)) / "app"
         shipped = 0
-        for kind in OBSERVABILITY_KINDS:
-            closed = base / kind / "closed"
-            if final:
-                _close_leftover(base / kind / "current.jsonl", closed)
-            if not closed.is_dir():
-                continue
-            for path in sorted(closed.glob("*.jsonl")):
-                if path.stat().st_size == 0:
-                    path.unlink(missing_ok=True)
-                    continue
-                key = observability_key(kind, server.team_id, server.project_id or "-", server.deployment_id,
-                                        path.name)
-                with open(path, "rb") as body:
-                    self.s3.put_object(Bucket=self.settings.bucket_name, Key=key, Body=body,
-                                       ContentType="application/x-ndjson",
-                                       Metadata={"server-id": server.server_id, "build-id": server.build_id})
-                path.unlink(missing_ok=True)
-                shipped += 1
+        with _Dir.open(app) as app_dir, _Dir.sub(app_dir, "observability") as base:
+            for kind in OBSERVABILITY_KINDS:
+                with _Dir.sub(base, kind) as kind_dir:
+                    if final and kind_dir:
+                        _close_leftover(kind_dir)
+                    with _Dir.sub(kind_dir, "closed") as closed:
+                        if not closed:
+                            continue
+                        for name in sorted(n for n in os.listdir(closed.fd) if n.endswith(".jsonl")):
+                            shipped += self._ship_one(server, kind, closed, name)
         return shipped
+
+    def _ship_one(self, server: Server, kind: str, closed: "_Dir", name: str) -> int:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=closed.fd)
+        except OSError:
+            return 0  # gone, or a link
+        with os.fdopen(fd, "rb") as body:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return 0
+            if st.st_size:
+                key = observability_key(kind, server.team_id, server.project_id or "-", server.deployment_id, name)
+                self.s3.put_object(Bucket=self.settings.bucket_name, Key=key, Body=body,
+                                   ContentType="application/x-ndjson",
+                                   Metadata={"server-id": server.server_id, "build-id": server.build_id})
+        try:
+            os.unlink(name, dir_fd=closed.fd)
+        except FileNotFoundError:
+            pass
+        return 1 if st.st_size else 0
 
     def remove(self, server: Server) -> None:
         shutil.rmtree(Path(server.workdir or self.workdir(server.server_id)) / "app", ignore_errors=True)
 
 
-def _close_leftover(current: Path, closed: Path) -> None:
+class _Dir:
+    """An open directory (or None when missing or a link), closed on exit; falsy when missing."""
+
+    def __init__(self, fd: int | None):
+        self.fd = fd
+
+    @classmethod
+    def open(cls, path: Path) -> "_Dir":
+        try:
+            return cls(os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW))
+        except OSError:
+            return cls(None)
+
+    @classmethod
+    def sub(cls, parent: "_Dir", name: str, create: bool = False) -> "_Dir":
+        if not parent:
+            return cls(None)
+        if create:
+            try:
+                os.mkdir(name, 0o700, dir_fd=parent.fd)
+            except FileExistsError:
+                pass
+        try:
+            return cls(os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent.fd))
+        except OSError:
+            return cls(None)
+
+    def __bool__(self) -> bool:
+        return self.fd is not None
+
+    def __enter__(self) -> "_Dir":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+
+
+def _close_leftover(kind_dir: _Dir) -> None:
     """A current file the server could not rotate (killed): its whole lines become a closed file."""
     try:
-        data = current.read_bytes()
-    except FileNotFoundError:
+        fd = os.open("current.jsonl", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=kind_dir.fd)
+    except OSError:
         return
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return
+        data = f.read()
     whole = data[: data.rfind(b"\n") + 1]
     if whole:
-        closed.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        (closed / f"{stamp}_{uuid.uuid4()}.jsonl").write_bytes(whole)
-    current.unlink(missing_ok=True)
+        with _Dir.sub(kind_dir, "closed", create=True) as closed:
+            if not closed:
+                return
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            out = os.open(f"{stamp}_{uuid.uuid4()}.jsonl", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                          0o600, dir_fd=closed.fd)
+            with os.fdopen(out, "wb") as f:
+                f.write(whole)
+    try:
+        os.unlink("current.jsonl", dir_fd=kind_dir.fd)
+    except FileNotFoundError:
+        pass
 
 
 def kill_strays(root: Path, keep: set[int]) -> list[int]:

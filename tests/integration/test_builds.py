@@ -29,7 +29,7 @@ def team(stack):
 
 
 def _artifact(stack, key: str) -> tuple[dict, tarfile.TarFile, bytes]:
-    obj = stack.aws("s3").get_object(Bucket="mastra-admin-local-artifacts", Key=key)
+    obj = stack.aws("s3").get_object(Bucket="mastra-admin-local-123456789012-artifacts", Key=key)
     body = obj["Body"].read()
     return obj["Metadata"], tarfile.open(fileobj=io.BytesIO(body), mode="r:gz"), body
 
@@ -58,7 +58,7 @@ def test_a_tiny_project_builds_end_to_end_with_a_stored_masked_log(stack, owner,
     leaked = [k for k in env_keys if k.startswith(("MA_", "AWS_")) or "SECRET" in k and k != "TINY_SECRET"]
     assert leaked == [], "the control plane's settings and credentials must not reach user code"
 
-    stored = stack.aws("s3").get_object(Bucket="mastra-admin-local-artifacts", Key=f"builds/{build['id']}/build.log")
+    stored = stack.aws("s3").get_object(Bucket="mastra-admin-local-123456789012-artifacts", Key=f"builds/{build['id']}/build.log")
     assert stored["Body"].read().decode().splitlines() == lines
     assert stored["Metadata"]["deployment-id"] == deployment
 

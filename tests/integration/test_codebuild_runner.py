@@ -238,3 +238,129 @@ def test_the_bundle_keeps_file_modes_and_symlinks_and_replaces_a_projects_own_ma
         assert json.loads(zf.read(".mastra-admin/stamp.json"))["buildId"] == "bld_itest_modes"
     assert any("own .mastra-admin/ is replaced" in line for line in lines)
     assert not (job.workspace / "source.zip").exists()
+
+
+# --- sources fetched in CodeBuild ----------------------------------------------------------------
+# The runner gets the source spec, not a fetched tree; the fetch step of the buildspec is then run
+# here as CodeBuild would run it: the bundle unpacked into CODEBUILD_SRC_DIR, the secret's values
+# as the environment, the install phase's fetch command in bash.
+
+
+@pytest.fixture(scope="module")
+def git_remote(tmp_path_factory):
+    """TINY as a git repository served over (dumb) HTTP, as a remote git host serves it."""
+    import functools
+    import subprocess
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    root = tmp_path_factory.mktemp("git-remote")
+    work = root / "work"
+    shutil.copytree(TINY, work)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "tiny"]):
+        subprocess.run([*git, *args], cwd=work, check=True)
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, check=True, capture_output=True, text=True).stdout
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(root / "served" / "tiny.git")], check=True)
+    subprocess.run(["git", "update-server-info"], cwd=root / "served" / "tiny.git", check=True)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root / "served")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}/tiny.git", sha=sha.strip())
+    server.shutdown()
+    server.server_close()
+
+
+def remote_job(tmp_path: Path, build_id: str, source: dict, **env: str) -> BuildJob:
+    return BuildJob(build_id=build_id, team_id="team_1", project_id="prj_1", deployment_id="dep_1",
+                    environment="production", commit=None, workspace=tmp_path / build_id / "attempt-1", env=env,
+                    artifact_bucket=BUCKET, artifact_key=artifact_key(build_id), remote_source=source)
+
+
+def start_remote(runner, clients, requests_seen, tmp_path, build_id, source, **env):
+    """Run the job; returns the StartBuild parameters and the secret's values (as CodeBuild resolves them)."""
+    (tmp_path / build_id / "attempt-1").mkdir(parents=True)
+    outcome = runner.run(remote_job(tmp_path, build_id, source, **env), lambda _: None, threading.Event())
+    assert outcome.status == "started", outcome.reason
+    [(_, params)] = [r for r in requests_seen if r[0] == "StartBuild"]
+    overrides = {v["name"]: v for v in params["environmentVariablesOverride"]}
+    secret_id = overrides["MASTRA_ADMIN_SECRET_ID"]["value"]
+    values = json.loads(clients.secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
+    return params, overrides, values
+
+
+def run_fetch_step(clients, params, values, build_dir: Path):
+    """The install phase's fetch command in bash, in CODEBUILD_SRC_DIR holding the uploaded bundle."""
+    import os
+    import subprocess
+
+    body = clients.s3.get_object(Bucket=BUCKET, Key=params["sourceLocationOverride"].split("/", 1)[1])["Body"]
+    with zipfile.ZipFile(io.BytesIO(body.read())) as zf:
+        zf.extractall(build_dir)
+    fetch = json.loads(params["buildspecOverride"])["phases"]["install"]["commands"][1]
+    env = {"PATH": os.environ["PATH"], "CODEBUILD_SRC_DIR": str(build_dir), **values}
+    return subprocess.run(["bash", "-c", fetch], cwd=build_dir, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_git_source_is_fetched_by_codebuild_from_the_spec_in_the_builds_secret(
+        runner, clients, tmp_path, requests_seen, git_remote):
+    from chalicelib.runners.codebuild_fetch import COMMIT_MARK
+
+    source = {"type": "git", "url": git_remote.url, "ref": "main"}
+    params, overrides, values = start_remote(runner, clients, requests_seen, tmp_path, "bld_itest_git", source,
+                                             API_TOKEN=SECRET_VALUE)
+    secret_id = overrides["MASTRA_ADMIN_SECRET_ID"]["value"]
+    assert overrides["MASTRA_ADMIN_SOURCE"] == {"name": "MASTRA_ADMIN_SOURCE", "type": "SECRETS_MANAGER",
+                                                "value": f"{secret_id}:MASTRA_ADMIN_SOURCE"}
+    assert json.loads(values["MASTRA_ADMIN_SOURCE"]) == source
+    assert git_remote.url not in json.dumps(params)  # a URL may hold credentials: only in the secret
+    spec = json.loads(params["buildspecOverride"])
+    assert spec["phases"]["install"]["commands"][1:] == [
+        'PYTHONPATH="$CODEBUILD_SRC_DIR"/.mastra-admin/py python3 -m chalicelib.runners.codebuild_fetch',
+        "unset MASTRA_ADMIN_SOURCE", 'bash "$CODEBUILD_SRC_DIR"/.mastra-admin/install.sh']
+    assert spec["phases"]["build"]["commands"] == ['bash "$CODEBUILD_SRC_DIR"/.mastra-admin/build.sh']
+
+    build_dir = tmp_path / "codebuild-src"
+    done = run_fetch_step(clients, params, values, build_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (build_dir / "package.json").read_bytes() == (TINY / "package.json").read_bytes()
+    assert not (build_dir / ".git").exists()
+    assert json.loads((build_dir / ".mastra-admin" / "stamp.json").read_text())["commit"] == git_remote.sha
+    assert f"{COMMIT_MARK}{git_remote.sha}" in done.stdout.splitlines()
+    assert "npm ci --no-audit --no-fund" in (build_dir / ".mastra-admin" / "install.sh").read_text()
+    build_script = (build_dir / ".mastra-admin" / "build.sh").read_text()
+    assert "npm run build" in build_script and ".mastra-admin/injection/inject.mjs" in build_script
+    assert "package manager: npm (from package-lock.json)" in done.stdout
+
+
+def test_a_github_source_is_fetched_by_codebuild_with_the_token_from_the_secret(
+        runner, clients, tmp_path, requests_seen, github):
+    from tests.conftest import GITHUB_TOKEN
+
+    sha = github.publish("acme/tiny", "main", TINY)
+    source = {"type": "github", "repo": "acme/tiny", "ref": "main", "token": GITHUB_TOKEN, "apiUrl": github.url}
+    params, _, values = start_remote(runner, clients, requests_seen, tmp_path, "bld_itest_gh", source)
+    assert GITHUB_TOKEN not in json.dumps(params)
+    build_dir = tmp_path / "codebuild-src"
+    done = run_fetch_step(clients, params, values, build_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (build_dir / "server.js").exists()
+    assert json.loads((build_dir / ".mastra-admin" / "stamp.json").read_text())["commit"] == sha
+    assert GITHUB_TOKEN not in done.stdout + done.stderr
+
+
+def test_a_source_codebuild_cannot_fetch_fails_the_install_phase_with_its_reason(
+        runner, clients, tmp_path, requests_seen, git_remote):
+    from chalicelib.runners.codebuild_fetch import FAILURE_MARK
+
+    source = {"type": "git", "url": git_remote.url.replace("tiny.git", "gone.git"), "ref": "main"}
+    params, _, values = start_remote(runner, clients, requests_seen, tmp_path, "bld_itest_gone", source)
+    build_dir = tmp_path / "codebuild-src"
+    done = run_fetch_step(clients, params, values, build_dir)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[-1] == f"{FAILURE_MARK}git clone failed (exit 128)"
+    assert sorted(p.name for p in build_dir.iterdir()) == [".mastra-admin"]
+    assert not (build_dir / ".mastra-admin" / "install.sh").exists()  # the next command fails too

@@ -269,7 +269,7 @@ def test_observability_files_are_shipped_when_closed_and_at_stop(stack, owner, t
     prefix = f"observability/spans/{team}/{project}/{deployment['id']}/"
 
     def keys():
-        return [o["Key"] for o in s3.list_objects_v2(Bucket="mastra-admin-local-artifacts",
+        return [o["Key"] for o in s3.list_objects_v2(Bucket="mastra-admin-local-123456789012-artifacts",
                                                       Prefix=prefix).get("Contents", [])]
 
     wait_for(lambda: keys() == [prefix + name], 10, what="the closed file shipped")
@@ -280,9 +280,9 @@ def test_observability_files_are_shipped_when_closed_and_at_stop(stack, owner, t
     r = owner.post(stack.url(f"/deployments/{deployment['id']}/stop"))
     assert wait_deploy(stack, owner, r.json()["id"])["status"] == "succeeded"
     logs_prefix = f"observability/logs/{team}/{project}/{deployment['id']}/"
-    objects = s3.list_objects_v2(Bucket="mastra-admin-local-artifacts", Prefix=logs_prefix).get("Contents", [])
+    objects = s3.list_objects_v2(Bucket="mastra-admin-local-123456789012-artifacts", Prefix=logs_prefix).get("Contents", [])
     assert len(objects) == 1
-    body = s3.get_object(Bucket="mastra-admin-local-artifacts", Key=objects[0]["Key"])["Body"].read().decode()
+    body = s3.get_object(Bucket="mastra-admin-local-123456789012-artifacts", Key=objects[0]["Key"])["Body"].read().decode()
     assert body == '{"kind":"log","n":1}\n{"kind":"log","n":2}\n'
 
 

@@ -170,7 +170,7 @@ def test_health_checks_of_ecs_servers_store_container_insights_usage(world, monk
 
     monkeypatch.setattr(server_service, "deploy_runner_named", lambda name: runner)
     checked = server_service.check_one(server)
-    assert checked.health == "unhealthy"  # no ALB target in this world; the task is RUNNING
+    assert checked.health == "healthy"  # the container's health check, as ECS reports it (moto: HEALTHY)
     stored = store.find(server.server_id)
     assert stored.cpu_percent == 25.0 and stored.memory_bytes == 300 * 1024 * 1024 and stored.last_check_at
 

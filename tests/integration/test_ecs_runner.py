@@ -1,11 +1,12 @@
 """EcsDeployRunner against moto ECS, ELBv2, EC2, S3 and CloudWatch Logs: the calls it makes.
 
 moto runs nothing: these tests pin the shapes of the calls (task definition, run_task with the
-environment as overrides, target group and host rule, target registration, stop) and how the
-runner reads state back. Explicit Settings and clients: no global settings are used.
+environment as overrides, the route as the task's private address for the router fleet, stop) and
+how the runner reads state back. Explicit Settings and clients: no global settings are used.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import urllib.request
@@ -55,7 +56,7 @@ def world(moto_url):
         ecs_subnets=tuple(subnets), ecs_security_groups=(sg,), ecs_log_group="/mastra-admin/test/servers",
         alb_listener_arn=listener, vpc_id=vpc, public_domain="apps.example.com", drain_seconds=5,
     )
-    runner = EcsDeployRunner(settings, ecs=ecs, elbv2=elbv2, logs=logs, s3=s3, secrets_manager=sm)
+    runner = EcsDeployRunner(settings, ecs=ecs, logs=logs, s3=s3, secrets_manager=sm)
     return {"runner": runner, "ecs": ecs, "elbv2": elbv2, "logs": logs, "listener": listener, "settings": settings,
             "secretsmanager": sm}
 
@@ -94,9 +95,11 @@ def test_start_registers_a_task_definition_and_runs_fargate_with_the_environment
     assert task["taskDefinitionArn"] == started.task_definition_arn
     assert "sk-user-secret" not in json.dumps(task, default=str), "DescribeTasks shows no variable's value"
     overrides = {e["name"]: e["value"] for e in task["overrides"]["containerOverrides"][0]["environment"]}
-    assert set(overrides) == {"MASTRA_ADMIN_ARTIFACT_URL"}
+    assert set(overrides) == {"MASTRA_ADMIN_ARTIFACT_URL", "MASTRA_ADMIN_BOOT_URL"}
     with urllib.request.urlopen(overrides["MASTRA_ADMIN_ARTIFACT_URL"]) as r:  # presigned: no credentials
         assert r.read() == b"tgz"
+    with urllib.request.urlopen(overrides["MASTRA_ADMIN_BOOT_URL"]) as r:  # the boot script of this package
+        assert hashlib.sha256(r.read()).hexdigest() == runner.boot_script[1]
 
     definition = ecs.describe_task_definition(taskDefinition=started.task_definition_arn)["taskDefinition"]
     assert definition["family"] == f"mastra-admin-{DEPLOYMENT_ID}"
@@ -120,29 +123,20 @@ def test_start_registers_a_task_definition_and_runs_fargate_with_the_environment
     assert again.task_definition_arn != started.task_definition_arn
 
 
-def test_activate_routes_the_host_to_a_target_group_and_health_comes_from_it(world):
+def test_activate_adds_nothing_to_the_alb_and_the_route_is_the_tasks_private_address(world):
     runner, elbv2 = world["runner"], world["elbv2"]
-    server = _server("srv_01hccccccccccccccccccccccc", runner.start(_spec("srv_01hccccccccccccccccccccccc")))
-    assert runner.probe(server).detail == "target unregistered" and not runner.probe(server).healthy
+    rules_before = elbv2.describe_rules(ListenerArn=world["listener"])["Rules"]
+    started = runner.start(_spec("srv_01hccccccccccccccccccccccc"))
+    server = _server("srv_01hccccccccccccccccccccccc", started)
+    server.host = None  # as the deploy worker has it before the ENI's address is known
+    learnt = runner.activate(_deployment(), server, None)
+    assert learnt and learnt["host"] == server.host and server.host
+    assert runner.upstream(server) == f"{server.host}:8080"
+    assert elbv2.describe_rules(ListenerArn=world["listener"])["Rules"] == rules_before
+    assert elbv2.describe_target_groups()["TargetGroups"] == []
 
-    runner.activate(_deployment(), server, None)
-    runner.activate(_deployment(), server, None)  # idempotent: one group, one rule
-    groups = elbv2.describe_target_groups(Names=[runner.target_group_name(DEPLOYMENT_ID)])["TargetGroups"]
-    assert len(groups) == 1
-    group = groups[0]
-    assert group["TargetType"] == "ip" and group["HealthCheckPath"] == "/health" and group["Port"] == 8080
-    rules = [r for r in elbv2.describe_rules(ListenerArn=world["listener"])["Rules"] if not r["IsDefault"]]
-    assert len(rules) == 1
-    assert rules[0]["Conditions"][0]["HostHeaderConfig"]["Values"] == ["weather.apps.example.com"]
-    assert rules[0]["Actions"][0]["TargetGroupArn"] == group["TargetGroupArn"]
-    health = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]
-    assert [h["Target"]["Id"] for h in health] == [server.host]
-
-    probe = runner.probe(server)
-    assert probe.alive and probe.healthy and probe.health == "healthy"
-
-    runner.deactivate(_deployment(), server)
-    assert not runner.probe(server).healthy
+    probe = runner.probe(server)  # the container's own health check, as ECS reports it
+    assert probe.alive and probe.healthy and probe.detail == "container healthy"
     runner.stop(server)
     probe = runner.probe(server)
     assert not probe.alive and probe.health == "dead" and "stopped" in probe.detail

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-BUCKET = "mastra-admin-local-artifacts"
+BUCKET = "mastra-admin-local-123456789012-artifacts"
 _env: "IngestEnv | None" = None
 
 

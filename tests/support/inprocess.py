@@ -108,6 +108,7 @@ class FakeBuildRunner:
 
     name: str = "fake"
     outcome: str = "succeeded"
+    fetches_remote_sources: bool = False
     runs: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
 

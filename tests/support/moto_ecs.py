@@ -53,7 +53,7 @@ def ecs_world(url: str, cluster: str = "mastra-admin-test") -> tuple[Settings, E
     settings = Settings(stage="test", region=REGION, bucket_name="artifacts", deploy_runner="ecs",
                         ecs_cluster=cluster, ecs_subnets=(subnet,), ecs_security_groups=(sg,),
                         ecs_log_group="/mastra-admin/test/servers", vpc_id=vpc, public_domain="apps.example.com")
-    runner = EcsDeployRunner(settings, ecs=clients["ecs"], elbv2=clients["elbv2"], logs=clients["logs"],
+    runner = EcsDeployRunner(settings, ecs=clients["ecs"], logs=clients["logs"],
                              s3=clients["s3"], cloudwatch=clients["cloudwatch"],
                              secrets_manager=clients["secretsmanager"])
     return settings, runner, clients

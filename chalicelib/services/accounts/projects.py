@@ -12,6 +12,7 @@ from chalicelib.db.pages import Page
 from chalicelib.errors import BadRequest, Invalid, NotFound
 from chalicelib.ids import check_id, new_id
 from chalicelib.models import api
+from chalicelib.runners.build_plan import BuildSettings, check_root_directory
 from chalicelib.sources import SourceError, check_file_url, check_local_path
 from chalicelib.services.deploys.slugs import slugify
 from chalicelib.settings import Settings, get_settings
@@ -47,6 +48,29 @@ def _source(source: api.GithubSource | api.LocalSource | api.GitSource, settings
     return source.model_dump(by_alias=True)
 
 
+BUILD_FIELDS = ("root_directory", "install_command", "build_command", "start_command")
+
+
+def _build_settings(body: api.BuildSettingsFields, current: dict | None = None) -> dict | None:
+    """The stored build settings after `body` (only the fields it names change; null or "" clears)."""
+    merged = dict(current or {})
+    for name in BUILD_FIELDS:
+        if name in body.model_fields_set:
+            merged[name] = getattr(body, name) or None
+    if merged.get("root_directory"):
+        try:
+            merged["root_directory"] = check_root_directory(merged["root_directory"])
+        except ValueError as e:
+            raise Invalid(str(e), code="invalid_root_directory") from e
+    cleaned = {k: v for k, v in merged.items() if k in BUILD_FIELDS and v and v != "."}
+    return cleaned or None
+
+
+def build_settings(project: Project) -> BuildSettings:
+    """What a build of the project is told (chalicelib/runners/build_plan.py)."""
+    return BuildSettings.of(map_or_empty(project.build_settings))
+
+
 def require_project(access: Access, project_id: str, permission: str | None = None) -> Project:
     return access.require_item("project", project_id, store.find, permission)
 
@@ -62,7 +86,7 @@ def create_project(access: Access, team_id: str, body: api.ProjectCreate) -> Pro
         gsi1pk=keys.team_projects(team_id), gsi1sk=keys.sorted_by_time(now.isoformat(), project_id),
         project_id=project_id, team_id=team_id, name=body.name, slug=slugify(body.name, max_length=40),
         source=source, default_branch=body.default_branch or source.get("branch") or "main",
-        created_at=now, updated_at=now,
+        build_settings=_build_settings(body), created_at=now, updated_at=now,
     )
     _link_github(project, None, create=True)
     return project
@@ -100,6 +124,7 @@ def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> 
         project.source = _source(body.source, get_settings())
     if body.default_branch is not None:
         project.default_branch = body.default_branch
+    project.build_settings = _build_settings(body, map_or_empty(project.build_settings))
     project.updated_at = utcnow()
     _link_github(project, previous)
     return project

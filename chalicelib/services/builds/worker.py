@@ -19,12 +19,13 @@ from chalicelib.db import projects as project_store
 from chalicelib.db.models import Build, map_or_empty, utcnow
 from chalicelib.db.statuses import BuildStatus
 from chalicelib.control_plane_log import logger
-from chalicelib.runners.build_port import BuildJob, BuildRunner, Outcome, artifact_key
+from chalicelib.runners.build_port import BuildJob, BuildRunner, Outcome, artifact_key, remote_spec
 from chalicelib.runners.factory import build_runner
 from chalicelib.services.builds.logs import BuildLog, Masker
 from chalicelib.services.builds.trigger import publish_status
 from chalicelib.services.deploys.deployments import decrypted_overrides
-from chalicelib.services.accounts.projects import decrypted_env
+from chalicelib.runners.build_plan import BuildSettings
+from chalicelib.services.accounts.projects import build_settings, decrypted_env
 from chalicelib.services.github.tokens import source_token, withholds_secrets
 from chalicelib.settings import Settings, get_settings
 
@@ -84,7 +85,8 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
                 outcome = Outcome(BuildStatus.FAILED, reason=f"source: {e}")
             else:
                 log = BuildLog(claimed, Masker([*env.values(), token or ""]))
-                outcome = _run(claimed, attempt, project.source, env, token, workspace, runner, log, cancel, settings)
+                outcome = _run(claimed, attempt, project.source, env, token, workspace, runner, log, cancel,
+                               settings, build_settings(project))
     except Exception as e:
         logger.exception("build attempt crashed", extra={"buildId": build_id})
         outcome = Outcome(BuildStatus.FAILED, reason=f"internal error: {type(e).__name__}")
@@ -105,27 +107,33 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
 
 
 def _run(build: Build, attempt: int, source, env: dict[str, str], token: str | None, workspace: Path,
-         runner: BuildRunner, log: BuildLog, cancel: threading.Event, settings: Settings) -> Outcome:
+         runner: BuildRunner, log: BuildLog, cancel: threading.Event, settings: Settings,
+         build_config: BuildSettings = BuildSettings()) -> Outcome:
     if attempt > 1:
         log.line(f"--- attempt {attempt} of {settings.build_max_attempts}: the previous worker was lost ---")
     log.line(f"build {build.build_id} of deployment {build.deployment_id} ({build.environment}), "
              f"runner {runner.name}")
     shutil.rmtree(workspace, ignore_errors=True)
     workspace.mkdir(parents=True)
-    try:
-        fetched = sources.fetch(map_or_empty(source), build.commit or build.ref, workspace / "src", log.line,
-                                github_token=token, github_api_url=settings.github_api_url)
-    except sources.SourceError as e:
-        return Outcome(BuildStatus.FAILED, reason=f"source: {e}")
-    if fetched.commit and fetched.commit != build.commit:
-        store.set_fields(build.build_id, attempt, commit=fetched.commit)
+    source, ref = map_or_empty(source), build.commit or build.ref
+    remote = remote_spec(source, ref, token, settings.github_api_url) if runner.fetches_remote_sources else None
+    commit = build.commit
+    if remote is None:
+        try:
+            fetched = sources.fetch(source, ref, workspace / "src", log.line, github_token=token,
+                                    github_api_url=settings.github_api_url)
+        except sources.SourceError as e:
+            return Outcome(BuildStatus.FAILED, reason=f"source: {e}")
+        commit = fetched.commit
+        if fetched.commit and fetched.commit != build.commit:
+            store.set_fields(build.build_id, attempt, commit=fetched.commit)
     if cancel.is_set():
         return Outcome(BuildStatus.CANCELLED, reason="cancelled")
     job = BuildJob(
         build_id=build.build_id, team_id=build.team_id, project_id=build.project_id,
-        deployment_id=build.deployment_id, environment=build.environment, commit=fetched.commit,
+        deployment_id=build.deployment_id, environment=build.environment, commit=commit,
         workspace=workspace, env=env, artifact_bucket=settings.bucket_name,
-        artifact_key=artifact_key(build.build_id),
+        artifact_key=artifact_key(build.build_id), build=build_config, remote_source=remote,
     )
     return runner.run(job, log.line, cancel)
 

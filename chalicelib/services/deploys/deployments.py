@@ -27,7 +27,8 @@ def _base_slug(project: Project, kind: str, branch: str) -> str:
 
 
 def public_url(slug: str) -> str:
-    return f"http://{slug}.{get_settings().public_domain}"
+    settings = get_settings()
+    return f"{settings.public_url_scheme}://{slug}.{settings.public_domain}"
 
 
 def _override_context(deployment: Deployment, name: str) -> dict[str, str]:

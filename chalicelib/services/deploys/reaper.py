@@ -35,6 +35,11 @@ def reap(now: datetime | None = None) -> list[tuple[str, str]]:
     return actions
 
 
+def reap_one(deploy_id: str) -> str | None:
+    """One deploy, as a shard of the reaper's fan-out does it (chalicelib/workers/shards.py)."""
+    return _reap_one(deploy_id, utcnow())
+
+
 def _reap_one(deploy_id: str, now: datetime) -> str | None:
     deploy = store.find(deploy_id)
     if deploy is None or deploy.status in store.TERMINAL:

@@ -183,27 +183,49 @@ class Checked:
 
 
 def check_all() -> list[Checked]:
-    """One health check of every live server (the 30 s schedule). A dead process is marked `exited`."""
+    """One health check of every live server, in this process (tests, a small stack); the schedule
+    fans the same work out in shards instead (chalicelib/workers/shards.py)."""
+    server_ids = list(store.active_ids())
+    check = shard_checker(server_ids)
     results: list[Checked] = []
-    for server_id in list(store.active_ids()):
+    for server_id in server_ids:
         try:
-            server = store.find(server_id)
-            if server is None or server.status in store.TERMINAL:
-                store.drop_marker(server_id)
-                continue
-            if server.status != ServerStatus.RUNNING:
-                continue  # starting: the deploy worker watches it; stopping: the stop finishes it
-            results.append(check_one(server))
+            checked = check(server_id)
         except Exception:
             logger.exception("health check failed", extra={"serverId": server_id})
+            continue
+        if checked is not None:
+            results.append(checked)
     return results
 
 
-def check_one(server: Server) -> Checked:
+def shard_checker(server_ids: list[str]):
+    """Reads a shard's servers and their deployments in two batch reads; returns the check of one id
+    (None when there is nothing to check). A dead process is marked `exited`."""
+    from chalicelib.db import deployments as deployment_store
+
+    servers = store.find_many(server_ids)
+    existing = deployment_store.find_many({s.deployment_id for s in servers.values()})
+
+    def check(server_id: str) -> Checked | None:
+        server = servers.get(server_id)
+        if server is None or server.status in store.TERMINAL:
+            store.drop_marker(server_id)
+            return None
+        if server.status != ServerStatus.RUNNING:
+            return None  # starting: the deploy worker watches it; stopping: the stop finishes it
+        return check_one(server, deployment_exists=server.deployment_id in existing)
+
+    return check
+
+
+def check_one(server: Server, deployment_exists: bool | None = None) -> Checked:
     from chalicelib.db import deployments as deployment_store
 
     runner = deploy_runner_named(server.runner)
-    if deployment_store.find(server.deployment_id) is None:  # deleted while it ran: nothing routes to it
+    if deployment_exists is None:
+        deployment_exists = deployment_store.find(server.deployment_id) is not None
+    if not deployment_exists:  # deleted while it ran: nothing routes to it
         stop_server(server, reason="its deployment was deleted", runner=runner)
         return Checked(server.server_id, "stopped")
     probe = runner.probe(server)
