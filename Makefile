@@ -127,3 +127,9 @@ openapi-client-venv: $(OPENAPI_CLIENT_VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .mastra-admin
+
+## Replay a recorded GitHub delivery against the local stack, signed with the webhook secret:
+## make github-replay EVENT=push FILE=tests/fixtures/github/push.json ARGS="--repository me/app --installation 1"
+.PHONY: github-replay
+github-replay: $(STAMP)
+	$(PY) -m local_stack.github_replay $(or $(EVENT),push) $(or $(FILE),tests/fixtures/github/push.json) $(ARGS)

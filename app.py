@@ -116,3 +116,30 @@ def ws_disconnect(event):
     from chalicelib.services.live import websocket as service
 
     service.disconnect(event.connection_id)
+
+
+# --- GitHub App: webhooks in, statuses and comments out (chalicelib/services/github) -------------
+from chalicelib.api import github_webhooks  # noqa: E402 - kept in this block for an easy merge
+from chalicelib.workers import github as github_workers  # noqa: E402
+
+app.register_blueprint(github_webhooks.bp)
+
+
+def _github_sink(channel, message):
+    if channel.startswith("project:"):  # cheap filter first: the sink module loads on first use
+        from chalicelib.services.github import reporting
+
+        reporting.sink(channel, message)
+
+
+channels.add_sink(_github_sink)
+
+
+@app.on_sqs_message(queue=_settings.github_webhook_queue_name, batch_size=1)
+def github_webhook_consumer(event):
+    return github_workers.handle_webhook_messages(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=_settings.github_writes_queue_name, batch_size=1)
+def github_writes_consumer(event):
+    return github_workers.handle_write_messages(event.to_dict(), event.context)

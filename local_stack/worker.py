@@ -96,16 +96,32 @@ def main() -> int:
         batch_size=1, concurrency=cfg.shard_concurrency, timeout_seconds=60,
         on_error=lambda text: print(f"worker: {text}", file=sys.stderr, flush=True),
     ).start()
+    github_pumps = _github_pumps(settings, QueuePump)
     print(f"worker ready pid={os.getpid()}", flush=True)
     stop.wait()
     pump.stop()
     deploy_pump.stop()
     shard_pump.stop()
+    for github_pump in github_pumps:
+        github_pump.stop()
     from chalicelib.runners.local_build import LocalBuildRunner
 
     LocalBuildRunner.kill_running()
     sys.stdout.flush()
     os._exit(0)  # running builds are abandoned to the reaper, not waited for; the supervisor stops servers
+
+
+def _github_pumps(settings, QueuePump) -> list:
+    """The GitHub queues: webhook deliveries, and writes to GitHub (statuses, comments)."""
+    from app import github_webhook_consumer, github_writes_consumer
+    from chalicelib import aws
+
+    return [
+        QueuePump(aws.client("sqs"), queue, handler, region=settings.region, batch_size=1, concurrency=1,
+                  timeout_seconds=60, on_error=lambda text: print(f"worker: {text}", file=sys.stderr, flush=True)).start()
+        for queue, handler in ((settings.github_webhook_queue_name, github_webhook_consumer),
+                               (settings.github_writes_queue_name, github_writes_consumer))
+    ]
 
 
 if __name__ == "__main__":

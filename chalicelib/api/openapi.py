@@ -14,7 +14,7 @@ from chalicelib.models import api
 
 ERROR_TEXT = {
     400: "Malformed request (bad JSON, id, cursor or parameter)",
-    401: "Missing or invalid credentials",
+    401: "Missing or invalid credentials (or webhook signature)",
     403: "Your role lacks the permission",
     404: "No such resource, or not yours to see",
     409: "Conflicts with the current state",
@@ -34,6 +34,10 @@ PATH_PARAMS = {
     "userId": {"type": "string", "pattern": USER_ID_PATTERN},
     "name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"},
     "traceId": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"},
+}
+SIGNATURE_SCHEMES = {
+    "githubSignature": {"type": "apiKey", "in": "header", "name": "X-Hub-Signature-256",
+                        "description": "sha256=HMAC-SHA256 of the raw body with the GitHub App's webhook secret"},
 }
 PAGE_PARAMS = [
     {"name": "limit", "in": "query", "required": False,
@@ -100,8 +104,10 @@ def _operation(spec: RouteSpec, refs: dict[tuple[Any, str], dict]) -> dict[str, 
         "tags": [tag] if (tag := tag_of(spec.path)) else [],
         "parameters": params,
         "responses": responses,
-        "security": [] if spec.public else [{"bearer": []}],
+        "security": [{spec.signature: []}] if spec.signature else [] if spec.public else [{"bearer": []}],
     }
+    if spec.signature:  # a webhook also answers 200: a ping, or a delivery it already received
+        responses["200"] = {"description": "A ping, or a delivery already received (`duplicate`)"}
     if spec.permission:
         op["x-permission"] = spec.permission
     if spec.body is not None:
@@ -159,6 +165,7 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": schema.get("$defs", {}),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "An API key (ma_…) or a JWT"}},
+                                           "description": "An API key (ma_…) or a JWT"},
+                                **SIGNATURE_SCHEMES},
         },
     }

@@ -40,6 +40,7 @@ class RouteSpec:
     paginated: bool = False
     errors: tuple[int, ...] = ()
     query: type[Query] | None = None  # parses the query parameters besides limit/cursor
+    signature: str | None = None  # authenticated by a signature over the body (webhooks), not a token
 
 
 ROUTES: list[RouteSpec] = []

@@ -8,7 +8,7 @@ is 0, not unknown, so that the update adds one to the stored version instead of 
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from pynamodb.attributes import VersionAttribute
 from pynamodb.exceptions import PynamoDBException
@@ -21,8 +21,13 @@ def update_if(model: type, hash_key: str, range_key: str, actions: Sequence, con
     for name, attr in model.get_attributes().items():
         if isinstance(attr, VersionAttribute):
             setattr(item, name, 0)
+    return applied(lambda: item.update(list(actions), condition=condition, add_version_condition=False))
+
+
+def applied(write: Callable[[], object]) -> bool:
+    """Run one conditional write (a put or an update): True if it applied, False if its condition did not hold."""
     try:
-        item.update(list(actions), condition=condition, add_version_condition=False)
+        write()
         return True
     except PynamoDBException as e:
         if is_condition_failure(e):

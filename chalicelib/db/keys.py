@@ -120,5 +120,28 @@ def webhook_delivery(delivery_id: str) -> str:
     return f"WEBHOOK#{delivery_id}"
 
 
+def github_repo(repository: str) -> str:
+    return f"GITHUB#REPO#{repository.lower()}"
+
+
+def github_installation(installation_id: int) -> str:
+    return f"GITHUB#INSTALLATION#{installation_id}"
+
+
+def github_pull_sk(number: int) -> str:
+    return f"GHPULL#{number}"
+
+
+def deployment_github(deployment_id: str) -> str:
+    return f"DEPLOYMENT#{deployment_id}#GITHUB"
+
+
+WEBHOOK_COUNTS = "WEBHOOKS#COUNTS"
+
+
+def github_write(target: str) -> str:
+    return f"GHWRITE#{target}"
+
+
 def sorted_by_time(created_iso: str, item_id: str) -> str:
     return f"{created_iso}#{item_id}"

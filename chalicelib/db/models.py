@@ -235,6 +235,9 @@ class Build(VersionedItem, discriminator="Build"):
     artifact_bytes = NumberAttribute(null=True, attr_name="artifactBytes")
     enqueued_at = UTCDateTimeAttribute(null=True, attr_name="enqueuedAt")
     reason = UnicodeAttribute(null=True)
+    # A build a GitHub webhook triggered: deliveryId, event, repository, installationId, sha, pusher,
+    # message, pull (number), fork (1: built without the project's secrets).
+    github = MapAttribute(null=True, attr_name="github")
 
 
 class ActiveBuild(BaseItem, discriminator="ActiveBuild"):
@@ -389,7 +392,63 @@ class WsTicket(BaseItem, discriminator="WsTicket"):
 
 
 class WebhookDelivery(BaseItem, discriminator="WebhookDelivery"):
-    """PK=WEBHOOK#{deliveryId} SK=#META; kept for dedupe until its TTL."""
+    """PK=WEBHOOK#{deliveryId} SK=#META; kept for dedupe until its TTL.
+
+    Put only if absent when the delivery arrives (a redelivery finds it); `handledAt` is set once,
+    conditionally, by the consumer that did its work.
+    """
 
     delivery_id = UnicodeAttribute(attr_name="deliveryId")
     expires_at = TTLAttribute(attr_name="expiresAt")
+    event = UnicodeAttribute(null=True)
+    action = UnicodeAttribute(null=True)
+    handled_at = UTCDateTimeAttribute(null=True, attr_name="handledAt")
+    outcome = UnicodeAttribute(null=True)
+
+
+# --- GitHub (chalicelib/services/github) ------------------------------------------------------------
+
+
+class GithubLink(BaseItem, discriminator="GithubLink"):
+    """PK=GITHUB#REPO#{owner/name, lower case} SK=PROJECT#{projectId}: a project linked to a repository.
+
+    GSI1: GITHUB#INSTALLATION#{installationId} / {repository}#{projectId}, so an installation event
+    finds its projects with one Query. Kept in step with the project's source by the project service.
+    """
+
+    repository = UnicodeAttribute()
+    project_id = UnicodeAttribute(attr_name="projectId")
+    installation_id = NumberAttribute(attr_name="installationId")
+
+
+class PullPreview(VersionedItem, discriminator="PullPreview"):
+    """PK=PROJECT#{projectId} SK=GHPULL#{number}: a pull request's preview deployment and its comment.
+
+    GSI1: DEPLOYMENT#{deploymentId}#GITHUB / PULL: from a preview deployment back to its pull request.
+    """
+
+    project_id = UnicodeAttribute(attr_name="projectId")
+    number = NumberAttribute()
+    deployment_id = UnicodeAttribute(null=True, attr_name="deploymentId")
+    comment_id = NumberAttribute(null=True, attr_name="commentId")
+    head_sha = UnicodeAttribute(null=True, attr_name="headSha")
+    state = UnicodeAttribute(default="open")  # open | closed
+    fork = NumberAttribute(default=0)
+
+
+class GithubWriteMark(BaseItem, discriminator="GithubWriteMark"):
+    """PK=GHWRITE#{target} SK=#META: the newest write to a target (a commit's status in one context, a
+    pull request's comment) that was let through.
+
+    A write retried late must not overwrite a newer one (pending after success): each carries the
+    time it was queued, and passes only if no newer one passed before it.
+    """
+
+    seq = NumberAttribute()
+    expires_at = TTLAttribute(attr_name="expiresAt")
+
+
+class WebhookCounter(BaseItem, discriminator="WebhookCounter"):
+    """PK=WEBHOOKS#COUNTS SK={outcome}#{event}#{action}: how many deliveries ended so (ignored ones)."""
+
+    count = NumberAttribute(default=0)

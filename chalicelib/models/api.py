@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from chalicelib.auth.rbac import Role
@@ -62,9 +62,27 @@ class ApiKeyCreate(Request):
 
 
 class GithubSource(Request):
+    """A GitHub repository: through the GitHub App (`repository` + `installationId`: push and pull request
+    webhooks build it), or downloaded with the project's source token (`repo`, no webhooks)."""
+
     type: Literal["github"]
-    repo: Repo
+    repo: Repo | None = Field(default=None, description="owner/name, fetched with the project's source token")
+    repository: Repo | None = Field(default=None, description="owner/name, linked through the GitHub App")
+    installation_id: int | None = Field(default=None, ge=1, le=2**53, description="The App installation's id")
     branch: Branch = "main"
+    build_fork_pull_requests: bool = Field(default=False, description="Build pull requests from forks "
+                                           "(never with the project's secrets)")
+    skip_draft_pull_requests: bool = Field(default=False, description="Build drafts only when ready for review")
+
+    @model_validator(mode="after")
+    def _names_one_repository(self) -> "GithubSource":
+        if not (self.repo or self.repository):
+            raise ValueError("name the repository (`repository` with `installationId`, or `repo`)")
+        if self.repo and self.repository and self.repo.lower() != self.repository.lower():
+            raise ValueError("`repo` and `repository` name different repositories")
+        if self.installation_id is not None and not self.repository:
+            raise ValueError("`installationId` goes with `repository`")
+        return self
 
 
 class LocalSource(Request):
@@ -224,6 +242,8 @@ class BuildOut(Response):
     artifact_key: str | None
     artifact_sha256: str | None
     artifact_bytes: int | None
+    github: dict | None = Field(default=None, description="What the GitHub delivery that triggered it said: "
+                                "deliveryId, event, sha, pusher, message, pull")
     created_at: datetime
     queued_at: datetime | None
     started_at: datetime | None

@@ -166,9 +166,20 @@ def operations(api):
     ops = []
     for path, methods in doc["paths"].items():
         for method, op in methods.items():
-            if op["security"]:  # every authenticated route
+            if {"bearer": []} in op["security"]:  # every route authenticated by a token
                 ops.append((op["operationId"], method.upper(), path, op.get("x-permission")))
     return ops
+
+
+# Routes authenticated by a signature over the body instead of a token: no role applies to them.
+SIGNATURE_AUTHENTICATED = {("POST", "/webhooks/github"): "githubSignature"}
+
+
+def test_routes_without_a_token_are_public_or_signature_authenticated_as_listed(api):
+    doc = api.session().get(api.url("/openapi.json")).json()
+    signed = {(method.upper(), path): op["security"][0] for path, methods in doc["paths"].items()
+              for method, op in methods.items() if op["security"] and {"bearer": []} not in op["security"]}
+    assert {k: next(iter(v)) for k, v in signed.items()} == SIGNATURE_AUTHENTICATED
 
 
 @pytest.mark.parametrize("role", ROLES)

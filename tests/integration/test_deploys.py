@@ -15,23 +15,15 @@ import requests
 from tests.support.builds import copy_tiny, handled_messages, start_build, tiny_deployment, wait_build
 from tests.support.live import ws_client
 from tests.support.deploys import (
-    DEPLOY_ENV, kill_servers, server_processes, via_host, via_path, wait_deploy, wait_deploy_of_build,
+    DEPLOY_ENV, server_processes, stack_serving, via_host, via_path, wait_deploy, wait_deploy_of_build,
 )
-from tests.support.stack import start_stack, stop_stack
 from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    home = tmp_path_factory.mktemp("ma-deploys")
-    s = start_stack(home, DEPLOY_ENV)
-    try:
+    with stack_serving(tmp_path_factory.mktemp("ma-deploys"), DEPLOY_ENV) as s:
         yield s
-    finally:
-        stop_stack(s)
-        left = server_processes(home)
-        kill_servers(home)
-        assert left == [], f"deployed servers outlived the stack: {left}"
 
 
 @pytest.fixture(scope="module")

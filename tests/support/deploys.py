@@ -1,6 +1,7 @@
 """Helpers for deploy tests: waiting on deploys, calling servers through the router, cleanup."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -79,3 +80,18 @@ def kill_servers(home: Path) -> None:
             os.killpg(os.getpgid(pid), signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+@contextlib.contextmanager
+def stack_serving(home: Path, env: dict[str, str]):
+    """A local stack for one test module; at the end, no deployed server may outlive it."""
+    from tests.support.stack import start_stack, stop_stack
+
+    stack = start_stack(home, env)
+    try:
+        yield stack
+    finally:
+        stop_stack(stack)
+        left = server_processes(home)
+        kill_servers(home)  # a safety net only: the stack stops its servers
+        assert left == [], f"deployed servers outlived the stack: {left}"

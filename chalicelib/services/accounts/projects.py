@@ -29,6 +29,10 @@ def _checked(check, raw: str, settings: Settings) -> str:
 
 
 def _source(source: api.GithubSource | api.LocalSource | api.GitSource, settings: Settings) -> dict:
+    if isinstance(source, api.GithubSource):
+        from chalicelib.services.github.links import source_of
+
+        return source_of(source)
     if isinstance(source, api.LocalSource):
         return {"type": "local", "path": _checked(check_local_path, source.path, settings)}
     if isinstance(source, api.GitSource):
@@ -84,8 +88,20 @@ def create_project(access: Access, team_id: str, body: api.ProjectCreate) -> Pro
         source=source, default_branch=body.default_branch or source.get("branch") or "main",
         build_settings=_build_settings(body), created_at=now, updated_at=now,
     )
-    store.create(project)
+    _link_github(project, None, create=True)
     return project
+
+
+def _link_github(project: Project, previous: dict | None, create: bool = False) -> None:
+    """Saves the project; a GitHub App link is checked first and its link item kept in step after."""
+    from chalicelib.services.github import links
+
+    links.check_link(project.team_id, map_or_empty(project.source), previous)
+    if create:
+        store.create(project)
+    else:
+        store.save(project)
+    links.sync(project, previous)
 
 
 def list_projects(access: Access, team_id: str, limit: int, cursor: str | None) -> Page[Project]:
@@ -101,6 +117,7 @@ def get_project(access: Access, project_id: str) -> Project:
 
 def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> Project:
     project = require_project(access, project_id)
+    previous = map_or_empty(project.source)
     if body.name is not None:
         project.name = body.name
     if body.source is not None:
@@ -109,7 +126,7 @@ def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> 
         project.default_branch = body.default_branch
     project.build_settings = _build_settings(body, map_or_empty(project.build_settings))
     project.updated_at = utcnow()
-    store.save(project)
+    _link_github(project, previous)
     return project
 
 

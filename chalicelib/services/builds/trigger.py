@@ -6,7 +6,7 @@ from chalicelib import channels, queues
 from chalicelib.auth.access import Access
 from chalicelib.db import builds as store
 from chalicelib.db import keys
-from chalicelib.db.models import Build, utcnow
+from chalicelib.db.models import Build, Deployment, utcnow
 from chalicelib.db.pages import Page
 from chalicelib.db.statuses import BuildStatus
 from chalicelib.errors import Conflict, Unavailable
@@ -70,6 +70,13 @@ def _supersede_older(deployment_id: str, newer: str) -> None:
 def trigger_build(access: Access, deployment_id: str, body: api.BuildCreate | None,
                   trigger: str = "manual") -> Build:
     deployment = require_deployment(access, deployment_id)
+    return queue_build(deployment, ref=(body.ref if body else None) or deployment.branch,
+                       commit=body.commit if body else None, trigger=trigger)
+
+
+def queue_build(deployment: Deployment, *, ref: str, commit: str | None, trigger: str,
+                github: dict | None = None) -> Build:
+    """A queued build of the deployment; older queued ones are superseded. `github`: what a webhook knew."""
     build_id = new_id("build")
     now = utcnow()
     build = Build(
@@ -78,8 +85,7 @@ def trigger_build(access: Access, deployment_id: str, body: api.BuildCreate | No
         gsi1sk=keys.sorted_by_time(now.isoformat(), build_id),
         build_id=build_id, deployment_id=deployment.deployment_id, project_id=deployment.project_id,
         team_id=deployment.team_id, environment=deployment.type, trigger=trigger,
-        ref=(body.ref if body else None) or deployment.branch, commit=body.commit if body else None,
-        status=BuildStatus.QUEUED, queued_at=now, attempt=0, log_lines=0, created_at=now, updated_at=now,
+        ref=ref, commit=commit, github=github, status=BuildStatus.QUEUED, queued_at=now, attempt=0, log_lines=0, created_at=now, updated_at=now,
     )
     store.create(build)
     publish_status(build)

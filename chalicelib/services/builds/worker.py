@@ -26,7 +26,7 @@ from chalicelib.services.builds.trigger import publish_status
 from chalicelib.services.deploys.deployments import decrypted_overrides
 from chalicelib.runners.build_plan import BuildSettings
 from chalicelib.services.accounts.projects import build_settings, decrypted_env
-from chalicelib.services.accounts.source_tokens import decrypted_token
+from chalicelib.services.github.tokens import source_token, withholds_secrets
 from chalicelib.settings import Settings, get_settings
 
 
@@ -77,11 +77,16 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
             outcome = Outcome(BuildStatus.FAILED, reason="the project or deployment was deleted")
             log = BuildLog(claimed, Masker(()))
         else:
-            env = {**decrypted_env(project), **decrypted_overrides(deployment)}
-            token = decrypted_token(project)
-            log = BuildLog(claimed, Masker([*env.values(), token or ""]))
-            outcome = _run(claimed, attempt, project.source, env, token, workspace, runner, log, cancel, settings,
-                           build_settings(project))
+            env = {} if withholds_secrets(claimed) else {**decrypted_env(project), **decrypted_overrides(deployment)}
+            try:
+                token = source_token(project)
+            except sources.SourceError as e:  # e.g. the GitHub App was uninstalled: the build says so
+                log = BuildLog(claimed, Masker(env.values()))
+                outcome = Outcome(BuildStatus.FAILED, reason=f"source: {e}")
+            else:
+                log = BuildLog(claimed, Masker([*env.values(), token or ""]))
+                outcome = _run(claimed, attempt, project.source, env, token, workspace, runner, log, cancel,
+                               settings, build_settings(project))
     except Exception as e:
         logger.exception("build attempt crashed", extra={"buildId": build_id})
         outcome = Outcome(BuildStatus.FAILED, reason=f"internal error: {type(e).__name__}")

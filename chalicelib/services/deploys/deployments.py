@@ -37,8 +37,12 @@ def _override_context(deployment: Deployment, name: str) -> dict[str, str]:
 
 def create_deployment(access: Access, project_id: str, body: api.DeploymentCreate) -> Deployment:
     project = require_project(access, project_id)
-    branch = body.branch or project.default_branch
-    slug = _base_slug(project, body.type, branch)
+    return create_for_project(project, body.type, body.branch or project.default_branch)
+
+
+def create_for_project(project: Project, kind: str, branch: str) -> Deployment:
+    """A new deployment; Conflict `slot_taken` when the project already has one of the kind (and branch)."""
+    slug = _base_slug(project, kind, branch)
     for _ in range(SLUG_ATTEMPTS):
         deployment_id = new_id("deployment")
         now = utcnow()
@@ -47,7 +51,7 @@ def create_deployment(access: Access, project_id: str, body: api.DeploymentCreat
             gsi1pk=keys.project_deployments(project.project_id),
             gsi1sk=keys.sorted_by_time(now.isoformat(), deployment_id),
             deployment_id=deployment_id, project_id=project.project_id, team_id=project.team_id,
-            type=body.type, branch=branch, slug=slug, status=DeploymentStatus.PENDING, public_url=public_url(slug),
+            type=kind, branch=branch, slug=slug, status=DeploymentStatus.PENDING, public_url=public_url(slug),
             env_overrides={}, created_at=now, updated_at=now,
         )
         try:
@@ -56,7 +60,7 @@ def create_deployment(access: Access, project_id: str, body: api.DeploymentCreat
         except Conflict as e:
             if e.code != "slug_taken":
                 raise
-            slug = with_suffix(_base_slug(project, body.type, branch))
+            slug = with_suffix(_base_slug(project, kind, branch))
     raise Conflict("Could not find a free slug; try again", code="slug_taken")
 
 

@@ -28,6 +28,7 @@ from chalicelib.secrets_mask import Masker
 from chalicelib.services.deploys.actions import publish, publish_deployment
 from chalicelib.services.deploys.deployments import decrypted_overrides
 from chalicelib.services.accounts.projects import decrypted_env
+from chalicelib.services.github.tokens import withholds_secrets
 from chalicelib.settings import Settings, get_settings
 
 LAST_LOG_LINES = 15
@@ -93,7 +94,7 @@ def _deploy(deploy: Deploy, attempt: int, runner: DeployRunner, settings: Settin
         raise DeployFailed("the project was deleted")
     server_store.set_deployment_status(deployment.deployment_id, deploy.deploy_id, DeploymentStatus.DEPLOYING)
     publish_deployment(deployment.deployment_id)
-    env = {**decrypted_env(project), **decrypted_overrides(deployment)}
+    env = {} if withholds_secrets(build) else {**decrypted_env(project), **decrypted_overrides(deployment)}
     mask = Masker(env.values())
     server = _new_server(deploy, deployment, runner)
     store.set_fields(deploy.deploy_id, attempt, server_id=server.server_id)
