@@ -15,12 +15,12 @@ the handlers use; the function settings are those CloudFormation gave the packag
 
 What moto checks: its enforcement (`/moto-api/reset-auth`, the server form of
 `INITIAL_NO_AUTH_ACTION_COUNT`) denies any action the user's policy does not allow. It matches
-Resource only for SQS, S3, IAM and STS; for DynamoDB, KMS, Secrets Manager, CodeBuild, ECS,
-ELBv2, CloudWatch, CloudWatch Logs and execute-api only "*" matches, so those statements are
+Resource only for SQS, S3, IAM and STS; for DynamoDB, KMS, Secrets Manager, CodeBuild, ECS, SNS,
+CloudWatch, CloudWatch Logs and execute-api only "*" matches, so those statements are
 widened to "*" for the moto user (as is sqs:GetQueueUrl, whose resource moto cannot work out), and
 Conditions are dropped (moto evaluates none of their keys). The real ARNs of every statement are
 checked statically by tests/unit/test_functions_policy.py. moto names a few calls differently from
-IAM (HeadBucket, TransactWriteItems, monitoring:*, PostToConnection): tests/support/iam_actions.py
+IAM (HeadBucket, TransactWriteItems, SendMessageBatch, monitoring:*, PostToConnection): tests/support/iam_actions.py
 maps them both ways. moto workaround: the stage key's policy is put back as text (moto
 CloudFormation stores it as a dict, and moto KMS then fails every use of the key).
 
@@ -31,10 +31,11 @@ themselves.
 
 The flow: /health → the owner key make deploy printed, and a JWT of the stage's secret → project
 with a secret variable → build (CodeBuild runner) → completion event → deploy (ECS runner: boot
-script, task definition, task, target group, host rule) → the server's observability object and
-the build log ingested from S3 → the trace queried (chDB, as the other tests) → server logs,
-health checks, reconciler, a reaped and a cancelled build, a redeploy that retires the first
-server, and a WebSocket subscriber that hears the build. Any denial fails the test naming the call
+script, task definition, task; the route's change published to the router fleet's topic) → the
+server's observability object and the build log ingested from S3 → the trace queried (chDB, as the
+other tests) → server logs, a sweep round (the schedules fan out shards, the shard consumer checks
+health and reconciles), a reaped and a cancelled build, a redeploy that retires the first server,
+and a WebSocket subscriber that hears the build. Any denial fails the test naming the call
 and its action; every AWS action the handlers call is recorded (botocore's provide-client-params)
 and must equal the policy's actions.
 """
@@ -365,8 +366,11 @@ def test_the_main_flow_runs_under_the_functions_policy_and_calls_exactly_its_act
         traces = _ok(owner.get(f"/projects/{project['id']}/traces"))["items"]
         assert [t["traceId"] for t in traces] == [records[0]["traceId"]]
 
-        for scheduled in (handlers.server_health_checks, handlers.ecs_reconciler, handlers.deploy_reaper):
+        # A sweep round: the schedules fan out shards (SendMessageBatch), their consumer does the work.
+        for scheduled in (handlers.server_health_checks, handlers.ecs_reconciler, handlers.deploy_reaper,
+                          handlers.build_reaper):
             scheduled(_scheduled_event(), None)
+        assert _sqs_deliver(stage, settings.shard_queue_name, handlers.shard_queue_consumer) >= 2  # health, ECS servers
 
         reaped = _new_build(stage, owner, deployment["id"])  # CodeBuild "finished" it without an artifact
         reaper.reap(now=datetime.now(timezone.utc) + timedelta(hours=1))

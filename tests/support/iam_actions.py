@@ -21,6 +21,10 @@ AUTHORIZED_AS = {
     "s3:HeadBucket": ("s3:ListBucket",),
     "s3:HeadObject": ("s3:GetObject",),
     "dynamodb:TransactGetItems": ("dynamodb:GetItem",),
+    # SQS's batch calls are authorized by their single-message action (moto checks the batch name)
+    "sqs:SendMessageBatch": ("sqs:SendMessage",),
+    "sqs:DeleteMessageBatch": ("sqs:DeleteMessage",),
+    "sqs:ChangeMessageVisibilityBatch": ("sqs:ChangeMessageVisibility",),
     "execute-api:PostToConnection": ("execute-api:ManageConnections",),
     "execute-api:DeleteConnection": ("execute-api:ManageConnections",),
 }
@@ -31,8 +35,6 @@ TAGGING = {
     "secretsmanager:CreateSecret": ("Tags", "secretsmanager:TagResource"),
     "ecs:RegisterTaskDefinition": ("tags", "ecs:TagResource"),
     "ecs:RunTask": ("tags", "ecs:TagResource"),
-    "elasticloadbalancing:CreateTargetGroup": ("Tags", "elasticloadbalancing:AddTags"),
-    "elasticloadbalancing:CreateRule": ("Tags", "elasticloadbalancing:AddTags"),
 }
 
 # Services whose statements moto matches against the request's resource; for every other service

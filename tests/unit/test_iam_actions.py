@@ -10,6 +10,7 @@ def test_calls_are_authorized_as_iam_names_them():
     assert required_actions("s3", "HeadObject", {}) == {"s3:GetObject"}
     assert required_actions("monitoring", "GetMetricData", {}) == {"cloudwatch:GetMetricData"}
     assert required_actions("execute-api", "PostToConnection", {}) == {"execute-api:ManageConnections"}
+    assert required_actions("sqs", "SendMessageBatch", {}) == {"sqs:SendMessage"}
     items = [{"Put": {}}, {"Update": {}}, {"Put": {}}]
     assert required_actions("dynamodb", "TransactWriteItems", {"TransactItems": items}) == {
         "dynamodb:PutItem", "dynamodb:UpdateItem"}
@@ -37,3 +38,11 @@ def test_a_moto_user_gets_moto_names_and_resources_moto_can_match():
     assert widened == [{"Effect": "Allow", "Action": [
         "cloudwatch:GetMetricData", "dynamodb:PutItem", "dynamodb:TransactWriteItems", "monitoring:GetMetricData"],
         "Resource": "*"}]
+
+
+def test_a_moto_user_granted_sendmessage_may_send_in_batch_as_in_aws():
+    queue = "arn:aws:sqs:us-east-1:1:mastra-admin-dev-shards"
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue}]}
+    assert for_moto(policy)["Statement"] == [
+        {"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:SendMessageBatch"], "Resource": queue}]
