@@ -1,4 +1,5 @@
-"""A stage's secret settings: the ClickHouse URL, user and password and the JWT HS256 secret.
+"""A stage's secret settings: the ClickHouse URL, user and password, the JWT HS256 secret, and the
+GitHub App's id, private key and webhook secret.
 
 In a stage they live in one Secrets Manager secret (JSON, encrypted with the stage's key, written
 by `make deploy`), named by `MA_SETTINGS_SECRET`; they are read at first use, not at import (most
@@ -15,7 +16,8 @@ from chalicelib import aws
 from chalicelib.errors import SettingsError, Unavailable
 from chalicelib.settings import MIN_HS256_SECRET_BYTES, Settings, get_settings
 
-KEYS = ("clickhouse_url", "clickhouse_user", "clickhouse_password", "jwt_hs256_secret")
+KEYS = ("clickhouse_url", "clickhouse_user", "clickhouse_password", "jwt_hs256_secret",
+        "github_app_id", "github_app_key", "github_webhook_secret")
 
 
 def secret_setting(name: str, settings: Settings | None = None) -> str:
@@ -27,7 +29,7 @@ def secret_setting(name: str, settings: Settings | None = None) -> str:
         value = _load(settings.settings_secret).get(name)
         if value:
             return value
-    return getattr(settings, name)
+    return getattr(settings, name, "")  # github_app_key has no variable: locally it is a file
 
 
 @functools.lru_cache(maxsize=4)

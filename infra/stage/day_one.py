@@ -1,9 +1,11 @@
 """What a stage needs besides its stacks: the settings secret, the schema, the first owner.
 
 The settings secret (`mastra-admin/<stage>/settings`, encrypted with the stage's key) holds the
-ClickHouse URL, user and password and the JWT HS256 secret, taken from this process's variables
-(`MA_CLICKHOUSE_URL`, `MA_CLICKHOUSE_USER`, `MA_CLICKHOUSE_PASSWORD`, `MA_JWT_HS256_SECRET`) when
-given; values not given keep what the secret holds. Values are never printed, only their names.
+ClickHouse URL, user and password, the JWT HS256 secret and the GitHub App's id, private key and
+webhook secret, taken from this process's variables (`MA_CLICKHOUSE_URL`, `MA_CLICKHOUSE_USER`,
+`MA_CLICKHOUSE_PASSWORD`, `MA_JWT_HS256_SECRET`, `MA_GITHUB_APP_ID`, `MA_GITHUB_WEBHOOK_SECRET`; the
+key is read from the file `MA_GITHUB_APP_KEY_FILE` names) when given; values not given keep what the
+secret holds. Values are never printed, only their names.
 
 The migration and the bootstrap run here, in this process, with the settings of the stage's deployed
 functions (their environment, as Lambda holds it) and the same code: moto runs no Lambda code, and
@@ -14,13 +16,16 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from infra.stage.stacks import error_code
 
 SECRET_VARIABLES = {"clickhouse_url": "MA_CLICKHOUSE_URL", "clickhouse_user": "MA_CLICKHOUSE_USER",
-                    "clickhouse_password": "MA_CLICKHOUSE_PASSWORD", "jwt_hs256_secret": "MA_JWT_HS256_SECRET"}
+                    "clickhouse_password": "MA_CLICKHOUSE_PASSWORD", "jwt_hs256_secret": "MA_JWT_HS256_SECRET",
+                    "github_app_id": "MA_GITHUB_APP_ID", "github_webhook_secret": "MA_GITHUB_WEBHOOK_SECRET"}
+SECRET_FILES = {"github_app_key": "MA_GITHUB_APP_KEY_FILE"}  # the App's .pem, as GitHub hands it out
 MIN_JWT_SECRET_BYTES = 32
 # May point the in-process steps at another ClickHouse than the stage's (a rehearsal on moto uses chDB).
 IN_PROCESS_OVERRIDES = ("MA_CLICKHOUSE_INTERFACE", "MA_CLICKHOUSE_PATH", "MA_AWS_ENDPOINT_URL")
@@ -31,15 +36,19 @@ class DayOneError(RuntimeError):
 
 
 def check_secret_inputs(environ: Mapping[str, str]) -> None:
-    """Before anything is created: a JWT secret too short to be safe is refused."""
+    """Before anything is created: a JWT secret too short to be safe, or a missing key file, is refused."""
     secret = environ.get(SECRET_VARIABLES["jwt_hs256_secret"]) or ""
     if secret and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
         raise DayOneError(f"MA_JWT_HS256_SECRET must have at least {MIN_JWT_SECRET_BYTES} bytes")
+    for var in SECRET_FILES.values():
+        if environ.get(var) and not Path(environ[var]).expanduser().is_file():
+            raise DayOneError(f"{var} names no file: {environ[var]}")
 
 
 def write_settings_secret(secretsmanager: Any, name: str, key_arn: str, environ: Mapping[str, str]) -> list[str]:
     """Creates or updates the stage's settings secret; returns the names of the values it holds."""
     given = {key: environ[var] for key, var in SECRET_VARIABLES.items() if environ.get(var)}
+    given |= {key: Path(environ[var]).expanduser().read_text() for key, var in SECRET_FILES.items() if environ.get(var)}
     try:
         current = json.loads(secretsmanager.get_secret_value(SecretId=name)["SecretString"])
     except Exception as e:
@@ -47,7 +56,7 @@ def write_settings_secret(secretsmanager: Any, name: str, key_arn: str, environ:
             raise
         secretsmanager.create_secret(
             Name=name, KmsKeyId=key_arn, SecretString=json.dumps(given),
-            Description="mastra-admin: ClickHouse URL and credentials, JWT secret (written by make deploy)")
+            Description="mastra-admin: ClickHouse URL and credentials, JWT secret, GitHub App (written by make deploy)")
         return sorted(given)
     merged = {**current, **given}
     if merged != current:

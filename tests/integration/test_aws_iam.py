@@ -29,13 +29,19 @@ build's log lines, then sends the "Build State Change" event) and the ECS task (
 the observability object the server would ship). Everything the functions do, they do as
 themselves.
 
+GitHub: make deploy puts the App's id, key and webhook secret into the stage's settings secret;
+a fake GitHub (tests/support/github_fake.py, on a free port) answers the App's token exchange and
+takes the commit statuses.
+
 The flow: /health → the owner key make deploy printed, and a JWT of the stage's secret → project
 with a secret variable → build (CodeBuild runner) → completion event → deploy (ECS runner: boot
 script, task definition, task; the route's change published to the router fleet's topic) → the
 server's observability object and the build log ingested from S3 → the trace queried (chDB, as the
 other tests) → server logs, a sweep round (the schedules fan out shards, the shard consumer checks
 health and reconciles), a reaped and a cancelled build, a redeploy that retires the first server,
-and a WebSocket subscriber that hears the build. Any denial fails the test naming the call
+a WebSocket subscriber that hears the build, and a signed GitHub push delivery → webhook queue →
+its consumer → a build of the pushed commit → deploy → the commit statuses through the GitHub-writes
+queue and its consumer. Any denial fails the test naming the call
 and its action; every AWS action the handlers call is recorded (botocore's provide-client-params)
 and must equal the policy's actions.
 """
@@ -60,6 +66,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.support.github_fake import FakeGitHub, rsa_key_pem
 from tests.support.jwts import HS256_SECRET
 from tests.support.iam_actions import Recorder, actions_of, for_moto
 from tests.support.local_aws import hold_ecs_tasks, moto_server
@@ -72,6 +79,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "fixtures" / "tiny-node"
 COMPLETION_EVENT = ROOT / "tests" / "fixtures" / "codebuild" / "event_succeeded.json"
 SECRET_VALUE = "sk-live-iam-test-0123456789abcdef"
+GITHUB_APP_ID, INSTALLATION, REPO = "424242", 41234567, "octo-org/weather-agent"
+WEBHOOK_SECRET = "whsec-iam-" + "w" * 32
 
 
 def _client(url: str, service: str, keys: dict[str, str]):
@@ -79,10 +88,12 @@ def _client(url: str, service: str, keys: dict[str, str]):
                                           config=Config(retries={"max_attempts": 1}), **keys)
 
 
-def _make_deploy(url: str, home: Path) -> str:
+def _make_deploy(url: str, home: Path, app_key_file: Path) -> str:
     """`make deploy STAGE=…` against the moto server, as a user runs it (before enforcement: the
-    deployer's credentials); its output. The in-process migration rehearses on a chDB of its own."""
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "AWS_ACCESS_KEY_ID": "deployer",
+    deployer's credentials), with the GitHub App's id, key and webhook secret for the settings secret;
+    its output. The in-process migration rehearses on a chDB of its own."""
+    env = {"MA_GITHUB_APP_ID": GITHUB_APP_ID, "MA_GITHUB_APP_KEY_FILE": str(app_key_file),
+           "MA_GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET,"PATH": os.environ["PATH"], "HOME": str(home), "AWS_ACCESS_KEY_ID": "deployer",
            "AWS_SECRET_ACCESS_KEY": "deployer", "AWS_DEFAULT_REGION": REGION, "MA_AWS_ENDPOINT_URL": url,
            "MA_JWT_HS256_SECRET": HS256_SECRET, "MA_CLICKHOUSE_INTERFACE": "chdb",
            "MA_CLICKHOUSE_PATH": str(home / "chdb")}
@@ -165,15 +176,22 @@ def stage(tmp_path_factory):
     from chalice.test import Client
 
     from tests.support.chdb import chdb_path
+    from chalicelib.services.github.client import forget_tokens
     from tests.support.inprocess import clear_caches
 
     work = tmp_path_factory.mktemp("aws-iam")
+    app_key, app_public_key = rsa_key_pem()
+    (work / "github-app.pem").write_text(app_key)
     with contextlib.ExitStack() as stack:
+        github = FakeGitHub(app_id=GITHUB_APP_ID, app_public_key=app_public_key).start()
+        stack.callback(github.stop)
+        github.install(INSTALLATION, REPO)
         url = stack.enter_context(moto_server())
         stack.callback(_reset_moto, url)  # moto's state is this process's: the next module's server has it too
         hold_ecs_tasks(url)
-        deployed = _make_deploy(url, work)
+        deployed = _make_deploy(url, work, work / "github-app.pem")
         [owner_key] = OWNER_KEY.findall(deployed)
+        assert WEBHOOK_SECRET not in deployed and "PRIVATE KEY" not in deployed, "a GitHub secret was printed"
         setup_keys = {"aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
         iam, cfn = _client(url, "iam", setup_keys), _client(url, "cloudformation", setup_keys)
         _fix_key_policy(_client(url, "kms", setup_keys), cfn)
@@ -199,12 +217,15 @@ def stage(tmp_path_factory):
             "MA_AWS_ENDPOINT_URL": url, "MA_WS_MANAGEMENT_URL": url, "MA_CODEBUILD_PROJECT": PROJECT,
             "MA_CLICKHOUSE_INTERFACE": "chdb", "MA_CLICKHOUSE_PATH": chdb_path(),
             "MA_LOCAL_SOURCES_ENABLED": "true", "MA_LOCAL_SOURCE_ROOTS": str(sources),
+            "MA_GITHUB_API_URL": github.url,
             "MA_BUILD_ROOT": str(work / "builds"), "MA_SERVER_ROOT": str(work / "servers"), "MA_DRAIN_SECONDS": "0",
         }
         # The packaged API function's variables as CloudFormation set them, then this process's.
         for name, value in {**functions["APIHandler"]["Environment"]["Variables"], **here}.items():
             mp.setenv(name, str(value))  # moto hands some variables back as numbers
         clear_caches()
+        forget_tokens()
+        stack.callback(forget_tokens)
         import app as app_module
         from chalicelib.settings import get_settings
 
@@ -215,7 +236,7 @@ def stage(tmp_path_factory):
         stack.callback(_set_auth, url, previous)
         stack.callback(clear_caches)
         client = stack.enter_context(Client(app_module.app, stage_name="api", project_dir=str(ROOT)))
-        yield SimpleNamespace(url=url, client=client, settings=settings, recorder=recorder, policy=policy,
+        yield SimpleNamespace(url=url, client=client, github=github, settings=settings, recorder=recorder, policy=policy,
                               sources=sources, functions=functions, owner_key=owner_key,
                               operator=lambda service: _client(url, service, operator_keys))
 
@@ -237,9 +258,10 @@ def _sqs_deliver(stage, queue_name: str, handler) -> int:
     return delivered
 
 
-def _codebuild_finishes(stage, build_id: str) -> dict:
+def _codebuild_finishes(stage, build_id: str, earlier: frozenset[str] = frozenset()) -> dict:
     """Stand-in for CodeBuild, which moto does not run: the artifact and log lines a build leaves,
-    and the "Build State Change" event EventBridge would deliver."""
+    and the "Build State Change" event EventBridge would deliver. `earlier`: the project's builds
+    started before this one."""
     from chalicelib.runners.build_port import artifact_key
 
     settings = stage.settings
@@ -259,7 +281,7 @@ def _codebuild_finishes(stage, build_id: str) -> dict:
         {"timestamp": int(datetime.now(timezone.utc).timestamp() * 1000), "message": "[Container] npm run build\n"}])
     secrets = stage.operator("secretsmanager").list_secrets()["SecretList"]
     [secret] = [s["Name"] for s in secrets if s["Name"].startswith(f"mastra-admin/{STAGE}/builds/{build_id}/")]
-    [external] = stage.operator("codebuild").list_builds_for_project(projectName=settings.codebuild_project)["ids"]
+    [external] = set(_codebuild_builds(stage)) - earlier
     event = json.loads(COMPLETION_EVENT.read_text())
     arn = f"arn:aws:codebuild:us-east-1:{ACCOUNT_ID}:build/{external}"
     event["resources"] = [arn]
@@ -271,6 +293,10 @@ def _codebuild_finishes(stage, build_id: str) -> dict:
         {"name": "MASTRA_ADMIN_SECRET_ID", "type": "PLAINTEXT", "value": secret}]
     info["logs"] = {"group-name": group, "stream-name": stream}
     return event
+
+
+def _codebuild_builds(stage) -> list[str]:
+    return stage.operator("codebuild").list_builds_for_project(projectName=stage.settings.codebuild_project)["ids"]
 
 
 def _owner(stage):
@@ -343,9 +369,7 @@ def test_the_main_flow_runs_under_the_functions_policy_and_calls_exactly_its_act
         assert handlers.codebuild_completion(event, None) == "succeeded"
         assert _ok(owner.get(f"/builds/{build_id}"))["status"] == "succeeded"
 
-        if not _sqs_deliver(stage, settings.deploy_queue_name, handlers.deploy_queue_consumer):
-            _ok(owner.post(f"/deployments/{deployment['id']}/redeploy", json={}), 202)
-            assert _sqs_deliver(stage, settings.deploy_queue_name, handlers.deploy_queue_consumer) == 1
+        _deploys_after_build(stage, owner, deployment["id"])
         live = _ok(owner.get(f"/deployments/{deployment['id']}"))
         assert live["status"] == "running", live
         [server] = _ok(owner.get(f"/deployments/{deployment['id']}/servers"))["items"]
@@ -382,12 +406,53 @@ def test_the_main_flow_runs_under_the_functions_policy_and_calls_exactly_its_act
         assert _sqs_deliver(stage, settings.deploy_queue_name, handlers.deploy_queue_consumer) == 1
         servers = _ok(owner.get(f"/deployments/{deployment['id']}/servers"))["items"]
         assert {s["id"]: s["status"] for s in servers}[server["id"]] == "stopped"
+        _github_push_deploys_and_github_shows_it(stage, owner, team_id)
         stage.client.lambda_.invoke("ws_disconnect", _ws_event("$disconnect", "conn-1"))
         _ok(owner.delete(f"/projects/{project['id']}"), 204)
 
     called, allowed = set(stage.recorder.actions), actions_of(stage.policy)
     assert not called - allowed, f"called but not in the policy: {sorted(called - allowed)}"
     assert not allowed - called, f"in the policy but never called: {sorted(allowed - called)}"
+
+
+def _deploys_after_build(stage, owner, deployment_id: str) -> None:
+    """The deploy of a succeeded build; the CodeBuild completion queues none today, so the flow asks
+    for it as a user would (a redeploy of the latest succeeded build)."""
+    from app import deploy_queue_consumer
+
+    if not _sqs_deliver(stage, stage.settings.deploy_queue_name, deploy_queue_consumer):
+        _ok(owner.post(f"/deployments/{deployment_id}/redeploy", json={}), 202)
+        assert _sqs_deliver(stage, stage.settings.deploy_queue_name, deploy_queue_consumer) == 1
+
+
+def _github_push_deploys_and_github_shows_it(stage, owner, team_id: str) -> None:
+    """A signed push delivery → the API (App webhook secret from the settings secret) → webhook queue
+    → its consumer queues a build of the pushed commit → CodeBuild (its source token minted with the
+    App key) → deploy → the commit statuses through the writes queue and its consumer, to the fake."""
+    import app as handlers
+    from tests.support import github_webhooks as gh
+
+    settings = stage.settings
+    project = _ok(owner.post(f"/teams/{team_id}/projects", json={"name": "weather", "source": {
+        "type": "github", "repository": REPO, "installationId": INSTALLATION, "branch": "main"}}), 201)
+    production = _ok(owner.post(f"/projects/{project['id']}/deployments", json={"type": "production"}), 201)
+    sha = hashlib.sha1(b"iam push").hexdigest()
+    headers, raw = gh.delivery("push", gh.push(REPO, INSTALLATION, "main", sha), WEBHOOK_SECRET)
+    delivered = stage.client.http.post("/webhooks/github", headers=headers, body=raw)
+    assert delivered.status_code == 202, delivered.body
+    assert _sqs_deliver(stage, settings.github_webhook_queue_name, handlers.github_webhook_consumer) == 1
+    [build] = _ok(owner.get(f"/deployments/{production['id']}/builds"))["items"]
+    assert build["commit"] == sha and build["trigger"] == "push", build
+
+    earlier = frozenset(_codebuild_builds(stage))
+    assert _sqs_deliver(stage, settings.build_queue_name, handlers.build_queue_consumer) == 1
+    assert _sqs_deliver(stage, settings.github_writes_queue_name, handlers.github_writes_consumer) == 1
+    assert handlers.codebuild_completion(_codebuild_finishes(stage, build["id"], earlier), None) == "succeeded"
+    _deploys_after_build(stage, owner, production["id"])
+    assert _sqs_deliver(stage, settings.github_writes_queue_name, handlers.github_writes_consumer) >= 1
+    public_url = _ok(owner.get(f"/deployments/{production['id']}"))["publicUrl"]
+    statuses = [(s["state"], s.get("target_url")) for s in stage.github.statuses_for(sha)]
+    assert statuses[0][0] == "pending" and statuses[-1] == ("success", public_url), statuses
 
 
 def test_every_function_runs_as_the_one_role_the_policy_is_attached_to(stage):

@@ -1,8 +1,9 @@
 """The GitHub App's credentials: its id, private key and webhook secret, read at first use.
 
-Locally they are files under $MA_HOME (0600) or, for the webhook secret alone, MA_GITHUB_WEBHOOK_SECRET;
-in AWS, Secrets Manager ARNs from the settings. Never logged, never returned. A small Secrets Manager
-adapter lives here until a shared one exists in chalicelib.
+In a stage they are fields of its settings secret (`github_app_id`, `github_app_key`,
+`github_webhook_secret`, written by `make deploy`; chalicelib/secret_settings.py), so the functions
+need no other secret. Locally: MA_GITHUB_APP_ID, and files under $MA_HOME (0600) or, for the webhook
+secret alone, MA_GITHUB_WEBHOOK_SECRET. Never logged, never returned.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import os
 import threading
 from pathlib import Path
 
-from chalicelib import aws
 from chalicelib.errors import Unavailable
+from chalicelib.secret_settings import secret_setting
 from chalicelib.settings import Settings, get_settings
 
 WEBHOOK_SECRET_FILE = "github-webhook-secret"
@@ -28,16 +29,6 @@ def _home() -> Path:
     return Path(os.environ.get("MA_HOME") or ".mastra-admin").expanduser()
 
 
-def _secret_value(arn: str) -> str:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
-    except (ClientError, BotoCoreError) as e:  # the ARN names the secret; nothing of its value is in the error
-        raise Unavailable(f"Secrets Manager did not answer for the GitHub App ({aws.error_code(e) or 'unreachable'})",
-                          code="github_secret_unavailable") from e
-
-
 def _read_file(path: Path) -> str:
     try:
         return path.read_text().strip()
@@ -45,17 +36,15 @@ def _read_file(path: Path) -> str:
         return ""
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
 def _cached(settings: Settings, what: str) -> str:
     if what == "webhook":
-        if settings.github_webhook_secret:
-            return settings.github_webhook_secret
-        if settings.github_webhook_secret_arn:
-            return _secret_value(settings.github_webhook_secret_arn)
-        return _read_file(Path(settings.github_webhook_secret_file or _home() / WEBHOOK_SECRET_FILE))
-    if settings.github_app_key_secret_arn:
-        return _secret_value(settings.github_app_key_secret_arn)
-    return _read_file(Path(settings.github_app_key_file or _home() / APP_KEY_FILE))
+        return (secret_setting("github_webhook_secret", settings)
+                or _read_file(Path(settings.github_webhook_secret_file or _home() / WEBHOOK_SECRET_FILE)))
+    if what == "app_id":
+        return secret_setting("github_app_id", settings)
+    return secret_setting("github_app_key", settings) or _read_file(
+        Path(settings.github_app_key_file or _home() / APP_KEY_FILE))
 
 
 def webhook_secret() -> str:
@@ -68,10 +57,10 @@ def app_credentials() -> tuple[str, str]:
     """(App id, private key PEM); NotConfigured when either is missing."""
     settings = get_settings()
     with _lock:
-        key = _cached(settings, "app_key")
-    if not settings.github_app_id or not key:
+        app_id, key = _cached(settings, "app_id"), _cached(settings, "app_key")
+    if not app_id or not key:
         raise NotConfigured("The GitHub App is not configured (MA_GITHUB_APP_ID and its private key)")
-    return settings.github_app_id, key
+    return app_id, key
 
 
 def forget() -> None:
