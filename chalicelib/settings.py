@@ -265,13 +265,12 @@ class Settings(EnvModel):
     # --- end scale ---------------------------------------------------------------------------------
     # --- GitHub App (chalicelib/services/github) ---------------------------------------------------
     # The App's id, private key (PEM) and webhook secret. Locally: files under $MA_HOME (0600), or
-    # MA_GITHUB_WEBHOOK_SECRET for the secret alone; in AWS: Secrets Manager ARNs, read at first use.
+    # MA_GITHUB_WEBHOOK_SECRET for the secret alone; in AWS: the stage's settings secret
+    # (github_app_id, github_app_key, github_webhook_secret; chalicelib/secret_settings.py).
     github_app_id: str = env("MA_GITHUB_APP_ID", "")
     github_app_key_file: str = env("MA_GITHUB_APP_KEY_FILE", "")  # default: $MA_HOME/github-app.pem
-    github_app_key_secret_arn: str = env("MA_GITHUB_APP_KEY_SECRET_ARN", "")
     github_webhook_secret: str = env("MA_GITHUB_WEBHOOK_SECRET", "")
     github_webhook_secret_file: str = env("MA_GITHUB_WEBHOOK_SECRET_FILE", "")  # default: $MA_HOME/github-webhook-secret
-    github_webhook_secret_arn: str = env("MA_GITHUB_WEBHOOK_SECRET_ARN", "")
     github_webhook_queue_name: str = env("MA_GITHUB_WEBHOOK_QUEUE", derive=lambda s: f"{_prefix(s)}-github-webhooks")
     github_writes_queue_name: str = env("MA_GITHUB_WRITES_QUEUE", derive=lambda s: f"{_prefix(s)}-github-writes")
     github_delivery_ttl_days: int = env("MA_GITHUB_DELIVERY_TTL_DAYS", 7)  # how long a redelivery is recognised

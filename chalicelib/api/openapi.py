@@ -65,7 +65,7 @@ TAG_RULES = [
     (r"/deploy", "deployments"),
     (r"/projects\b", "projects"),
     (r"^/(teams|api-keys)\b", "teams"),
-    (r"^/(health|openapi\.json|docs|ws/)", "system"),
+    (r"^/(health|openapi\.json|docs|ws/|webhooks/)", "system"),
 ]
 
 

@@ -123,9 +123,10 @@ def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> st
                              expect_attempt=int(build.attempt or 0), **fields)
     if moved is None:
         return "lost the race"
-    from chalicelib.services.builds.trigger import publish_status
+    from chalicelib.services.builds.trigger import deploy_after, publish_status
 
     publish_status(moved)
+    deploy_after(moved)  # a push or a manual build on CodeBuild deploys as it does locally
     return outcome.status
 
 

@@ -19,7 +19,7 @@ from chalicelib.db.statuses import BuildStatus
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.factory import runner_named
 from chalicelib.services.builds.logs import note, store_full_log
-from chalicelib.services.builds.trigger import enqueue, publish_status
+from chalicelib.services.builds.trigger import deploy_after, enqueue, publish_status
 from chalicelib.settings import Settings, get_settings
 
 
@@ -96,6 +96,7 @@ def _record(build: Build, status: str, reason: str | None, now: datetime, **fiel
     if moved is None:
         return None
     publish_status(moved)
+    deploy_after(moved)  # a CodeBuild build whose completion event was lost still deploys
     return status
 
 

@@ -37,6 +37,20 @@ def publish_status(build: Build) -> None:
     _follow_on_deployment(build)
 
 
+def deploy_after(build: Build) -> None:
+    """Whoever records a build as succeeded (worker, CodeBuild completion, reaper) deploys it, once:
+    each calls this only after its own conditional transition won. Queueing the deploy failing never
+    fails the build."""
+    if build.status != BuildStatus.SUCCEEDED:
+        return
+    from chalicelib.services.deploys import actions as deploys
+
+    try:
+        deploys.after_build(build)
+    except Exception:
+        logger.exception("queueing the deploy of a build failed", extra={"buildId": build.build_id})
+
+
 def _follow_on_deployment(build: Build) -> None:
     """A build starting shows the deployment `building` (unless it serves or deploys); one that fails or
     is cancelled gives back the status it had. Never fails the build's own transition."""

@@ -22,7 +22,7 @@ from chalicelib.control_plane_log import logger
 from chalicelib.runners.build_port import BuildJob, BuildRunner, Outcome, artifact_key, remote_spec
 from chalicelib.runners.factory import build_runner
 from chalicelib.services.builds.logs import BuildLog, Masker
-from chalicelib.services.builds.trigger import publish_status
+from chalicelib.services.builds.trigger import deploy_after, publish_status
 from chalicelib.services.deploys.deployments import decrypted_overrides
 from chalicelib.runners.build_plan import BuildSettings
 from chalicelib.services.accounts.projects import build_settings, decrypted_env
@@ -150,16 +150,5 @@ def finish(build: Build, attempt: int, outcome: Outcome, log: BuildLog) -> Build
     moved = store.transition(build.build_id, (BuildStatus.BUILDING,), outcome.status, expect_attempt=attempt, **fields)
     if moved is not None:
         publish_status(moved)
-        if moved.status == BuildStatus.SUCCEEDED:
-            _deploy_after(moved)
+        deploy_after(moved)
     return moved
-
-
-def _deploy_after(build: Build) -> None:
-    """A succeeded build is deployed; a failure to queue the deploy never fails the build."""
-    from chalicelib.services.deploys import actions as deploys
-
-    try:
-        deploys.after_build(build)
-    except Exception:
-        logger.exception("queueing the deploy of a build failed", extra={"buildId": build.build_id})
