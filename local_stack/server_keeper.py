@@ -132,6 +132,8 @@ class ServerKeeper:
                         self._publish_tail(gone)  # the last lines of a server that just stopped
                         del self.tails[gone]
                 for server in servers:
+                    if server.server_id not in self.tails and not server.workdir:
+                        continue  # listed while starting, before its directory is recorded: next tick
                     if server.server_id not in self.tails:
                         from chalicelib.runners.local_deploy import LOG_NAME
 
