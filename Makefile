@@ -33,7 +33,7 @@ up: $(STAMP) install-sandbox
 
 ## Run the whole test suite (every tier: unit, fast, integration, e2e), after the template checks.
 test: $(STAMP) install-sandbox check-templates
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup tests
 
 ## Run the in-process tiers only (unit, fast): no local stack, no sockets; under a minute.
 test-fast: $(STAMP)

@@ -20,13 +20,22 @@ TIERS = ("unit", "fast", "integration", "e2e")
 GITHUB_TOKEN = "ghp_fake_token_for_tests_0123456789abcdef"
 
 
+# Modules that write the one Lambda package in build/ (make package, make deploy, a wheel of the repo):
+# under `make test`'s two processes they run one after the other, in the same process.
+SHARES_THE_PACKAGE = {"test_lean_package.py", "test_stage_deploy.py", "test_aws_iam.py", "test_cli_package.py"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Mark every test with the tier of its directory; a test outside the tiers fails collection."""
+    """Mark every test with the tier of its directory; a test outside the tiers fails collection. Each
+    module is one xdist group (its module fixtures, a local stack often, are started once)."""
     for item in items:
         tier = Path(item.path).resolve().relative_to(TESTS).parts[0]
         if tier not in TIERS:
             raise pytest.UsageError(f"{item.nodeid}: tests live in one of tests/{{{','.join(TIERS)}}}/")
         item.add_marker(getattr(pytest.mark, tier))
+        group = "package" if item.path.name in SHARES_THE_PACKAGE else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session", autouse=True)
