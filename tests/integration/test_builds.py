@@ -205,7 +205,7 @@ def test_killing_the_worker_mid_build_leaves_no_build_stuck(stack, owner, team, 
 def test_a_newer_build_supersedes_older_ones_still_in_the_queue(stack, owner, team, tmp_path):
     src = copy_tiny(tmp_path / "tiny")
     _, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(src)},
-                                    env={"BUILD_SLEEP_SECONDS": "4"})
+                                    env={"BUILD_SLEEP_SECONDS": "10"})  # slots stay busy while 4 are queued
     # Two builds take both worker slots; the third waits in the queue until the fourth arrives.
     ids = [start_build(stack, owner, deployment)["id"] for _ in range(4)]
     builds = [wait_build(stack, owner, build_id) for build_id in ids]
