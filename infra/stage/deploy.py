@@ -199,20 +199,21 @@ def router_bundle() -> bytes:
 
 def _upload_router_code(s3: Any, bucket: str) -> str:
     body = router_bundle()
-    key = f"router/{hashlib.sha256(body).hexdigest()}.tar.gz"
-    s3.put_object(Bucket=bucket, Key=key, Body=body)
-    return key
+    return _upload_once(s3, bucket, f"router/{hashlib.sha256(body).hexdigest()}.tar.gz", body)
 
 
 def _upload_code(s3: Any, bucket: str, names: StageNames, package_dir: Path) -> str:
-    """The package's code zip in the bucket, keyed by its digest (an unchanged package is not re-sent)."""
-    path = package_dir / templates.CODE_ZIP
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    key = f"{names.code_prefix}{digest}.zip"
+    """The package's code zip in the bucket, keyed by its digest."""
+    body = (package_dir / templates.CODE_ZIP).read_bytes()
+    return _upload_once(s3, bucket, f"{names.code_prefix}{hashlib.sha256(body).hexdigest()}.zip", body)
+
+
+def _upload_once(s3: Any, bucket: str, key: str, body: bytes) -> str:
+    """Keys are digests of their content: an object already there is not sent again."""
     try:
         s3.head_object(Bucket=bucket, Key=key)
     except Exception:
-        s3.upload_file(str(path), bucket, key)
+        s3.upload_fileobj(io.BytesIO(body), bucket, key)
     return key
 
 
