@@ -77,7 +77,9 @@ class Broadcaster:
         import boto3
         from botocore.config import Config
 
-        self.client = boto3.client(
+        # A session of its own, as in chalicelib.aws: boto3's default session keeps the credentials
+        # it first resolved, whoever set them.
+        self.client = boto3.session.Session().client(
             "apigatewaymanagementapi", endpoint_url=endpoint_url, region_name=region,
             config=Config(max_pool_connections=POST_CONCURRENCY, retries={"max_attempts": 2},
                           connect_timeout=3, read_timeout=10),
