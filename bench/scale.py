@@ -50,18 +50,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_moto(port: int, log) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=log, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("moto server did not start")
+def start_moto(port: int, home: Path, log) -> subprocess.Popen:
+    """The local stack's moto (local_stack/moto_launcher.py: its DynamoDB lock and key-Query patch),
+    as its own process, state under `home`."""
+    proc = subprocess.Popen([sys.executable, "-m", "local_stack.moto_launcher", "--host", "127.0.0.1",
+                             "--port", str(port), "--state-dir", str(home / "moto")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=log, start_new_session=True, text=True)
+    ready = proc.stdout.readline()  # "moto ready URL" once it serves, EOF if it died
+    if not ready.startswith("moto ready"):
+        proc.wait(timeout=10)
+        raise SystemExit(f"moto did not start (exit {proc.returncode}); see {log.name}")
+    return proc
 
 
 def configure(url: str, home: Path) -> None:
@@ -187,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(tempfile.mkdtemp(prefix="ma-scale-"))
     log = open(home / "moto.log", "w")
     port = free_port()
-    moto = start_moto(port, log)
+    moto = start_moto(port, home, log)
     try:
         url = f"http://127.0.0.1:{port}"
         configure(url, home)
@@ -259,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         os.killpg(moto.pid, 15)
         moto.wait(timeout=10)
+        moto.stdout.close()
         log.close()
 
 
