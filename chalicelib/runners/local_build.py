@@ -274,6 +274,7 @@ class LocalBuildRunner:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
         size = tarball.stat().st_size
+        log(f"packed {size} bytes; uploading")
         with open(tarball, "rb") as body:  # one PUT (up to 5 GB): simpler to verify than multipart
             aws.client("s3").put_object(
                 Bucket=job.artifact_bucket, Key=job.artifact_key, Body=body, ContentType="application/gzip",
