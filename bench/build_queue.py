@@ -14,8 +14,8 @@ and for examples/mastra-weather, alternating, after one warm-up of each kind:
   next measure, so it never runs beside one;
 - by hand, in this process: the same phases with none of the machinery, inside the same tenant
   sandbox (bubblewrap as the tenant user, when the stack runs sandboxed) with a warm package cache
-  of its own: copy the source, give it to the tenant user, install, build, inject, tar.gz (level 6,
-  as `tar czf`) + sha256, one PUT to S3.
+  of its own: copy the source, give it to the tenant user, install, build, inject, tar.gz (at the
+  runner's gzip level, so packing compares like with like) + sha256, one PUT to S3.
 Prints medians per phase and `ratio_to_by_hand` per project (stack total / by hand total; 1.0 = no
 overhead).
 
@@ -50,6 +50,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from chalicelib.runners import injection, package_managers, sandbox  # noqa: E402
 from chalicelib.runners.build_plan import make_plan  # noqa: E402
+from chalicelib.runners.local_build import PACK_EXCLUDES, PACK_LEVEL  # noqa: E402
 from chalicelib.runners.node_toolchain import ensure_node  # noqa: E402
 from chalicelib.sources import SKIPPED  # noqa: E402
 from tests.support.builds import TINY, log_lines, start_build, tiny_deployment, wait_build  # noqa: E402
@@ -61,7 +62,6 @@ WEATHER = ROOT / "examples" / "mastra-weather"
 BUCKET = "mastra-admin-local-123456789012-artifacts"
 INSTALL_DEPS = {"express": "4.21.2"}
 PNPM = "pnpm@9.15.9"
-PACK_EXCLUDES = (".git", "observability")
 # Build-log lines that open a phase (the text after the timestamp), in the order they appear.
 STACK_MARKS = (("copy", "copying "), ("prepare", "package manager: "), ("install", "==> install"),
                ("build", "==> build"), ("inject", "==> inject"), ("pack", "==> pack"), ("upload", "packed "),
@@ -126,7 +126,7 @@ def by_hand(source: Path, work: Path, s3, node_bin: Path, box, cache: Path) -> d
         subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True, preexec_fn=preexec)
         lap(name)
     tarball = work / "artifact.tgz"
-    with tarfile.open(tarball, "w:gz", compresslevel=6) as tar:
+    with tarfile.open(tarball, "w:gz", compresslevel=PACK_LEVEL) as tar:
         for entry in sorted(output.resolve().iterdir()):
             if entry.name not in PACK_EXCLUDES:
                 tar.add(entry, arcname=entry.name)

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/scale.py [--teams 100] [--per-team 10] [--rounds 3] [--consumers 8]
 
-Starts moto server as its own process (the real AWS wire protocol), creates infra/resources.yaml's
-resources there with the local stack's provisioner, seeds `teams` x `per-team` running deployments
+Starts the local stack's moto (local_stack/moto_launcher.py) as its own process (the real AWS wire
+protocol), creates infra/resources.yaml's resources there with the local stack's provisioner, seeds `teams` x `per-team` running deployments
 with one server each (BatchWriteItem), and runs health rounds exactly as the stage does: the
 schedule's `fan_out("health")` puts shard messages on the shard queue, and the app's
 `shard_queue_consumer` handles them through the local stack's QueuePump with `consumers` parallel
@@ -40,6 +40,7 @@ PARTITION_WCU = 1000  # writes/s of 1 KB per partition
 PARTITION_RCU = 3000  # strongly consistent reads/s of 4 KB per partition
 TABLE_ON_DEMAND_WCU = 40000  # default on-demand table throughput quota, writes
 LAMBDA_CONCURRENCY = 1000  # default account concurrency per region
+GET_METRIC_DATA_TPS = 50  # CloudWatch GetMetricData, per account and region (adjustable)
 TARGET_SERVERS = 10000
 ROUND_SECONDS = 60  # the schedule's rate
 
@@ -309,8 +310,13 @@ def report(args, servers, shards, rounds, per_round_calls, per_round_writes, sam
     print(f"  hottest partition: {hottest} writes per round = {hottest / ROUND_SECONDS:.3f}/s of {PARTITION_WCU} "
           f"WCU/s ({100 * hottest / ROUND_SECONDS / PARTITION_WCU:.3f}%); the marker partition is only read "
           f"(one Query, {-(-TARGET_SERVERS * 60 // 1_000_000)} MB-page(s) of keys)")
-    print(f"  next bound: at {args.shard_size} servers a shard, {target_shards} invocations a minute; "
-          f"the per-server writes and broadcaster Queries spread over {TARGET_SERVERS} partition keys")
+    probe_rate = TARGET_SERVERS / ROUND_SECONDS
+    print(f"  next bound (not simulated: the probe answers from memory): the ECS runner's probe makes one "
+          f"DescribeTasks and one GetMetricData per server, {probe_rate:.0f}/s each at {TARGET_SERVERS} servers, "
+          f"against CloudWatch's {GET_METRIC_DATA_TPS} GetMetricData TPS and ECS's per-account read buckets "
+          f"(tens/s); per shard that is {-(-args.shard_size // 100)} DescribeTasks (100 tasks a call) and "
+          f"{-(-args.shard_size * 3 // 500)} GetMetricData (500 metrics a call): "
+          f"{target_shards / ROUND_SECONDS:.1f}/s each")
     if errors:
         print(f"\nconsumer errors ({len(errors)}): {errors[:3]}")
     print(f"\nrounds (s): {', '.join(f'{r:.1f}' for r in rounds)}; median {median:.1f}, "
