@@ -23,6 +23,8 @@ import argparse
 import collections
 import json
 import os
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -257,10 +259,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"health_round_s {statistics.median(rounds):.1f}")
         return 0
     finally:
-        os.killpg(moto.pid, 15)
-        moto.wait(timeout=10)
+        os.killpg(moto.pid, signal.SIGTERM)
+        try:
+            moto.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(moto.pid, signal.SIGKILL)
+            moto.wait()
         moto.stdout.close()
         log.close()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def report(args, servers, shards, rounds, per_round_calls, per_round_writes, samples, errors,
