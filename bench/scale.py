@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/scale.py [--teams 100] [--per-team 10] [--rounds 3] [--consumers 8]
 
-Starts moto server as its own process (the real AWS wire protocol), creates infra/resources.yaml's
-resources there with the local stack's provisioner, seeds `teams` x `per-team` running deployments
+Starts the local stack's moto (local_stack/moto_launcher.py) as its own process (the real AWS wire
+protocol), creates infra/resources.yaml's resources there with the local stack's provisioner, seeds `teams` x `per-team` running deployments
 with one server each (BatchWriteItem), and runs health rounds exactly as the stage does: the
 schedule's `fan_out("health")` puts shard messages on the shard queue, and the app's
 `shard_queue_consumer` handles them through the local stack's QueuePump with `consumers` parallel
@@ -23,6 +23,8 @@ import argparse
 import collections
 import json
 import os
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -40,6 +42,7 @@ PARTITION_WCU = 1000  # writes/s of 1 KB per partition
 PARTITION_RCU = 3000  # strongly consistent reads/s of 4 KB per partition
 TABLE_ON_DEMAND_WCU = 40000  # default on-demand table throughput quota, writes
 LAMBDA_CONCURRENCY = 1000  # default account concurrency per region
+GET_METRIC_DATA_TPS = 50  # CloudWatch GetMetricData, per account and region (adjustable)
 TARGET_SERVERS = 10000
 ROUND_SECONDS = 60  # the schedule's rate
 
@@ -50,18 +53,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_moto(port: int, log) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=log, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("moto server did not start")
+def start_moto(port: int, home: Path, log) -> subprocess.Popen:
+    """The local stack's moto (local_stack/moto_launcher.py: its DynamoDB lock and key-Query patch),
+    as its own process, state under `home`."""
+    proc = subprocess.Popen([sys.executable, "-m", "local_stack.moto_launcher", "--host", "127.0.0.1",
+                             "--port", str(port), "--state-dir", str(home / "moto")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=log, start_new_session=True, text=True)
+    ready = proc.stdout.readline()  # "moto ready URL" once it serves, EOF if it died
+    if not ready.startswith("moto ready"):
+        proc.wait(timeout=10)
+        raise SystemExit(f"moto did not start (exit {proc.returncode}); see {log.name}")
+    return proc
 
 
 def configure(url: str, home: Path) -> None:
@@ -187,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(tempfile.mkdtemp(prefix="ma-scale-"))
     log = open(home / "moto.log", "w")
     port = free_port()
-    moto = start_moto(port, log)
+    moto = start_moto(port, home, log)
     try:
         url = f"http://127.0.0.1:{port}"
         configure(url, home)
@@ -257,9 +259,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"health_round_s {statistics.median(rounds):.1f}")
         return 0
     finally:
-        os.killpg(moto.pid, 15)
-        moto.wait(timeout=10)
+        os.killpg(moto.pid, signal.SIGTERM)
+        try:
+            moto.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(moto.pid, signal.SIGKILL)
+            moto.wait()
+        moto.stdout.close()
         log.close()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def report(args, servers, shards, rounds, per_round_calls, per_round_writes, samples, errors,
@@ -309,8 +317,13 @@ def report(args, servers, shards, rounds, per_round_calls, per_round_writes, sam
     print(f"  hottest partition: {hottest} writes per round = {hottest / ROUND_SECONDS:.3f}/s of {PARTITION_WCU} "
           f"WCU/s ({100 * hottest / ROUND_SECONDS / PARTITION_WCU:.3f}%); the marker partition is only read "
           f"(one Query, {-(-TARGET_SERVERS * 60 // 1_000_000)} MB-page(s) of keys)")
-    print(f"  next bound: at {args.shard_size} servers a shard, {target_shards} invocations a minute; "
-          f"the per-server writes and broadcaster Queries spread over {TARGET_SERVERS} partition keys")
+    probe_rate = TARGET_SERVERS / ROUND_SECONDS
+    print(f"  next bound (not simulated: the probe answers from memory): the ECS runner's probe makes one "
+          f"DescribeTasks and one GetMetricData per server, {probe_rate:.0f}/s each at {TARGET_SERVERS} servers, "
+          f"against CloudWatch's {GET_METRIC_DATA_TPS} GetMetricData TPS and ECS's per-account read buckets "
+          f"(tens/s); per shard that is {-(-args.shard_size // 100)} DescribeTasks (100 tasks a call) and "
+          f"{-(-args.shard_size * 3 // 500)} GetMetricData (500 metrics a call): "
+          f"{target_shards / ROUND_SECONDS:.1f}/s each")
     if errors:
         print(f"\nconsumer errors ({len(errors)}): {errors[:3]}")
     print(f"\nrounds (s): {', '.join(f'{r:.1f}' for r in rounds)}; median {median:.1f}, "

@@ -189,3 +189,46 @@ def test_sqs_deletes_and_purges_survive_restarts(launch, tmp_path):
 
     os.killpg(proc.pid, signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
+
+
+def _key_queries(dynamodb) -> list[list[dict]]:
+    """A table of three partitions (and a GSI across them), then key Queries of every shape."""
+    dynamodb.create_table(
+        TableName="parts",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "g")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for p in ("a", "b", "c"):
+        for n in (3, 1, 4, 10, 5, 9, 2):
+            dynamodb.put_item(TableName="parts", Item={"pk": {"S": p}, "sk": {"S": f"{n:02d}"}, "g": {"S": "all"},
+                                                       "n": {"N": str(n)}})
+    query = lambda **kw: dynamodb.query(TableName="parts", **kw)  # noqa: E731
+    pk = {":p": {"S": "b"}}
+    first = query(KeyConditionExpression="pk = :p", ExpressionAttributeValues=pk, Limit=3)
+    return [
+        query(KeyConditionExpression="pk = :p", ExpressionAttributeValues=pk)["Items"],
+        query(KeyConditionExpression="pk = :p", ExpressionAttributeValues=pk, ScanIndexForward=False)["Items"],
+        query(KeyConditionExpression="pk = :p AND sk > :s", ExpressionAttributeValues={**pk, ":s": {"S": "03"}})["Items"],
+        query(KeyConditionExpression="pk = :p", FilterExpression="n > :n",
+              ExpressionAttributeValues={**pk, ":n": {"N": "4"}})["Items"],
+        first["Items"] + query(KeyConditionExpression="pk = :p", ExpressionAttributeValues=pk,
+                               ExclusiveStartKey=first["LastEvaluatedKey"])["Items"],
+        query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "none"}})["Items"],
+        query(IndexName="by-g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": {"S": "all"}})["Items"],
+    ]
+
+
+def test_a_key_query_on_the_launcher_answers_as_moto_does(launch, tmp_path):
+    """The launcher reads a key Query from its partition alone (moto sorts the whole table for it):
+    same items, order, range conditions, filters and pages as moto's own answer."""
+    from moto import mock_aws
+
+    _, url = launch(tmp_path / "state")
+    served = _key_queries(_clients(url)["dynamodb"])
+    with mock_aws():
+        expected = _key_queries(boto3.client("dynamodb", **AWS))
+    assert served == expected
+    assert len(served[0]) == 7 and [i["sk"]["S"] for i in served[1]][:2] == ["10", "09"] and len(served[6]) == 21

@@ -103,8 +103,8 @@ def queue_build(deployment: Deployment, *, ref: str, commit: str | None, trigger
     )
     store.create(build)
     publish_status(build)
+    enqueue(build_id)  # before tidying up older builds: the worker can start meanwhile
     _supersede_older(deployment.deployment_id, build_id)
-    enqueue(build_id)
     return build
 
 

@@ -142,13 +142,15 @@ def finish(build: Build, attempt: int, outcome: Outcome, log: BuildLog) -> Build
     """Close the log (stored whole in S3), then record the result if this attempt still owns the build."""
     log.line(f"build {outcome.status}" + (f": {outcome.reason}" if outcome.reason else ""))
     key = log.close()
-    store.set_fields(build.build_id, attempt, log_key=key, log_lines=log.line_count)
-    fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None}
+    fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None,
+              "log_key": key, "log_lines": log.line_count}
     if outcome.status == BuildStatus.SUCCEEDED:
         fields.update(artifact_key=outcome.artifact_key, artifact_sha256=outcome.artifact_sha256,
                       artifact_bytes=outcome.artifact_bytes)
     moved = store.transition(build.build_id, (BuildStatus.BUILDING,), outcome.status, expect_attempt=attempt, **fields)
-    if moved is not None:
+    if moved is None:  # cancelled meanwhile: the log this attempt wrote is still the build's
+        store.set_fields(build.build_id, attempt, log_key=key, log_lines=log.line_count)
+    else:
         publish_status(moved)
         deploy_after(moved)
     return moved
