@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from chalicelib.analytics.writer import Writer, get_writer
 from chalicelib.db.models import Deployment
-from chalicelib.errors import Conflict
+from chalicelib.db import builds as build_store
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.services.releases import stats
 from chalicelib.services.releases.figures import Figures, figures, load_deployment, windows
 
@@ -107,5 +108,9 @@ def compare_of(deployment: Deployment, base_build_id: str | None, head_build_id:
     if base_build_id is None or head_build_id is None:
         default_base, default_head = default_pair(deployment, head_build_id)
         base_build_id, head_build_id = base_build_id or default_base, head_build_id or default_head
+    for build_id in (base_build_id, head_build_id):
+        build = build_store.find(build_id)
+        if build is None or build.deployment_id != deployment.deployment_id:
+            raise NotFound(f"No build {build_id} of this deployment")
     figs = figures(writer or get_writer(), deployment, [base_build_id, head_build_id])
     return comparison(deployment.deployment_id, figs[base_build_id], figs[head_build_id])
