@@ -32,24 +32,23 @@ export function Build({ ctx, params: [id] }) {
   const role = build && ctx.roleIn(build.teamId);
   return (
     <>
+      {/* Fixed heights above the log and the changing parts last in their rows: streaming shifts nothing. */}
       <h1>Build <span class="muted">{id}</span></h1>
       <ErrorText error={r.error} />
       <section class="card">
         <div class="row">
           <Status value={current} />
-          {build && <a href={`#/deployments/${build.deploymentId}`}>Deployment</a>}
-          {build && <a href={`#/projects/${build.projectId}`}>Project</a>}
+          <Action label="Reconnect" name="reconnect" kind="secondary" run={async () => live && live.drop()} />
+          <a href={build ? `#/deployments/${build.deploymentId}` : undefined}>Deployment</a>
+          <a href={build ? `#/projects/${build.projectId}` : undefined}>Project</a>
           <Action label="Cancel build" name="cancel-build" kind="danger" role={role} perm="build:update"
             why={current && DONE.includes(current) ? `The build is ${current}` : null}
             run={() => post(`/builds/${id}/cancel`)} done={r.reload} />
-          <Action label="Reconnect" name="reconnect" kind="secondary" run={async () => live && live.drop()} />
         </div>
-        {build && (
-          <p class="muted">trigger {build.trigger} · ref {build.ref || build.commit || 'default'} · attempt {build.attempt} ·
-            created {when(build.createdAt)} · {build.reason || ''}</p>
-        )}
+        <p class="muted meta">{build ? `trigger ${build.trigger} · ref ${build.ref || build.commit || 'default'} · attempt ${build.attempt} · `
+          + `created ${when(build.createdAt)}${build.reason ? ` · ${build.reason}` : ''}` : ''}</p>
       </section>
-      <p class="muted" aria-live="polite">live: {state} · {log.lines.length} lines</p>
+      <p class="muted meta"><span class="cell" aria-live="polite">live: {state}</span><span class="cell">lines: {log.lines.length}</span></p>
       <LogView lines={log.lines} version={log.version} label="Build log" />
     </>
   );
