@@ -5,6 +5,7 @@ import { LogView, useFollowedLog } from '../logview.jsx';
 import { Action, ErrorText, Status, useResource, when } from '../ui.jsx';
 
 const DONE = ['succeeded', 'failed', 'cancelled', 'superseded'];
+const TAIL = 2000; // lines read when the page opens; earlier ones as they are scrolled to
 
 // One Live connection per page: it reconnects with a fresh ticket and resumes its subscriptions.
 export function useLive() {
@@ -24,7 +25,10 @@ export function Build({ ctx, params: [id] }) {
   const [live, state] = useLive();
   const [status, setStatus] = useState(null);
   const log = useFollowedLog(live, `build:${id}`,
-    async () => ({ ...(await get(`/builds/${id}/logs`, { since: 0 })), more: true }),
+    async () => {
+      const { logLines } = await get(`/builds/${id}`);
+      return { ...(await get(`/builds/${id}/logs`, { since: Math.max(0, logLines - TAIL) })), more: true };
+    },
     (since) => get(`/builds/${id}/logs`, { since }),
     (m) => { if (m.type === 'status') { setStatus(m.status); r.reload(); } });
   const build = r.data;
@@ -49,7 +53,7 @@ export function Build({ ctx, params: [id] }) {
           + `created ${when(build.createdAt)}${build.reason ? ` · ${build.reason}` : ''}` : ''}</p>
       </section>
       <p class="muted meta"><span class="cell" aria-live="polite">live: {state}</span><span class="cell">lines: {log.lines.length}</span></p>
-      <LogView lines={log.lines} version={log.version} label="Build log" />
+      <LogView lines={log.lines} version={log.version} need={log.need} label="Build log" />
     </>
   );
 }

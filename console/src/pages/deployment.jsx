@@ -18,7 +18,7 @@ function ServerLog({ live, serverId, onHealth }) {
   const health = useRef(onHealth);
   health.current = onHealth;
   useEffect(() => { if (live) live.subscribe(`server:${serverId}`, (m) => health.current(m)); }, [live, serverId]);
-  return <LogView lines={log.lines} version={log.version} label="Server log" />;
+  return <LogView lines={log.lines} version={log.version} need={log.need} label="Server log" />;
 }
 
 export function Deployment({ ctx, params: [id] }) {
