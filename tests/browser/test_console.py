@@ -112,7 +112,10 @@ def test_rollback_to_an_earlier_build(signed_in, stack, owner, world):
     build2 = page.url.rsplit("/", 1)[1]
     assert wait_build(stack, owner, build2)["status"] == "succeeded"
     wait_deploy_of_build(stack, owner, world["deployment"], build2)
-    ui.click(page.get_by_role("link", name="Current build").or_(page.get_by_role("link", name="Deployment")).first)
+    ui.goto(f"/deployments/{world['deployment']}")
+    expect(page.get_by_role("link", name="Current build")).to_have_attribute("href", f"#/builds/{build2}")
+    ui.click(page.get_by_role("link", name="Current build"))
+    expect(page.get_by_role("heading", name=f"Build {build2}")).to_be_visible()
     ui.goto(f"/deployments/{world['deployment']}")
     expect(page.locator(f"tr[data-build='{build2}']")).to_contain_text("(serving)", timeout=30_000)
     ui.click(page.locator(f"tr[data-build='{world['build1']}']").get_by_role("button", name="Roll back to this build"))
@@ -155,3 +158,42 @@ def test_cancel_a_running_build(signed_in, stack, owner, team, tmp_path_factory)
     ui.click(page.locator("button[data-action='cancel-build']"))
     assert wait_build(stack, owner, build["id"])["status"] == "cancelled"
     expect(page.locator("button[data-action='cancel-build']")).to_be_disabled(timeout=15_000)
+
+
+def test_the_keyboard_reaches_the_skip_link_and_the_navigation(signed_in, stack):
+    ui, page = signed_in, signed_in.page
+    ui.goto("/usage")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    ui.press_enter(skip)
+    expect(page.locator("main")).to_be_focused()
+    projects = page.get_by_role("navigation", name="Main").get_by_role("link", name="Projects")
+    ui.press_enter(projects)
+    expect(page.get_by_role("heading", name="Projects of default")).to_be_visible()
+    labelled = page.locator("input, select").evaluate_all(
+        "els => els.filter(e => !e.labels.length && !e.getAttribute('aria-label')).map(e => e.name)")
+    assert labelled == []
+
+
+def test_add_a_deployment_then_delete_it_and_the_project(signed_in, stack, owner, team, tmp_path_factory):
+    ui, page = signed_in, signed_in.page
+    src = copy_tiny(tmp_path_factory.mktemp("console-del") / "del")
+    project, _ = tiny_deployment(stack, owner, team, {"type": "local", "path": str(src)}, name="console-del")
+    ui.goto(f"/projects/{project}")
+    form = page.get_by_role("form", name="New deployment")
+    form.get_by_label("Type").select_option("staging")
+    ui.click(form.get_by_role("button", name="Add deployment"))
+    staging = wait_for(lambda: _api(stack, owner, f"/projects/{project}/deployments")["items"],
+                       until=lambda items: any(d["type"] == "staging" for d in items), what="staging deployment")
+    staging = next(d for d in staging if d["type"] == "staging")
+    ui.click(page.locator(f"tr[data-deployment='{staging['id']}'] a[href^='#/deployments/']"))
+    page.once("dialog", lambda d: d.accept())
+    ui.click(page.locator("button[data-action='delete-deployment']"))
+    expect(page).to_have_url(__import__("re").compile(f"#/projects/{project}$"))
+    wait_for(lambda: owner.get(stack.url(f"/deployments/{staging['id']}")).status_code, until=lambda c: c == 404,
+             what="deployment deleted")
+    page.once("dialog", lambda d: d.accept())
+    ui.click(page.locator("button[data-action='delete-project']"))
+    expect(page).to_have_url(__import__("re").compile("#/projects$"))
+    assert owner.get(stack.url(f"/projects/{project}")).status_code == 404

@@ -70,6 +70,13 @@ class Console:
         self.register.covered.add(self.key(locator))
         locator.click(**kwargs)
 
+    def press_enter(self, locator) -> None:
+        """Activate a control from the keyboard (focused, Enter), recorded like a click."""
+        self.note_page()
+        self.register.covered.add(self.key(locator))
+        locator.focus()
+        self.page.keyboard.press("Enter")
+
     def controls(self) -> list[str]:
         return self.page.locator("button, a[href]").evaluate_all(CONTROLS_JS)
 

@@ -35,7 +35,7 @@ export function Project({ ctx, params: [id] }) {
               <tr key={d.id} data-deployment={d.id}>
                 <td><a href={`#/deployments/${d.id}`}>{d.type} · {d.branch}</a> <span class="muted">{d.id}</span></td>
                 <td><Status value={d.status} /> <span class="muted">{d.statusReason || ''}</span></td>
-                <td>{d.publicUrl ? <a href={d.publicUrl} target="_blank" rel="noopener">{d.publicUrl}</a> : '—'}</td>
+                <td>{d.publicUrl ? <a href={d.publicUrl} target="_blank" rel="noopener" data-link="public-url">{d.publicUrl}</a> : "—"}</td>
                 <td>{d.currentBuildId ? <a href={`#/builds/${d.currentBuildId}`}>{d.currentBuildId}</a> : '—'}</td>
                 <td><Action label="Build now" name="build-now" role={role} perm="build:create"
                   run={() => post(`/deployments/${d.id}/builds`, {})} done={(b) => { location.hash = `#/builds/${b.id}`; }} /></td>
