@@ -57,13 +57,14 @@ test: $(STAMP) install-sandbox check-templates console install-chromium
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "unit or fast" tests/unit tests/fast
 
-bench: $(STAMP)
+bench: $(STAMP) console install-chromium
 	$(PY) bench/cold_start.py
 	$(PY) bench/build_queue.py
 	$(PY) bench/fanout.py
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
 	$(PY) bench/deploy.py
+	$(PY) bench/console.py
 
 ## Load test (issue 14): 50 locust users for 60 s against a fresh local stack on loopback; p50/p99 per
 ## route and the error rate. `make scale`: the sharded health rounds over 1,000 seeded servers (bench/scale.py).
