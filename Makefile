@@ -100,7 +100,7 @@ package: $(STAMP)
 PARAMS ?=
 DEPLOY_ARGS ?=
 .PHONY: deploy destroy
-deploy: $(STAMP)
+deploy: $(STAMP) console
 	$(PY) -m infra.stage deploy --stage "$(STAGE)" $(foreach p,$(PARAMS),--param $(p)) $(DEPLOY_ARGS)
 
 destroy: $(STAMP)
