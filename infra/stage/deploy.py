@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from infra.stage import day_one, templates
+from infra.stage import console, day_one, templates
 from infra.stage.names import STACK_PARTS, StageNames, check_stage
 from infra.stage.stacks import Stacks
 
@@ -146,6 +146,10 @@ def deploy(options: Options, environ: Mapping[str, str] = os.environ, out: Calla
                                             "AWS::AccountId": account})
     report.outputs[FUNCTIONS] = _deploy_one(stacks, names, FUNCTIONS, sam, parameters, moto, report, out,
                                             bucket=bucket)
+    report.outputs[console.PART], left = console.deploy(  # after the functions: it fronts their REST API
+        stacks, client("s3"), names, bucket, report.outputs[FUNCTIONS].get("EndpointURL"), moto, out)
+    if left:
+        report.left_out[console.PART] = left
 
     ids = stacks.physical_ids(names.stack(FUNCTIONS))
     stage_env = day_one.function_environment(client("lambda"), ids[API_FUNCTION])
@@ -222,7 +226,7 @@ def destroy(stage: str, environ: Mapping[str, str] = os.environ, out: Callable[[
     names = StageNames(check_stage(stage))
     stacks = Stacks(clients(environ)("cloudformation"))
     deleted = []
-    for part in reversed(STACK_PARTS):
+    for part in (console.PART, *reversed(STACK_PARTS)):  # the console stack imports the resources' bucket
         if stacks.delete(names.stack(part), progress=out):
             deleted.append(names.stack(part))
     return deleted
@@ -248,6 +252,8 @@ def print_report(report: Report, out: Callable[[str], None] = print) -> None:
         else:
             out(f"bootstrap: team {first.team_id} has owner {first.owner_user_id} already; no key minted "
                 "(--mint-owner-key mints a new one)")
+    console_url = report.outputs.get(console.PART, {}).get("ConsoleUrl")
+    out(f"console: {console_url}" if console_url else "console: no CloudFront here (the files are in the bucket)")
     functions = report.outputs.get(FUNCTIONS, {})
     for label, output in (("API", "EndpointURL"), ("WebSocket", "WebsocketConnectEndpointURL")):
         value = functions.get(output)
