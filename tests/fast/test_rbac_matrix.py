@@ -157,6 +157,11 @@ def case(world: World, op: str, role: str):
         "get_server": lambda: ("GET", f"/servers/{world.deployed()[2]}", None),
         "get_server_logs": lambda: ("GET", f"/servers/{world.deployed()[2]}/logs", None),
         "create_ws_ticket": lambda: ("POST", "/ws/tickets", None),
+        # release guard (issue 17)
+        "get_guard": lambda: ("GET", f"/deployments/{world.deployment()}/guard", None),
+        "set_guard": lambda: ("PUT", f"/deployments/{world.deployment()}/guard",
+                              {"rules": [{"metric": "errorRate", "maxIncrease": 0.05}]}),
+        "list_events": lambda: ("GET", f"/deployments/{world.deployment()}/events", None),
     }[op]()
 
 
