@@ -31,15 +31,37 @@ def seed_prices(writer: Writer) -> int:
     return len(rows)
 
 
+# Rollups added after spans were already stored: view -> (target table, its SELECT over spans). The
+# first migrate that creates the view also fills the target from the spans ingested before it.
+BACKFILLS = {"release_rollup_hourly_mv": ("release_rollup_hourly", schema.release_rollup_select)}
+
+
+def _exists(writer: Writer, table: str) -> bool:
+    return bool(writer.query("EXISTS TABLE {t:Identifier}", {"t": table})[0][0])
+
+
+def backfill(writer: Writer, view: str, cutoff) -> None:
+    """Spans ingested before `cutoff` (the view's creation) into the view's target. The token makes a
+    retried backfill with the same cutoff write nothing twice."""
+    target, select = BACKFILLS[view]
+    token = f"backfill:{view}:{cutoff.isoformat()}"
+    writer.command(f"INSERT INTO {target} SETTINGS insert_deduplication_token = {{token:String}} "
+                   f"{select('ingested_at < {cutoff:DateTime64(3)}')}", {"cutoff": cutoff, "token": token})
+
+
 def migrate(writer: Writer | None = None, ttl: schema.Ttl | None = None) -> dict[str, int]:
     writer = writer or get_writer()
     ttl = ttl or ttl_from_settings()
     statements = schema.tables(ttl)
+    pending = [v for v in BACKFILLS if not _exists(writer, v)] if _exists(writer, "spans") else []
+    cutoff = writer.query("SELECT now64(3)")[0][0] if pending else None
     for ddl in statements.values():
         writer.command(ddl)
+    for view in pending:
+        backfill(writer, view, cutoff)
     for alter in schema.ttl_alters(ttl):
         writer.command(alter)
-    return {"statements": len(statements), "pricesSeeded": seed_prices(writer)}
+    return {"statements": len(statements), "pricesSeeded": seed_prices(writer), "backfilled": len(pending)}
 
 
 def main() -> int:

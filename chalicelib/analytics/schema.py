@@ -51,6 +51,43 @@ _LINEAGE_COLUMNS = """
     INDEX idx_source source_key TYPE bloom_filter(0.01) GRANULARITY 4"""
 
 
+# Release figures: what counts as a run, and how run latency is kept (see release_rollup_hourly).
+RUN_TYPES = ("agent_run", "workflow_run")
+_IS_RUN = f"(is_root AND span_type IN {RUN_TYPES!r})"
+RUN_QUANTILES = "quantilesTDigest(0.5, 0.95, 0.99)"
+RUN_SAMPLE_SIZE = 1000
+RUN_SAMPLE = f"groupArraySample({RUN_SAMPLE_SIZE}, 17)"  # fixed seed: the same spans give the same sample
+
+
+def combined(aggregate: str, combinator: str) -> str:
+    """`quantilesTDigest(0.5)`, `Merge` -> `quantilesTDigestMerge(0.5)`."""
+    name, params = aggregate.split("(", 1)
+    return f"{name}{combinator}({params}"
+
+
+def release_rollup_select(condition: str = "1") -> str:
+    """What release_rollup_hourly_mv feeds per inserted block; also the backfill of spans stored before it."""
+    return f"""
+SELECT team_id, project_id, deployment_id, build_id,
+       if(span_type = 'model_generation', model, '') AS model,
+       toStartOfHour(start_time) AS hour,
+       countIf({_IS_RUN}) AS runs,
+       countIf({_IS_RUN} AND status = 'error') AS run_errors,
+       countIf(status = 'error' AND span_type != 'tool_call') AS error_spans,
+       countIf(span_type = 'tool_call') AS tool_calls,
+       countIf(span_type = 'tool_call' AND status = 'error') AS tool_errors,
+       countIf(span_type = 'model_generation') AS generations,
+       sumIf(input_tokens, span_type = 'model_generation') AS input_tokens,
+       sumIf(output_tokens, span_type = 'model_generation') AS output_tokens,
+       sumIf(total_tokens, span_type = 'model_generation') AS total_tokens,
+       {combined(RUN_QUANTILES, 'StateIf')}(duration_ms, {_IS_RUN}) AS run_ms,
+       {combined(RUN_SAMPLE, 'StateIf')}(duration_ms, {_IS_RUN}) AS run_ms_sample,
+       max(end_time) AS last_end
+FROM spans
+WHERE ({condition}) AND ({_IS_RUN} OR span_type IN ('model_generation', 'tool_call') OR status = 'error')
+GROUP BY team_id, project_id, deployment_id, build_id, model, hour"""
+
+
 def tables(ttl: Ttl) -> dict[str, str]:
     """CREATE statements by table name, in dependency order (targets before their views)."""
     return {
@@ -177,6 +214,38 @@ SELECT team_id, project_id, deployment_id, environment,
 FROM spans
 WHERE is_root OR span_type = 'model_generation'
 GROUP BY team_id, project_id, deployment_id, environment, family, model, hour""",
+        # Per-build rollup for releases and the release guard (chalicelib/services/releases): runs
+        # (root agent_run / workflow_run spans) and their errors, tool calls and their errors, model
+        # calls and tokens per model, run latency as t-digest states (p50/p95/p99) and a bounded
+        # reservoir of raw run durations (for the latency significance test: states cannot be resampled).
+        "release_rollup_hourly": f"""
+CREATE TABLE IF NOT EXISTS release_rollup_hourly (
+    team_id LowCardinality(String),
+    project_id LowCardinality(String),
+    deployment_id LowCardinality(String),
+    build_id LowCardinality(String),
+    model LowCardinality(String),
+    hour DateTime('UTC'),
+    runs SimpleAggregateFunction(sum, UInt64),
+    run_errors SimpleAggregateFunction(sum, UInt64),
+    error_spans SimpleAggregateFunction(sum, UInt64),
+    tool_calls SimpleAggregateFunction(sum, UInt64),
+    tool_errors SimpleAggregateFunction(sum, UInt64),
+    generations SimpleAggregateFunction(sum, UInt64),
+    input_tokens SimpleAggregateFunction(sum, UInt64),
+    output_tokens SimpleAggregateFunction(sum, UInt64),
+    total_tokens SimpleAggregateFunction(sum, UInt64),
+    run_ms AggregateFunction({RUN_QUANTILES}, Float64),
+    run_ms_sample AggregateFunction({RUN_SAMPLE}, Float64),
+    last_end SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(hour)
+ORDER BY (team_id, project_id, deployment_id, build_id, hour, model)
+{_ttl("hour", ttl.spans_days)}
+{_TABLE_SETTINGS}""",
+        "release_rollup_hourly_mv": f"""
+CREATE MATERIALIZED VIEW IF NOT EXISTS release_rollup_hourly_mv TO release_rollup_hourly AS
+{release_rollup_select()}""",
         # Per-model prices in USD per million tokens. team_id '' is the seed list (prices.py);
         # a row with a team id overrides it for that team.
         "model_prices": f"""
@@ -224,6 +293,7 @@ def ttl_alters(ttl: Ttl) -> list[str]:
     return [
         f"ALTER TABLE spans MODIFY {_ttl('start_time', ttl.spans_days)}",
         f"ALTER TABLE span_rollup_hourly MODIFY {_ttl('hour', ttl.spans_days)}",
+        f"ALTER TABLE release_rollup_hourly MODIFY {_ttl('hour', ttl.spans_days)}",
         f"ALTER TABLE logs MODIFY {_ttl('timestamp', ttl.logs_days)}",
         f"ALTER TABLE metrics MODIFY {_ttl('timestamp', ttl.metrics_days)}",
         f"ALTER TABLE scores MODIFY {_ttl('timestamp', ttl.scores_days)}",

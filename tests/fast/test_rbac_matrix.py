@@ -157,6 +157,9 @@ def case(world: World, op: str, role: str):
         "get_server": lambda: ("GET", f"/servers/{world.deployed()[2]}", None),
         "get_server_logs": lambda: ("GET", f"/servers/{world.deployed()[2]}/logs", None),
         "create_ws_ticket": lambda: ("POST", "/ws/tickets", None),
+        "list_releases": lambda: ("GET", f"/deployments/{world.deployed()[0]}/releases", None),
+        "compare_releases": lambda: ("GET", "/deployments/{0}/releases/compare?base={1}&head={1}".format(
+            *world.deployed()), None),
         # release guard (issue 17)
         "get_guard": lambda: ("GET", f"/deployments/{world.deployment()}/guard", None),
         "set_guard": lambda: ("PUT", f"/deployments/{world.deployment()}/guard",

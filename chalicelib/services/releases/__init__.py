@@ -1,0 +1,1 @@
+"""Releases: what each build of a deployment served and how it compares with the build it replaced."""
