@@ -230,3 +230,31 @@ def test_the_scheduled_sweep_evaluates_every_guard_that_is_on_through_the_shard_
     owner.put(api.url(f"/deployments/{deployment}/guard"), json={"enabled": False})
     handlers.release_guard(SCHEDULED, None)
     assert api.deliver(api.settings.shard_queue_name, handlers.shard_queue_consumer) == 0
+
+
+def test_data_of_a_worse_build_reaching_ingest_rolls_it_back_through_the_real_figures(api, owner, served, team):
+    """The whole chain in one process: spans of both builds in one shipped object -> the ingest consumer
+    -> its debounced guard check -> the releases figures from chDB -> a breach -> the rollback deploy."""
+    import random
+    from datetime import datetime, timezone
+
+    from tests.support.observability_records import Scope, trace
+    from tests.support.observability_stack import put_records
+
+    deployment, good, bad = served
+    project = owner.get(api.url(f"/deployments/{deployment}")).json()["projectId"]
+    _guard_on(api, owner, deployment, minRuns=40)
+    rng, start = random.Random(17), datetime.now(timezone.utc) - timedelta(minutes=3)
+    records = []
+    for build, failing in ((good, 0), (bad, 25)):  # 0 of 50 runs failing, then 25 of 50
+        scope = Scope(team, project, deployment, build_id=build)
+        for i in range(50):
+            records += trace(scope, start + timedelta(seconds=i), rng, model="gpt-4o-mini", error=i < failing)
+    put_records(api, Scope(team, project, deployment), "spans", records)
+    assert api.run_ingest() >= 1  # the builds' logs too
+    api.run_queues()
+    assert owner.get(api.url(f"/deployments/{deployment}")).json()["currentBuildId"] == good
+    last = owner.get(api.url(f"/deployments/{deployment}/guard")).json()["lastEvaluation"]
+    assert last["verdict"] == "breached" and (last["baseRuns"], last["headRuns"]) == (50, 50)
+    [error_rule] = [r for r in last["rules"] if r["metric"] == "errorRate"]
+    assert (error_rule["base"], error_rule["head"], error_rule["significant"]) == (0.0, 0.5, True)

@@ -8,7 +8,7 @@ failing) raises `DataUnavailable`: the guard then waits, it never acts on what i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 METRICS = ("errorRate", "toolErrorRate", "p50LatencyMs", "p95LatencyMs", "p99LatencyMs", "costPerRunUsd",
            "tokensPerRun")
@@ -35,49 +35,25 @@ class Comparison:
 Comparer = Callable[[str, str, str], Comparison]
 
 
-def _field(obj: Any, *names: str) -> Any:
-    """The first of `names` on an object or a mapping (the releases service's models are pydantic)."""
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if not isinstance(obj, dict) and hasattr(obj, name):
-            return getattr(obj, name)
-    return None
+def from_releases(result) -> Comparison:
+    """The releases service's comparison (chalicelib/services/releases/compare.py) in the guard's terms.
 
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def from_releases(result: Any, base_build_id: str, head_build_id: str) -> Comparison:
-    """The releases service's comparison (per metric: base, head, change, significant; per build: runs)."""
-    metrics = _field(result, "metrics") or {}
-    if isinstance(metrics, list):  # a list of {metric|name, base, head, significant}
-        metrics = {str(_field(m, "metric", "name")): m for m in metrics}
-    base_values, head_values, significant = {}, {}, {}
-    for name in METRICS:
-        entry = metrics.get(name)
-        if entry is None:
-            continue
-        base_values[name], head_values[name] = _number(_field(entry, "base")), _number(_field(entry, "head"))
-        flag = _field(entry, "significant")
-        significant[name] = flag if isinstance(flag, bool) else None
-    runs = _field(result, "runs") or {}
-    base_runs = _field(runs, "base") if runs else _field(_field(result, "base") or {}, "runs")
-    head_runs = _field(runs, "head") if runs else _field(_field(result, "head") or {}, "runs")
-    return Comparison(BuildFigures(base_build_id, int(base_runs or 0), base_values),
-                      BuildFigures(head_build_id, int(head_runs or 0), head_values), significant)
+    A metric compared without a test there (`test == "none"`: tokens and cost per run) has no
+    significance here (None), so its rule is judged on its limit and the minimum of runs alone.
+    """
+    significant = {m.metric: (m.significant if m.test != "none" else None) for m in result.metrics}
+    base_values = {m.metric: m.base for m in result.metrics}
+    head_values = {m.metric: m.head for m in result.metrics}
+    return Comparison(BuildFigures(result.base.build_id, int(result.base.runs), base_values),
+                      BuildFigures(result.head.build_id, int(result.head.runs), head_values), significant)
 
 
 def releases_comparer(deployment_id: str, base_build_id: str, head_build_id: str) -> Comparison:
-    from chalicelib.errors import AppError
+    from chalicelib.analytics.errors import ClickHouseError
+    from chalicelib.services.releases import compare as releases
 
     try:
-        from chalicelib.services.releases import compare as releases
-    except ImportError as e:  # the per-build rollup is not installed in this build of the code
-        raise DataUnavailable("per-build figures are not available") from e
-    try:
         result = releases.compare(deployment_id, base_build_id, head_build_id)
-    except AppError as e:  # the analytics adapter's typed errors (ClickHouse unavailable, a failed query)
+    except ClickHouseError as e:  # the analytics adapter's typed errors: unavailable, or a query refused
         raise DataUnavailable(e.message) from e
-    return from_releases(result, base_build_id, head_build_id)
+    return from_releases(result)
