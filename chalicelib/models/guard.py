@@ -74,6 +74,8 @@ class Evaluation(Response):
     head_runs: int | None = None
     rules: list[RuleResult] = Field(default_factory=list)
     rollback_deploy_id: str | None = None
+    window_ends_at: datetime | None = None
+    window_closed: bool = False
 
 
 class GuardOut(Response):
