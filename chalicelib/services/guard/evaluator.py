@@ -101,7 +101,8 @@ def _rollback_pending(guard: Guard, s: Serving, last: dict | None) -> bool:
 
 
 def _same(a: dict | None, b: dict) -> bool:
-    keep = ("verdict", "why", "headBuildId", "baseBuildId")
+    """Published only when the verdict or the builds judged change (not at every run counted)."""
+    keep = ("verdict", "headBuildId", "baseBuildId")
     return a is not None and all(a.get(k) == b.get(k) for k in keep)
 
 
