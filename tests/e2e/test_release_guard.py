@@ -157,13 +157,14 @@ def test_a_worse_release_is_rolled_back_once_by_the_guard_and_everyone_hears_of_
         answered = _traffic(stack, owner, deployment, BUILDS["worse"], until_replaced=True)
         assert answered >= 10, "the guard waited for its minimum of runs"
         assert owner.get(stack.url(f"/deployments/{deployment}")).json()["currentBuildId"] == BUILDS["same"]
-        wait_for(lambda: any(m.get("type") == "guard" for m in heard), 30, what="the guard's message on the WebSocket")
+        wait_for(lambda: any(m.get("verdict") == "breached" for m in heard), 30, what="the breach on the WebSocket")
         stop.set()
         listener.join(timeout=5)
 
     assert _served_by(stack, owner, deployment) == BUILDS["same"]
-    [message] = [m for m in heard if m.get("type") == "guard"]
-    assert message["verdict"] == "breached" and message["evaluation"]["headBuildId"] == BUILDS["worse"]
+    # Verdict changes are published (`waiting` while the worse build gathered runs); one breach.
+    [message] = [m for m in heard if m.get("type") == "guard" and m["verdict"] == "breached"]
+    assert message["evaluation"]["headBuildId"] == BUILDS["worse"] and message["evaluation"]["rollbackDeployId"]
 
     guard = _guard(stack, owner, deployment)
     last = guard["lastEvaluation"]
