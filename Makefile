@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) bench/fanout.py
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
+	$(PY) bench/releases.py
 	$(PY) bench/deploy.py
 
 ## Load test (issue 14): 50 locust users for 60 s against a fresh local stack on loopback; p50/p99 per

@@ -12,6 +12,11 @@ Then `--requests` sequential GETs straight to the server and through the router,
 rounds, over kept-alive client connections and with a new client connection per request (as
 bench/router.py measures them), and last `router_latency_ratio X` (median via router / median
 direct, kept-alive; 1.0 = free), after `router_latency_ratio_new_conn X`.
+
+The server is the tiny fixture with the injected writer (tests/support/span_server.py): every
+request writes a span, so during the measurement the writer closes a file every 2 s, the stack's
+shipper uploads it and the ingest pump inserts it, at their defaults, as a busy Mastra server
+would make them (`--no-spans`: the plain fixture). The objects shipped meanwhile are printed.
 """
 from __future__ import annotations
 
@@ -20,7 +25,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,9 +37,10 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from bench.router import latency_ratios, print_ratios  # noqa: E402
+from bench.running import bench_stack  # noqa: E402
 from tests.support.builds import TINY, start_build, tiny_deployment, wait_build  # noqa: E402
-from tests.support.deploys import DEPLOY_ENV, kill_servers, router_url  # noqa: E402
-from tests.support.stack import start_stack, stop_stack  # noqa: E402
+from tests.support.deploys import DEPLOY_ENV, router_url  # noqa: E402
+from tests.support.span_server import copy_tiny_writing_spans  # noqa: E402
 
 
 def first_routed(url: str, expect_build: str, timeout: float = 120) -> float:
@@ -55,14 +60,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deploys", type=int, default=3)
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--no-spans", action="store_true", help="the plain tiny fixture, writing no spans")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="ma-bench-deploy-"))
-    env = {**DEPLOY_ENV, "MA_NODE_CACHE": str(ROOT / ".cache" / "node22"), "MA_HEALTH_INTERVAL": "30"}
-    stack = start_stack(work / "home", env)
-    try:
+    # Shipping at the stack's default interval, not the tests' (DEPLOY_ENV's MA_SHIP_INTERVAL).
+    env = {**{k: v for k, v in DEPLOY_ENV.items() if k != "MA_SHIP_INTERVAL"},
+           "MA_NODE_CACHE": str(ROOT / ".cache" / "node22"), "MA_HEALTH_INTERVAL": "30"}
+    with bench_stack("ma-bench-deploy-", env) as (stack, work):
         owner = stack.session(stack.owner_key)
         team = owner.get(stack.url("/teams")).json()["items"][0]["id"]
-        src = shutil.copytree(TINY, work / "tiny")
+        src = shutil.copytree(TINY, work / "tiny") if args.no_spans else copy_tiny_writing_spans(work / "tiny")
         _, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(src)})
         slug = owner.get(stack.url(f"/deployments/{deployment}")).json()["slug"]
         url = f"{router_url(stack)}/d/{slug}/bench"
@@ -81,17 +87,23 @@ def main() -> int:
         server = owner.get(stack.url(f"/servers/{owner.get(stack.url(f'/deployments/{deployment}')).json()['serverId']}")).json()
         direct_url = f"http://127.0.0.1:{server['port']}/bench"
         rounds = 10
+        shipped_before = shipped_objects(stack, team)
         medians = latency_ratios(direct_url, url, max(1, args.requests // rounds), rounds)
+        shipped = shipped_objects(stack, team) - shipped_before
         print(f"build_to_routed_s {build_to_routed:.2f}")
         if redeploys:
             print(f"redeploy_to_switched_s {statistics.median(redeploys):.2f} (median of {len(redeploys)}, "
                   f"includes the {env['MA_DRAIN_SECONDS']} s drain of the old server)")
+        print(f"span files shipped during the measurement: {shipped}; load average {os.getloadavg()[0]:.2f}")
         print_ratios(medians)
-    finally:
-        stop_stack(stack)
-        kill_servers(work / "home")
-        shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def shipped_objects(stack, team: str) -> int:
+    """Span files the stack has shipped for the team so far (each one an S3 notification to ingest)."""
+    pages = stack.aws("s3").get_paginator("list_objects_v2").paginate(
+        Bucket="mastra-admin-local-123456789012-artifacts", Prefix=f"observability/spans/{team}/")
+    return sum(page.get("KeyCount", 0) for page in pages)
 
 
 if __name__ == "__main__":

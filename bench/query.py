@@ -29,33 +29,44 @@ def pct(samples: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+def load(db: str, path: Path, overrides: dict[str, str] | None = None):
+    """A fresh chDB at `db`, migrated, with the file loaded through the ingest insert (rollup views
+    included). `overrides`: column -> expression over the input, replacing the record's own."""
+    import clickhouse_connect
+
+    from chalicelib.analytics import schema
+    from chalicelib.analytics.migrate import migrate
+    from chalicelib.analytics.writer import FileInsert, Writer
+    from ingest import SCOPE
+
+    client = clickhouse_connect.get_client(interface="chdb", path=db)
+    writer = Writer(client, "chdb")
+    migrate(writer)
+    spec = schema.SPANS
+    expressions = [(overrides or {}).get(c, e) for c, e in zip(spec.columns(), spec.expressions())]
+    t = time.perf_counter()
+    writer.insert_file(FileInsert(
+        table=spec.table, columns=spec.columns(), expressions=expressions, structure=spec.structure(),
+        fmt="JSONEachRow", predicate=spec.predicate(), token="bench-query",
+        parameters={"team": SCOPE.team_id, "project": SCOPE.project_id, "deployment": SCOPE.deployment_id,
+                    "source_key": "bench"}), str(path))
+    print(f"loaded {path.stat().st_size / 1e6:.0f} MB of spans in {time.perf_counter() - t:.1f}s", flush=True)
+    return client, writer
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=200)
     args = ap.parse_args()
 
-    import clickhouse_connect
-
-    from chalicelib.analytics import queries, schema
-    from chalicelib.analytics.migrate import migrate
-    from chalicelib.analytics.writer import FileInsert, Writer
+    from chalicelib.analytics import queries
     from ingest import SCOPE, dataset
 
     path = dataset(args.lines)
     db = tempfile.mkdtemp(prefix="ma-bench-query-")
     try:
-        client = clickhouse_connect.get_client(interface="chdb", path=db)
-        writer = Writer(client, "chdb")
-        migrate(writer)
-        spec = schema.SPANS
-        t = time.perf_counter()
-        writer.insert_file(FileInsert(
-            table=spec.table, columns=spec.columns(), expressions=spec.expressions(), structure=spec.structure(),
-            fmt="JSONEachRow", predicate=spec.predicate(), token="bench-query",
-            parameters={"team": SCOPE.team_id, "project": SCOPE.project_id, "deployment": SCOPE.deployment_id,
-                        "source_key": "bench"}), str(path))
-        print(f"loaded {args.lines} spans in {time.perf_counter() - t:.1f}s", flush=True)
+        client, writer = load(db, path)
         client.command("OPTIMIZE TABLE span_rollup_hourly FINAL")
         ids = [r[0] for r in writer.query(
             "SELECT trace_id FROM spans WHERE is_root ORDER BY cityHash64(trace_id) LIMIT 1000")]

@@ -26,8 +26,9 @@ class LocalConfig(EnvModel):
     reaper_interval_seconds: float = env("MA_REAPER_INTERVAL", 60.0)
     # Live logs: how often each server's log file is read and new lines published.
     log_tail_interval_seconds: float = env("MA_LOG_TAIL_INTERVAL", 0.5)
-    # How often closed observability files of local servers go to S3.
-    ship_interval_seconds: float = env("MA_SHIP_INTERVAL", 5.0)
+    # How often the servers' closed observability files are looked for (a listing of a few
+    # directories; an upload only when a file closed): short, so a span ships as its file closes.
+    ship_interval_seconds: float = env("MA_SHIP_INTERVAL", 0.5)
     # Queue consumers of the local worker: messages handled at once.
     build_concurrency: int = env("MA_LOCAL_BUILD_CONCURRENCY", 2)
     deploy_concurrency: int = env("MA_LOCAL_DEPLOY_CONCURRENCY", 4)

@@ -8,7 +8,9 @@
   `server:{id}` (a dead process is marked `exited` at the first check after it died);
 - every `log_tail_interval_seconds` (MA_LOG_TAIL_INTERVAL): new lines of each server's log file are published on
   `server:{id}:logs` as `{"type": "log", "offset": N, "lines": [...]}`;
-- every `ship_interval_seconds` (MA_SHIP_INTERVAL): closed observability files go to S3.
+- every `ship_interval_seconds` (MA_SHIP_INTERVAL, 0.5 s): closed observability files go to S3 (the
+  servers are listed from DynamoDB at most every SERVER_LISTING_SECONDS; the poll itself reads
+  only their directories).
 Servers are not children of this process: they survive a kill of it, and a restarted stack
 reattaches to them.
 """
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 PUBLISH_BATCH = 200
 READ_LINES = 5000  # lines read per server per tick
+SERVER_LISTING_SECONDS = 1.0  # how stale the list of live servers the tail and the shipper walk may be
 
 
 class LogTail:
@@ -157,11 +160,30 @@ class ServerKeeper:
             publish_logs(server, offset + start, lines[start:start + PUBLISH_BATCH])
 
     def _ship_forever(self) -> None:
+        listing = _Listing(self._live_local_servers)
+
         def ship_all() -> None:
             from chalicelib.runners.factory import deploy_runner_named
 
             runner = deploy_runner_named("local")
-            for server in self._live_local_servers():
+            for server in listing.get():
                 runner.ship(server)
 
         self._loop(self.ship_interval, ship_all, "observability shipping")
+
+
+class _Listing:
+    """The live servers, read again only when SERVER_LISTING_SECONDS passed: a short poll of their
+    directories must not become a DynamoDB query per poll. A server that stopped meanwhile is
+    harmless (its directory is gone or empty, and its stop shipped what it left)."""
+
+    def __init__(self, read):
+        self.read = read
+        self.servers: list = []
+        self.at = float("-inf")
+
+    def get(self) -> list:
+        if time.monotonic() - self.at >= SERVER_LISTING_SECONDS:
+            self.servers = list(self.read())
+            self.at = time.monotonic()
+        return self.servers

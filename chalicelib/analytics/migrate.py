@@ -49,6 +49,20 @@ def backfill(writer: Writer, view: str, cutoff) -> None:
                    f"{select('ingested_at < {cutoff:DateTime64(3)}')}", {"cutoff": cutoff, "token": token})
 
 
+def reindex(writer: Writer, index: schema.SkipIndex) -> bool:
+    """Re-make a skip index whose type or granularity changed since the table was created (the
+    CREATE above leaves an existing table alone); True when it did."""
+    found = writer.query("SELECT type_full, granularity FROM system.data_skipping_indices WHERE database = "
+                         "currentDatabase() AND table = {t:String} AND name = {n:String}",
+                         {"t": index.table, "n": index.name})
+    if found and (found[0][0].replace(" ", ""), int(found[0][1])) == (index.type.replace(" ", ""), index.granularity):
+        return False
+    writer.command(f"ALTER TABLE {index.table} DROP INDEX IF EXISTS {index.name}")
+    writer.command(f"ALTER TABLE {index.table} ADD {index.ddl()}")
+    writer.command(f"ALTER TABLE {index.table} MATERIALIZE INDEX {index.name}")
+    return True
+
+
 def migrate(writer: Writer | None = None, ttl: schema.Ttl | None = None) -> dict[str, int]:
     writer = writer or get_writer()
     ttl = ttl or ttl_from_settings()
@@ -61,7 +75,9 @@ def migrate(writer: Writer | None = None, ttl: schema.Ttl | None = None) -> dict
         backfill(writer, view, cutoff)
     for alter in schema.ttl_alters(ttl):
         writer.command(alter)
-    return {"statements": len(statements), "pricesSeeded": seed_prices(writer), "backfilled": len(pending)}
+    reindexed = reindex(writer, schema.SPANS_TRACE_INDEX)
+    return {"statements": len(statements), "pricesSeeded": seed_prices(writer), "backfilled": len(pending),
+            "reindexed": int(reindexed)}
 
 
 def main() -> int:

@@ -1,8 +1,8 @@
 """Read-side SQL of the per-build rollup (release_rollup_hourly): the figures of a deployment's builds.
 
 Scoped by team, project and deployment, which lead the rollup's sort key, so a read touches only the
-deployment's granules. Two statements: sums per build and model, and run latency per build (the
-run rows all have model '', so the second reads only those).
+deployment's granules. One statement, grouped by build and model: runs, tool calls and error spans
+all sit in the model '' rows, so run latency is merged there only.
 """
 from __future__ import annotations
 
@@ -31,35 +31,35 @@ class ModelRow:
 @dataclass(frozen=True)
 class LatencyRow:
     build_id: str
-    quantiles: tuple[float, float, float]  # p50, p95, p99 from the t-digest states
+    quantiles: tuple[float, ...]  # p50, p95, p99 from the t-digest states
     sample: list[float]  # sorted reservoir of run durations (at most schema.RUN_SAMPLE_SIZE)
     last_end: datetime | None  # the latest span end seen for the build: how fresh its figures are
 
 
-def _where(builds: list[str]) -> tuple[str, dict]:
-    return ("team_id = {team:String} AND project_id = {project:String} AND deployment_id = {deployment:String} "
-            "AND build_id IN {builds:Array(String)}"), {"builds": builds}
+_SUMS = ("runs", "run_errors", "error_spans", "tool_calls", "tool_errors", "generations", "input_tokens",
+         "output_tokens", "total_tokens")
 
 
-def by_model(writer: Writer, team: str, project: str, deployment: str, builds: list[str]) -> list[ModelRow]:
+def build_rows(writer: Writer, team: str, project: str, deployment: str,
+               builds: list[str]) -> tuple[list[ModelRow], dict[str, LatencyRow]]:
+    """Sums per build and model, and run latency per build (builds without data are absent)."""
     if not builds:
-        return []
-    where, params = _where(builds)
+        return [], {}
     rows = writer.query(
-        "SELECT build_id, model, sum(runs), sum(run_errors), sum(error_spans), sum(tool_calls), sum(tool_errors), "
-        "sum(generations), sum(input_tokens), sum(output_tokens), sum(total_tokens) "
-        f"FROM release_rollup_hourly WHERE {where} GROUP BY build_id, model ORDER BY build_id, model",
-        {**params, "team": team, "project": project, "deployment": deployment})
-    return [ModelRow(r[0], r[1], *(int(v) for v in r[2:])) for r in rows]
-
-
-def latency(writer: Writer, team: str, project: str, deployment: str, builds: list[str]) -> list[LatencyRow]:
-    if not builds:
-        return []
-    where, params = _where(builds)
-    rows = writer.query(
-        f"SELECT build_id, {schema.combined(schema.RUN_QUANTILES, 'Merge')}(run_ms), "
-        f"arraySort({schema.combined(schema.RUN_SAMPLE, 'Merge')}(run_ms_sample)), "
-        f"max(last_end) FROM release_rollup_hourly WHERE {where} AND model = '' GROUP BY build_id",
-        {**params, "team": team, "project": project, "deployment": deployment})
-    return [LatencyRow(r[0], tuple(float(q) for q in r[1]), [float(v) for v in r[2]], r[3]) for r in rows]
+        f"SELECT build_id, model, {', '.join(f'sum({c})' for c in _SUMS)}, "
+        f"if(model = '', {schema.combined(schema.RUN_QUANTILES, 'Merge')}(run_ms), []), "
+        f"if(model = '', arraySort({schema.combined(schema.RUN_SAMPLE, 'Merge')}(run_ms_sample)), []), "
+        "max(last_end) FROM release_rollup_hourly "
+        "WHERE team_id = {team:String} AND project_id = {project:String} AND deployment_id = {deployment:String} "
+        "AND build_id IN {builds:Array(String)} GROUP BY build_id, model ORDER BY build_id, model",
+        {"team": team, "project": project, "deployment": deployment, "builds": builds})
+    sums = [ModelRow(r[0], r[1], *(int(v) for v in r[2:2 + len(_SUMS)])) for r in rows]
+    last_end: dict[str, datetime] = {}
+    for r in rows:
+        if r[-1] is not None and (r[0] not in last_end or r[-1] > last_end[r[0]]):
+            last_end[r[0]] = r[-1]
+    runs = {r[0]: r for r in rows if r[1] == ""}
+    latency = {b: LatencyRow(b, tuple(float(q) for q in runs[b][-3]) if b in runs else (),
+                             [float(v) for v in runs[b][-2]] if b in runs else [], last_end.get(b))
+               for b in dict.fromkeys(r[0] for r in rows)}
+    return sums, latency

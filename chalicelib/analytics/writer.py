@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 
@@ -36,8 +36,16 @@ INGEST_SETTINGS = {
     "input_format_json_read_objects_as_strings": 1,
     "input_format_allow_errors_num": 1_000_000_000,
     "input_format_allow_errors_ratio": 1,
+    # No replacing merge of each inserted block (ReplacingMergeTree would sort-merge it once more on
+    # the insert's one writing thread): reads take one row per identity anyway (LIMIT 1 BY) and
+    # background merges collapse duplicates later. bench/ingest.py: about a third of the insert's CPU.
+    "optimize_on_insert": 0,
     **_ONE_BLOCK,
 }
+
+SOURCE_KEY = "source_key"  # every table's lineage column: which object a row came from
+_FILE_KEY = "file_source_key"  # insert_files: the source key each file's rows carry
+
 
 def from_driver(exc: Exception) -> Exception:
     """chalicelib.analytics.errors.from_driver, imported only when a statement failed (cold start)."""
@@ -103,6 +111,30 @@ class Writer:
                     data = f.read()
                 self.client.command(f"{sql} FORMAT {insert.fmt}", parameters=dict(insert.parameters), data=data,
                                     settings=settings)
+        except Exception as e:
+            raise from_driver(e) from e
+
+    def insert_files(self, insert: FileInsert, files: list[tuple[str, str]]) -> None:
+        """Several small files into one table, each row stamped with its own file's source key
+        (`files`: (path, source key) pairs; `insert.token` names the whole set).
+
+        chDB: one INSERT, the files read side by side (UNION ALL) and squashed into one block, so
+        the set is all or nothing. Over HTTP a request carries one body, so each file is its own
+        insert with the token a one-chunk object gets (`{source key}#0`): still each row once."""
+        if self.interface != "chdb":
+            for path, key in files:
+                self.insert_file(replace(insert, parameters={**insert.parameters, SOURCE_KEY: key},
+                                         token=f"{key}#0"), path)
+            return
+        keyed = [e if c != SOURCE_KEY else f"`{_FILE_KEY}`" for c, e in zip(insert.columns, insert.expressions)]
+        parameters = {**insert.parameters, **{f"{_FILE_KEY}{i}": key for i, (_, key) in enumerate(files)}}
+        sources = " UNION ALL ".join(f"SELECT *, {{{_FILE_KEY}{i}:String}} AS `{_FILE_KEY}` FROM {self._source(insert, path)}"
+                                     for i, (path, _) in enumerate(files))
+        sql = (f"INSERT INTO {insert.table} ({', '.join(insert.columns)}) "
+               f"SELECT {', '.join(keyed)} FROM ({sources}) WHERE {insert.predicate}")
+        try:
+            self.client.command(sql, parameters=parameters,
+                                settings={**INGEST_SETTINGS, "insert_deduplication_token": insert.token})
         except Exception as e:
             raise from_driver(e) from e
 

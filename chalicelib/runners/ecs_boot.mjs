@@ -4,7 +4,8 @@
 //    MASTRA_ADMIN_ARTIFACT_SHA256, unpacks it into MASTRA_ADMIN_APP_DIR (/srv/app).
 // 2. Starts what mastra-admin.json says, with the environment minus AWS_* and the artifact and boot URLs
 //    (user code does not get the task role's credentials endpoint handed to it).
-// 3. Ships closed observability files every MASTRA_ADMIN_SHIP_SECONDS (5) and, at exit, the rest
+// 3. Ships closed observability files as they close (a listing every MASTRA_ADMIN_SHIP_SECONDS, 0.5;
+//    a PUT only per closed file) and, at exit, the rest
 //    (a leftover current.jsonl: whole lines only) to
 //    s3://$MASTRA_ADMIN_OBSERVABILITY_BUCKET/observability/{kind}/{team}/{project}/{deployment}/{file},
 //    signing with SigV4 (task role credentials from the container endpoint, or AWS_* in tests).
@@ -95,8 +96,12 @@ function closeLeftover(kind) {
 }
 
 let shipping = Promise.resolve();
+let pending = false; // a periodic pass already queued: the short timer never piles passes up
 function ship(final = false) {
+  if (!final && pending) return shipping;
+  pending = true;
   shipping = shipping.then(async () => {
+    pending = false;
     const bucket = env.MASTRA_ADMIN_OBSERVABILITY_BUCKET;
     if (!bucket) return;
     const prefix = env.MASTRA_ADMIN_OBSERVABILITY_PREFIX || 'observability';
@@ -128,7 +133,7 @@ async function main() {
     && k !== 'MASTRA_ADMIN_ARTIFACT_URL' && k !== 'MASTRA_ADMIN_BOOT_URL' && k !== 'ECS_CONTAINER_METADATA_URI' && k !== 'ECS_CONTAINER_METADATA_URI_V4'));
   const child = spawn(command === 'node' ? process.execPath : command, args, { cwd: APP, env: childEnv, stdio: 'inherit' });
   for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
-  const timer = setInterval(() => ship(false), Number(env.MASTRA_ADMIN_SHIP_SECONDS || 5) * 1000);
+  const timer = setInterval(() => ship(false), Number(env.MASTRA_ADMIN_SHIP_SECONDS || 0.5) * 1000);
   child.on('exit', async (code, signal) => {
     clearInterval(timer);
     await ship(true);

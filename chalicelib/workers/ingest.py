@@ -61,18 +61,39 @@ def default_ingestor() -> Ingestor:
                     tmp_dir=settings.ingest_tmp_dir or None, insert_workers=settings.ingest_insert_workers)
 
 
-def record_handler(record: Any, ingestor: Ingestor | None = None) -> list[IngestResult]:
-    """One SQS record (a powertools SQSRecord): ingest every object it names, or fail as a whole."""
+Outcomes = dict  # source key -> IngestResult | Exception, from Ingestor.ingest_batch
+
+
+def record_handler(record: Any, ingestor: Ingestor | None = None, outcomes: Outcomes | None = None) -> list[IngestResult]:
+    """One SQS record (a powertools SQSRecord): ingest every object it names, or fail as a whole.
+    An object the batch already took (`outcomes`) is not taken again: its outcome is reused."""
     ingestor = ingestor or default_ingestor()
     results = []
     for obj in objects_in(record.body):
-        results.append(ingestor.ingest(obj))
+        outcome = (outcomes or {}).get(obj.source_key)
+        if isinstance(outcome, Exception):
+            raise outcome
+        results.append(outcome or ingestor.ingest(obj))
     return results
 
 
+def batch_objects(event: dict) -> list[S3Object]:
+    """Every object the batch's well-formed messages name (a malformed one fails in its record)."""
+    objects = []
+    for record in event.get("Records") or []:
+        try:
+            objects.extend(objects_in(record.get("body") or ""))
+        except MalformedMessage:
+            continue
+    return objects
+
+
 def handle(event: dict, context: Any = None, ingestor: Ingestor | None = None) -> dict:
-    """A Lambda SQS event in, `{"batchItemFailures": [...]}` out (powertools raises if all fail)."""
-    return process_batch(event, context, functools.partial(record_handler, ingestor=ingestor))
+    """A Lambda SQS event in, `{"batchItemFailures": [...]}` out (powertools raises if all fail).
+    The batch's objects are ingested together first; each record then reports its objects' outcome."""
+    ingestor = ingestor or default_ingestor()
+    outcomes = ingestor.ingest_batch(batch_objects(event))
+    return process_batch(event, context, functools.partial(record_handler, ingestor=ingestor, outcomes=outcomes))
 
 
 def redrive(max_messages: int = 100_000) -> int:

@@ -19,6 +19,13 @@ MODEL, PROVIDER = "gpt-4o-mini", "openai"
 STEPS, STEP_TOKENS = 2, (20, 10)  # the scripted mock model: two steps of 20 in / 10 out
 
 
+def listed_trace_ids(stack, session, project: str) -> set[str]:
+    """The trace ids the project's trace listing shows now (its first 100, newest first)."""
+    r = session.get(stack.url(f"/projects/{project}/traces"), params={"limit": 100})
+    assert r.status_code == 200, r.text
+    return {item["traceId"] for item in r.json()["items"]}
+
+
 def _descendants(node: dict) -> list[dict]:
     out = []
     for child in node["children"]:

@@ -13,9 +13,17 @@ lines back, keeps what the engine accepted, and writes the rest with line number
 Idempotent per bucket/key/ETag: a ledger row short-circuits redeliveries, and every insert carries
 a deduplication token derived from bucket/key/ETag/chunk, so a retry after a crash half-way
 writes nothing twice (rollups included).
+
+`ingest_batch` takes the objects of one SQS batch together: the small objects of one table and
+scope (a server's spans, say) go in as one insert (`Writer.insert_files`), their ledger rows as one
+more, so shipping small files often does not mean many tiny ClickHouse inserts. The ledger stays
+per object. A redelivered object arrives in another batch with another token, so before inserting,
+the rows each object already has (`ingested_rows`) are read: an object with rows was inserted whole
+by a batch that failed before its ledger write, and is not inserted again.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
@@ -123,7 +131,7 @@ class Ingestor:
             return IngestResult(obj.key, "quarantined", reasons=[problem])
         with tempfile.TemporaryDirectory(prefix="ingest-", dir=self._scratch_dir(obj)) as tmp:
             try:
-                chunks = self._insert_chunks(obj, target, tmp)
+                chunks = self._insert_unless_present(obj, target, tmp)
             except _Gone as e:
                 return IngestResult(obj.key, e.status)
             lines = sum(c.lines for c in chunks)
@@ -141,7 +149,112 @@ class Ingestor:
         return IngestResult(obj.key, "ingested", lines, ingested, len(entries),
                             reasons=sorted({e["reason"] for e in entries}))
 
+    def ingest_batch(self, objects: list[S3Object]) -> dict[str, IngestResult | Exception]:
+        """Each object's outcome by source key: its result, or the error that fails it alone."""
+        unique = list({o.source_key: o for o in objects}.values())
+        outcomes: dict[str, IngestResult | Exception] = {}
+        groups: dict[tuple, list[tuple[S3Object, Target]]] = {}
+        singles: list[S3Object] = []
+        if len(unique) < 2:
+            return {}  # nothing to batch: the record handler ingests it
+        try:
+            done = self._ledgered(unique)
+        except Exception:  # the engine is unreachable: each record meets it and fails alone
+            return {}
+        for obj in unique:
+            target = self._observability_target(obj)
+            if obj.source_key in done:
+                outcomes[obj.source_key] = IngestResult(obj.key, "duplicate")
+            elif target is None or (obj.size and obj.size > self.chunk_bytes):
+                singles.append(obj)
+            else:
+                scope = (target.spec.kind, target.params["team"], target.params["project"], target.params["deployment"])
+                groups.setdefault(scope, []).append((obj, target))
+        for group in groups.values():
+            if len(group) == 1:
+                singles.append(group[0][0])
+                continue
+            try:
+                outcomes.update(self._ingest_group(group))
+            except Exception as e:  # one object may be the cause: each goes alone, failing alone
+                logger.warning("batch insert failed, objects go one by one", extra={"error": repr(e)})
+                singles.extend(obj for obj, _ in group)
+        for obj in singles:
+            try:
+                outcomes[obj.source_key] = self.ingest(obj)
+            except Exception as e:
+                outcomes[obj.source_key] = e
+        return outcomes
+
+    def _ingest_group(self, group: list[tuple[S3Object, Target]]) -> dict[str, IngestResult]:
+        """Objects of one table and scope, each fitting one chunk: one insert, then one ledger insert."""
+        with tempfile.TemporaryDirectory(prefix="ingest-batch-", dir=self.tmp_dir or None) as tmp:
+            fetched: list[tuple[S3Object, Target, Chunk]] = []
+            results: dict[str, IngestResult] = {}
+            for i, (obj, target) in enumerate(group):
+                os.mkdir(folder := os.path.join(tmp, str(i)))
+                try:
+                    chunks = list(self._download(obj, folder))
+                except _Gone as e:
+                    results[obj.source_key] = IngestResult(obj.key, e.status)
+                    continue
+                if len(chunks) == 1:
+                    fetched.append((obj, target, chunks[0]))
+                else:  # empty, or larger than its notification said: alone, chunk by chunk
+                    results[obj.source_key] = self.ingest(obj)
+            rows = self._rows_by_key([obj for obj, _, _ in fetched])
+            fresh = [(obj, target, chunk) for obj, target, chunk in fetched if not rows.get(obj.source_key)]
+            if fresh:
+                self._insert_together(fresh)
+                rows = self._rows_by_key([obj for obj, _, _ in fetched])
+            ledger = []
+            for obj, target, chunk in fetched:
+                ingested, lines, entries = rows.get(obj.source_key, 0), chunk.lines, []
+                if ingested < lines:
+                    lines = chunk.non_blank_lines()
+                if ingested < lines:  # the slow path, for this object only
+                    entries = self._find_rejected(obj, target, [chunk], os.path.dirname(chunk.path))
+                    ingested = self._ingested_rows(obj)
+                    self._quarantine(obj, entries)
+                ledger.append(self._ledger_row(obj, target.spec.kind, target.params["team"], lines, ingested,
+                                               len(entries)))
+                results[obj.source_key] = IngestResult(obj.key, "ingested", lines, ingested, len(entries),
+                                                       reasons=sorted({e["reason"] for e in entries}))
+        if ledger:
+            self._record_rows(ledger, token=_batch_token("ledger", [row[:3] for row in ledger]))
+        logger.info("objects ingested together", extra={"objects": len(fetched), "inserted": len(fresh)})
+        return results
+
+    def _insert_together(self, fresh: list[tuple[S3Object, Target, Chunk]]) -> None:
+        target = fresh[0][1]
+        spec = target.spec
+        self.writer.insert_files(FileInsert(
+            table=spec.table, columns=spec.columns(), expressions=spec.expressions(), structure=spec.structure(),
+            fmt="JSONEachRow", predicate=spec.predicate(), parameters=target.params,
+            token=_batch_token("rows", [obj.source_key for obj, _, _ in fresh]),
+        ), [(chunk.path, obj.source_key) for obj, _, chunk in fresh])
+
+    def _rows_by_key(self, objects: list[S3Object]) -> dict[str, int]:
+        if not objects:
+            return {}
+        return {k: int(n) for k, n in self.writer.query(
+            "SELECT source_key, sum(rows) FROM ingested_rows WHERE source_key IN {keys:Array(String)} "
+            "GROUP BY source_key", {"keys": [o.source_key for o in objects]})}
+
+    def _ledgered(self, objects: list[S3Object]) -> set[str]:
+        rows = self.writer.query(
+            "SELECT bucket, key, etag FROM ingested_objects WHERE key IN {keys:Array(String)}",
+            {"keys": [o.key for o in objects]})
+        return {S3Object(b, k, e).source_key for b, k, e in rows}
+
     # --- routing ------------------------------------------------------------------------------
+
+    def _observability_target(self, obj: S3Object) -> Target | None:
+        """The target of a well-formed observability key (no S3 call); anything else: None."""
+        if obj.key.startswith(QUARANTINE_PREFIX) or not OBSERVABILITY_KEY.match(obj.key):
+            return None
+        target, _ = self._target(obj)
+        return target
 
     def _target(self, obj: S3Object) -> tuple[Target | None, str]:
         params = {"source_key": obj.source_key}
@@ -209,6 +322,15 @@ class Ingestor:
             raise Unavailable("S3 is unavailable", code="s3_unavailable") from e
 
     # --- writing ------------------------------------------------------------------------------
+
+    def _insert_unless_present(self, obj: S3Object, target: Target, tmp: str) -> list[Chunk]:
+        """Insert the object's chunks, unless it is one chunk whose rows are already there: a batch
+        (another token) inserted it whole and failed before its ledger write. A one-chunk insert is
+        all or nothing, so rows present mean every row; several chunks rely on their tokens."""
+        if target.spec is schema.BUILD_LOGS or not self._ingested_rows(obj):
+            return self._insert_chunks(obj, target, tmp)
+        chunks = list(self._download(obj, tmp))
+        return chunks if len(chunks) <= 1 else self._insert_chunks(obj, target, tmp)
 
     def _insert_chunks(self, obj: S3Object, target: Target, tmp: str) -> list[Chunk]:
         """Insert every chunk, up to `insert_workers` at once, each on its own connection.
@@ -342,11 +464,22 @@ class Ingestor:
         return bool(rows and rows[0][0])
 
     def _record(self, obj: S3Object, kind: str, team: str, lines: int, ingested: int, quarantined: int) -> None:
+        self._record_rows([self._ledger_row(obj, kind, team, lines, ingested, quarantined)],
+                          token=f"ledger:{obj.source_key}")
+
+    @staticmethod
+    def _ledger_row(obj: S3Object, kind: str, team: str, lines: int, ingested: int, quarantined: int) -> list:
+        return [obj.bucket, obj.key, obj.etag, kind, team, lines, ingested, quarantined]
+
+    def _record_rows(self, rows: list[list], token: str) -> None:
         self.writer.insert_rows(
             "ingested_objects", ["bucket", "key", "etag", "kind", "team_id", "lines", "ingested", "quarantined"],
-            [[obj.bucket, obj.key, obj.etag, kind, team, lines, ingested, quarantined]],
-            token=f"ledger:{obj.source_key}",
-        )
+            rows, token=token)
+
+
+def _batch_token(what: str, keys: list) -> str:
+    """A deduplication token for a set of objects: the same set, in any order, gets the same token."""
+    return f"{what}:batch:" + hashlib.sha256(json.dumps(sorted(keys)).encode()).hexdigest()
 
 
 class _ChunkWriter:

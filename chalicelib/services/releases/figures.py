@@ -102,8 +102,7 @@ def figures(writer: Writer, deployment: Deployment, build_ids: list[str]) -> dic
     """Figures of these builds of the deployment (a build with no data gets zero figures)."""
     ids = list(dict.fromkeys(build_ids))
     scope = (deployment.team_id, deployment.project_id, deployment.deployment_id, ids)
-    model_rows = rollup.by_model(writer, *scope)
-    latency = {r.build_id: r for r in rollup.latency(writer, *scope)}
+    model_rows, latency = rollup.build_rows(writer, *scope)
     prices = queries.prices_for(writer, deployment.team_id) if any(r.generations for r in model_rows) else None
     out = {}
     for build_id in ids:
@@ -128,7 +127,8 @@ def _figures(build_id: str, rows: list[rollup.ModelRow], latency: rollup.Latency
         models.append(ModelShare(r.model or "(unknown)", r.generations, r.generations / total["generations"],
                                  r.total_tokens, cost))
     cost = costs.cost if costs else 0.0
-    quantiles = tuple(_finite(q) for q in latency.quantiles) if latency and runs else (None, None, None)
+    quantiles = tuple(_finite(q) for q in latency.quantiles) if latency and latency.quantiles and runs \
+        else (None, None, None)
     return Figures(
         build_id=build_id, **total,
         error_rate=_rate(total["run_errors"], runs), tool_error_rate=_rate(total["tool_errors"], total["tool_calls"]),

@@ -380,11 +380,22 @@ function positiveNumber(v, fallback) {
   return Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
+// A segment closes ROTATE_SECONDS after its first line (or at ROTATE_BYTES): one S3 PUT per kind
+// per interval at most while the server writes, none while it is idle (README: the PUT cost).
+export const DEFAULT_ROTATE_SECONDS = 2;
+export const DEFAULT_ROTATE_BYTES = 5 * 1024 * 1024;
+
 export function rotationSettings(env = process.env) {
   return {
-    maxBytes: positiveNumber(env.MASTRA_ADMIN_ROTATE_BYTES, 5 * 1024 * 1024),
-    maxAgeMs: positiveNumber(env.MASTRA_ADMIN_ROTATE_SECONDS, 30) * 1000,
+    maxBytes: positiveNumber(env.MASTRA_ADMIN_ROTATE_BYTES, DEFAULT_ROTATE_BYTES),
+    maxAgeMs: positiveNumber(env.MASTRA_ADMIN_ROTATE_SECONDS, DEFAULT_ROTATE_SECONDS) * 1000,
   };
+}
+
+/** How often the age check runs: an eighth of the age limit (a closed segment waits at most that
+ * long past its limit), between 100 ms and 1 s; a stat-free check of two numbers per kind. */
+export function rotationTickMs({ maxAgeMs }) {
+  return Math.max(100, Math.min(1000, Math.floor(maxAgeMs / 8)));
 }
 
 /**
@@ -393,7 +404,7 @@ export function rotationSettings(env = process.env) {
  * maxAgeMs and non-empty, or on close. Closed files only ever hold whole lines.
  */
 export class RotatingJsonlFile {
-  constructor(dir, { maxBytes = 5 * 1024 * 1024, maxAgeMs = 30_000, now = () => Date.now() } = {}) {
+  constructor(dir, { maxBytes = DEFAULT_ROTATE_BYTES, maxAgeMs = DEFAULT_ROTATE_SECONDS * 1000, now = () => Date.now() } = {}) {
     this.dir = dir;
     this.closedDir = path.join(dir, 'closed');
     this.currentPath = path.join(dir, 'current.jsonl');

@@ -11,6 +11,7 @@ import {
   resolveObservabilityDir,
   resolveStamp,
   rotationSettings,
+  rotationTickMs,
   scoreToRecord,
   secretValuesFromEnv,
   spanToRecord,
@@ -185,9 +186,9 @@ export async function installObservability({ module, exportName, buildStamp }) {
   const stamp = resolveStamp(buildStamp ?? {});
   const secretValues = secretValuesFromEnv();
   const obsDir = resolveObservabilityDir();
-  const files = new ObservabilityFiles(obsDir, rotationSettings());
-  const { maxAgeMs } = rotationSettings();
-  files.startTimer(Math.max(250, Math.min(5000, Math.floor(maxAgeMs / 2))));
+  const rotation = rotationSettings();
+  const files = new ObservabilityFiles(obsDir, rotation);
+  files.startTimer(rotationTickMs(rotation));
 
   // Flush and rotate on the way out. Mastra's own SIGTERM/SIGINT handler drains the server and
   // calls process.exit; when nobody else handles the signal, we exit ourselves.

@@ -17,6 +17,7 @@ import {
   resolveObservabilityDir,
   resolveStamp,
   rotationSettings,
+  rotationTickMs,
   scoreToRecord,
   secretValuesFromEnv,
   spanToRecord,
@@ -241,9 +242,14 @@ test('ObservabilityFiles routes records by kind and closes them all', () => {
 });
 
 test('settings and directories come from the environment', () => {
-  assert.deepEqual(rotationSettings({}), { maxBytes: 5 * 1024 * 1024, maxAgeMs: 30_000 });
+  assert.deepEqual(rotationSettings({}), { maxBytes: 5 * 1024 * 1024, maxAgeMs: 2000 });
+  assert.deepEqual(rotationSettings({ MASTRA_ADMIN_ROTATE_SECONDS: '0.5' }), { maxBytes: 5 * 1024 * 1024, maxAgeMs: 500 });
   assert.deepEqual(rotationSettings({ MASTRA_ADMIN_ROTATE_BYTES: '1024', MASTRA_ADMIN_ROTATE_SECONDS: '2' }), { maxBytes: 1024, maxAgeMs: 2000 });
-  assert.deepEqual(rotationSettings({ MASTRA_ADMIN_ROTATE_BYTES: 'junk', MASTRA_ADMIN_ROTATE_SECONDS: '-1' }), { maxBytes: 5 * 1024 * 1024, maxAgeMs: 30_000 });
+  assert.deepEqual(rotationSettings({ MASTRA_ADMIN_ROTATE_BYTES: 'junk', MASTRA_ADMIN_ROTATE_SECONDS: '-1' }), { maxBytes: 5 * 1024 * 1024, maxAgeMs: 2000 });
+  // The age check runs often enough that a segment closes soon after its limit, never in a busy loop.
+  assert.equal(rotationTickMs({ maxAgeMs: 2000 }), 250);
+  assert.equal(rotationTickMs({ maxAgeMs: 100 }), 100);
+  assert.equal(rotationTickMs({ maxAgeMs: 60_000 }), 1000);
   assert.equal(resolveObservabilityDir({}, '/srv/app'), '/srv/app/observability');
   assert.equal(resolveObservabilityDir({ MASTRA_ADMIN_OBSERVABILITY_DIR: '/var/obs' }, '/srv/app'), '/var/obs');
   assert.equal(utcStamp(new Date('2026-11-23T01:02:03.456Z')), '20261123T010203Z');
