@@ -59,8 +59,9 @@ def evaluate(deployment_id: str, *, now: datetime | None = None, comparer: Compa
     rejected = guard.rejected_or_empty()
     s = serving(deployment, rejected)
     last = last_evaluation(guard)
-    if s.head is None:
-        return _record(guard, deployment, None, _evaluation("waiting", "nothing is being served", now, s), last)
+    if s.head is None:  # a deploy that switched the route is recorded as succeeded only after the old server went
+        why = "the deploy of the current build is finishing" if deployment.current_build_id else "nothing is being served"
+        return _record(guard, deployment, None, _evaluation("waiting", why, now, s), last)
     if s.head.requested_by == ACTOR or _rollback_pending(guard, s, last):
         return None  # the guard's own rollback (queued or done): its breach stays the last word until a new deploy
     if s.head_build_id in rejected:
