@@ -73,7 +73,17 @@ def ecs_task_state_change(event):
 def ingest_queue_consumer(event):
     from chalicelib.workers import ingest  # lazy: only the ingest function needs it
 
-    return ingest.handle(event.to_dict(), event.context)
+    result = ingest.handle(event.to_dict(), event.context)
+    from chalicelib.services.guard import triggers  # release guard (issue 17): a debounced check of the new data
+
+    triggers.after_ingest_event(event.to_dict())
+    return result
+
+
+# --- release guard (issue 17): the guards that are on, judged every minute (sharded like the sweeps above)
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def release_guard(event):
+    shards.fan_out("guard")
 
 
 @app.on_cw_event({

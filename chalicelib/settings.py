@@ -263,6 +263,10 @@ class Settings(EnvModel):
     shard_margin_seconds: float = env("MA_SHARD_MARGIN_SECONDS", 10.0)  # below this, the rest becomes a new shard
     route_topic_arn: str = env("MA_ROUTE_TOPIC_ARN", "")  # route changes for the router fleet; empty: TTL only
     # --- end scale ---------------------------------------------------------------------------------
+    # --- release guard (issue 17, chalicelib/services/guard) ------------------------------------------
+    # The local stack's evaluation timer (in AWS: the one-minute schedule), and the debounce of the
+    # check after ingest: at most one per deployment per interval.
+    guard_interval_seconds: float = env("MA_GUARD_INTERVAL", 60.0)
     # --- GitHub App (chalicelib/services/github) ---------------------------------------------------
     # The App's id, private key (PEM) and webhook secret. Locally: files under $MA_HOME (0600), or
     # MA_GITHUB_WEBHOOK_SECRET for the secret alone; in AWS: the stage's settings secret

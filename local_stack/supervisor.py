@@ -239,6 +239,9 @@ def main() -> int:
 
         migrate()  # the explicit local "deploy" step (in AWS: a one-off function, never at Lambda start)
         ingest_pump = start_ingest_pump(settings)  # here, not in the worker: only this process opens chDB
+        from local_stack.guard_timer import GuardTimer  # release guard (issue 17): reads chDB, so here too
+
+        GuardTimer(settings.guard_interval_seconds, stopping).start()
         from local_stack.owner_key import bootstrap
 
         first = bootstrap(cfg.home)  # once per state directory

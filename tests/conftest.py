@@ -106,3 +106,14 @@ def owner(control_plane):
 def as_user(control_plane):
     """A session authenticated as `user_id` through a JWT."""
     return lambda user_id: control_plane.session(token_for(user_id))
+
+
+@pytest.fixture
+def published():
+    """(channel, message) of everything published in this process while the test runs."""
+    from chalicelib import channels
+
+    seen: list[tuple[str, dict]] = []
+    remove = channels.add_sink(lambda channel, message: seen.append((channel, message)))
+    yield seen
+    remove()

@@ -37,6 +37,7 @@ GROUPS = {name: typer.Typer(no_args_is_help=True, help=text) for name, text in {
     "deployments": "Deployments of a project (production, staging, preview).",
     "builds": "Builds of a deployment.",
     "traces": "Agent traces of a project.",
+    "guard": "A deployment's release guard: rules, and its last verdict.",
 }.items()}
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
@@ -603,6 +604,63 @@ def usage(ctx: typer.Context, since: SinceOpt = "30d", team: TeamOpt = None, as_
                   + (f" (unpriced: {', '.join(data['unpricedModels'])})" if data["unpricedModels"] else ""))
 
 
+# ---- release guard (issue 17) ---------------------------------------------------------------------
+
+GUARD_FIELDS = ["enabled", "rules", "minRuns", "windowMinutes", "verdict", "why", "baseBuildId", "baseRuns",
+                "headBuildId", "headRuns", "evaluations", "rejectedBuildIds"]
+EVENT_COLUMNS = ["at", "type", "buildId", "status", "by", "reason"]
+
+
+def rule_of(text: str) -> dict:
+    """`errorRate=+0.05` (maxIncrease) or `p95LatencyMs=x1.5` (maxRatio)."""
+    metric, _, limit = text.partition("=")
+    kind, number = limit[:1], limit[1:]
+    try:
+        value = float(number)
+    except ValueError:
+        value = None
+    if not metric or kind not in "+x" or not kind or value is None:
+        raise typer.BadParameter(f"{text!r}: use METRIC=+INCREASE or METRIC=xRATIO", param_hint="--rule")
+    return {"metric": metric, "maxIncrease" if kind == "+" else "maxRatio": value}
+
+
+def _guard_view(guard: dict) -> dict:
+    last = guard.get("lastEvaluation") or {}
+    rules = ", ".join(f"{r['metric']} " + (f"+{r['maxIncrease']:g}" if "maxIncrease" in r else f"x{r['maxRatio']:g}")
+                      for r in guard.get("rules") or [])
+    return {**guard, **{k: last.get(k) for k in ("verdict", "why", "baseBuildId", "baseRuns", "headBuildId",
+                                                    "headRuns")}, "rules": rules or None}
+
+
+@GROUPS["guard"].command("show")
+def guard_show(ctx: typer.Context, deployment_id: str, as_json: JsonOpt = False) -> None:
+    """The guard's rules and its last evaluation (verdict, why, sample sizes)."""
+    cli = Cli(ctx, as_json)
+    guard = cli.client.get(f"/deployments/{deployment_id}/guard")
+    cli.emit(guard if cli.json else _guard_view(guard), None if cli.json else GUARD_FIELDS)
+
+
+@GROUPS["guard"].command("set")
+def guard_set(ctx: typer.Context, deployment_id: str,
+              rule: Annotated[list[str], typer.Option("--rule", help="METRIC=+INCREASE or METRIC=xRATIO; repeat.")] = [],
+              min_runs: Annotated[int, typer.Option("--min-runs", help="Runs each build needs first.")] = 50,
+              window: Annotated[int, typer.Option("--window", help="Minutes watched after each deploy.")] = 60,
+              off: Annotated[bool, typer.Option("--off", help="Turn the guard off.")] = False,
+              as_json: JsonOpt = False) -> None:
+    """Set the guard (e.g. --rule errorRate=+0.05 --rule p95LatencyMs=x1.5 --rule costPerRunUsd=x1.3)."""
+    cli = Cli(ctx, as_json)
+    body = {"enabled": not off, "rules": [rule_of(r) for r in rule], "minRuns": min_runs, "windowMinutes": window}
+    guard = cli.client.request("PUT", f"/deployments/{deployment_id}/guard", body=body)
+    cli.emit(guard if cli.json else _guard_view(guard), None if cli.json else GUARD_FIELDS)
+
+
+@app.command()
+def events(ctx: typer.Context, deployment_id: str, limit: int = 20, as_json: JsonOpt = False) -> None:
+    """A deployment's timeline, newest first: deploys, rollbacks (by whom, why), the guard's actions."""
+    cli = Cli(ctx, as_json)
+    cli.emit(list(cli.client.items(f"/deployments/{deployment_id}/events", limit=limit)), EVENT_COLUMNS, "events")
+
+
 # ---- entry point -------------------------------------------------------------------------------
 
 def _report(message: str, record: dict, as_json: bool) -> None:
@@ -631,3 +689,4 @@ def main(argv: list[str] | None = None) -> None:
     except (click.exceptions.Abort, KeyboardInterrupt):
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+

@@ -145,3 +145,12 @@ def github_write(target: str) -> str:
 
 def sorted_by_time(created_iso: str, item_id: str) -> str:
     return f"{created_iso}#{item_id}"
+
+
+# --- release guard -----------------------------------------------------------------------------
+GUARD_SK = "GUARD"
+ACTIVE_GUARDS = "GUARDS#ACTIVE"
+
+
+def guard_event(event_id: str) -> str:
+    return f"GUARDEVENT#{event_id}"

@@ -452,3 +452,53 @@ class WebhookCounter(BaseItem, discriminator="WebhookCounter"):
     """PK=WEBHOOKS#COUNTS SK={outcome}#{event}#{action}: how many deliveries ended so (ignored ones)."""
 
     count = NumberAttribute(default=0)
+
+
+# --- release guard (chalicelib/services/guard) ------------------------------------------------------
+
+
+class Guard(VersionedItem, discriminator="Guard"):
+    """PK=DEPLOYMENT#{deploymentId} SK=GUARD: a deployment's release guard, its last evaluation and what it did.
+
+    `rules` and `last_evaluation` are JSON (their shape is the API's, chalicelib/models/guard.py).
+    `acted_on_build_id`: the build the guard last rolled back, set by the one conditional write that
+    lets a breach act, so the same window judged twice rolls back at most once. `next_check_at`: the
+    debounce of checks after ingest (one per deployment per MA_GUARD_INTERVAL).
+    """
+
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    project_id = UnicodeAttribute(attr_name="projectId")
+    enabled = NumberAttribute(default=0)
+    rules = UnicodeAttribute(default="[]")
+    min_runs = NumberAttribute(default=50, attr_name="minRuns")
+    window_minutes = NumberAttribute(default=60, attr_name="windowMinutes")
+    last_evaluation = UnicodeAttribute(null=True, attr_name="lastEvaluation")
+    evaluations = NumberAttribute(default=0)
+    acted_on_build_id = UnicodeAttribute(null=True, attr_name="actedOnBuildId")
+    rejected_build_ids = ListAttribute(of=UnicodeAttribute, null=True, attr_name="rejectedBuildIds")
+    next_check_at = UTCDateTimeAttribute(null=True, attr_name="nextCheckAt")
+
+    def rejected_or_empty(self) -> list[str]:
+        return [str(b) for b in (self.rejected_build_ids or [])]
+
+
+class ActiveGuard(BaseItem, discriminator="ActiveGuard"):
+    """PK=GUARDS#ACTIVE SK={deploymentId}: present while the deployment's guard is on (the evaluator's sweep)."""
+
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+
+
+class GuardEvent(BaseItem, discriminator="GuardEvent"):
+    """PK=GUARDEVENT#{eventId} SK=#META; GSI1: DEPLOYMENT#{id}#DEPLOYS / {createdAt}#{eventId}.
+
+    A guard evaluation that acted. It shares its deployment's deploys partition on GSI1, so the
+    deployment's timeline (deploys and guard actions) is one Query.
+    """
+
+    event_id = UnicodeAttribute(attr_name="eventId")
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    build_id = UnicodeAttribute(null=True, attr_name="buildId")
+    deploy_id = UnicodeAttribute(null=True, attr_name="deployId")
+    evaluation = UnicodeAttribute()  # JSON, the API's Evaluation

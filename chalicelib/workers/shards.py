@@ -27,7 +27,7 @@ from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
 from chalicelib.workers.sqs_batch import process_batch
 
-Kind = Literal["health", "build-reaper", "deploy-reaper", "ecs-servers", "ecs-orphans"]
+Kind = Literal["health", "build-reaper", "deploy-reaper", "ecs-servers", "ecs-orphans", "guard"]
 MAX_SHARD = 500
 
 
@@ -95,9 +95,16 @@ def _ecs_orphans() -> Sweep:
     return Sweep(r.running_task_arns, prepare)
 
 
+def _guard() -> Sweep:  # release guard (issue 17): the guards that are on, each evaluated once
+    from chalicelib.db import guards as store
+    from chalicelib.services.guard import evaluator
+
+    return Sweep(store.active_ids, evaluator.shard_work)
+
+
 SWEEPS: dict[str, Callable[[], Sweep]] = {
     "health": _health, "build-reaper": _build_reaper, "deploy-reaper": _deploy_reaper,
-    "ecs-servers": _ecs_servers, "ecs-orphans": _ecs_orphans,
+    "ecs-servers": _ecs_servers, "ecs-orphans": _ecs_orphans, "guard": _guard,
 }
 
 

@@ -160,6 +160,11 @@ def case(world: World, op: str, role: str):
         "list_releases": lambda: ("GET", f"/deployments/{world.deployed()[0]}/releases", None),
         "compare_releases": lambda: ("GET", "/deployments/{0}/releases/compare?base={1}&head={1}".format(
             *world.deployed()), None),
+        # release guard (issue 17)
+        "get_guard": lambda: ("GET", f"/deployments/{world.deployment()}/guard", None),
+        "set_guard": lambda: ("PUT", f"/deployments/{world.deployment()}/guard",
+                              {"rules": [{"metric": "errorRate", "maxIncrease": 0.05}]}),
+        "list_events": lambda: ("GET", f"/deployments/{world.deployment()}/events", None),
     }[op]()
 
 

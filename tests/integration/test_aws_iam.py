@@ -36,9 +36,9 @@ takes the commit statuses.
 The flow: /health → the owner key make deploy printed, and a JWT of the stage's secret → project
 with a secret variable → build (CodeBuild runner) → completion event → deploy (ECS runner: boot
 script, task definition, task; the route's change published to the router fleet's topic) → the
-server's observability object and the build log ingested from S3 → the trace queried (chDB, as the
-other tests) → server logs, a sweep round (the schedules fan out shards, the shard consumer checks
-health and reconciles), a reaped and a cancelled build, a redeploy that retires the first server,
+server's observability object and the build log ingested from S3 (with the release guard's check
+after ingest) → the trace queried (chDB, as the other tests) → server logs, a sweep round (the
+schedules fan out shards, the shard consumer checks health, reconciles and evaluates the guard), a reaped and a cancelled build, a redeploy that retires the first server,
 a WebSocket subscriber that hears the build, and a signed GitHub push delivery → webhook queue →
 its consumer → a build of the pushed commit → deploy → the commit statuses through the GitHub-writes
 queue and its consumer. Any denial fails the test naming the call
@@ -375,6 +375,9 @@ def test_the_main_flow_runs_under_the_functions_policy_and_calls_exactly_its_act
         [server] = _ok(owner.get(f"/deployments/{deployment['id']}/servers"))["items"]
         _ok(owner.get(f"/servers/{server['id']}/logs"))
 
+        # The release guard on (issue 17): the ingest below checks it, and so does its sweep round.
+        _ok(owner.put(f"/deployments/{deployment['id']}/guard", json={
+            "rules": [{"metric": "errorRate", "maxIncrease": 0.05}], "minRuns": 1}))
         # What the server's boot script ships, as the ECS task would (moto runs none).
         scope = Scope(team_id, project["id"], deployment["id"], build_id=build_id)
         records = trace(scope, datetime.now(timezone.utc) - timedelta(minutes=5), random.Random(3))
@@ -392,9 +395,11 @@ def test_the_main_flow_runs_under_the_functions_policy_and_calls_exactly_its_act
 
         # A sweep round: the schedules fan out shards (SendMessageBatch), their consumer does the work.
         for scheduled in (handlers.server_health_checks, handlers.ecs_reconciler, handlers.deploy_reaper,
-                          handlers.build_reaper):
+                          handlers.build_reaper, handlers.release_guard):
             scheduled(_scheduled_event(), None)
-        assert _sqs_deliver(stage, settings.shard_queue_name, handlers.shard_queue_consumer) >= 2  # health, ECS servers
+        assert _sqs_deliver(stage, settings.shard_queue_name, handlers.shard_queue_consumer) >= 3  # health, ECS, guard
+        guard = _ok(owner.get(f"/deployments/{deployment['id']}/guard"))
+        assert guard["evaluations"] >= 2 and guard["lastEvaluation"]["verdict"] == "waiting", guard  # one build only
 
         reaped = _new_build(stage, owner, deployment["id"])  # CodeBuild "finished" it without an artifact
         reaper.reap(now=datetime.now(timezone.utc) + timedelta(hours=1))

@@ -20,7 +20,7 @@ import pytest
 from tests.support.ingest_env import BUCKET
 from tests.support import build_fixtures as fx
 from tests.support.builds import log_lines, start_build, wait_build
-from tests.support.deploys import DEPLOY_ENV, kill_servers, via_path, wait_deploy_of_build
+from tests.support.deploys import deploy_stack, via_path, wait_deploy_of_build
 from tests.support.private_registry import PrivateRegistry, reachable_from_sandbox
 
 NPM_TOKEN = "npm_" + secrets.token_hex(16)
@@ -70,13 +70,9 @@ def shapes(registry: PrivateRegistry) -> dict[str, Shape]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, registry):
-    from tests.support.stack import start_stack, stop_stack
-
-    s = start_stack(tmp_path_factory.mktemp("ma-matrix"), {**DEPLOY_ENV, "MA_LOCAL_BUILD_CONCURRENCY": "4",
-                                                           "MA_DEPLOY_HEALTH_TIMEOUT": "60"})
-    yield s
-    stop_stack(s)
-    kill_servers(s.home)
+    with deploy_stack(tmp_path_factory.mktemp("ma-matrix"), {"MA_LOCAL_BUILD_CONCURRENCY": "4",
+                                                             "MA_DEPLOY_HEALTH_TIMEOUT": "60"}) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib import channels
 from chalicelib.db import keys
 from chalicelib.db import servers as store
 from chalicelib.db.models import Deployment, Server, utcnow
@@ -31,14 +30,6 @@ def world():
         with pointed_at(url, "reconcile"):
             settings, runner, clients = ecs_world(url, CLUSTER)
             yield {"settings": settings, "runner": runner, **clients}
-
-
-@pytest.fixture
-def published():
-    seen: list[tuple[str, dict]] = []
-    remove = channels.add_sink(lambda channel, message: seen.append((channel, message)))
-    yield seen
-    remove()
 
 
 def _running_server(runner, status: str = "running") -> Server:

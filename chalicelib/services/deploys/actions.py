@@ -64,7 +64,7 @@ def _supersede_older(deployment_id: str, newer: str) -> None:
 
 
 def create(deployment: Deployment, action: str, trigger: str, build_id: str | None,
-           requested_by: str | None = None) -> Deploy:
+           requested_by: str | None = None, reason: str | None = None) -> Deploy:
     deploy_id = new_id("deploy")
     now = utcnow()
     deploy = Deploy(
@@ -73,7 +73,7 @@ def create(deployment: Deployment, action: str, trigger: str, build_id: str | No
         gsi1sk=keys.sorted_by_time(now.isoformat(), deploy_id),
         deploy_id=deploy_id, deployment_id=deployment.deployment_id, project_id=deployment.project_id,
         team_id=deployment.team_id, action=action, trigger=trigger, build_id=build_id, status=DeployStatus.QUEUED,
-        attempt=0, requested_by=requested_by, queued_at=now, created_at=now, updated_at=now,
+        attempt=0, requested_by=requested_by, queued_at=now, created_at=now, updated_at=now, reason=reason,
     )
     store.create(deploy)
     publish(deploy)
@@ -140,6 +140,13 @@ def rollback(access: Access, deployment_id: str, body: api.DeployRequest | None)
             raise Conflict("There is no earlier succeeded build to roll back to", code="no_previous_build")
         build = older[0]
     return create(deployment, "deploy", "rollback", build.build_id, access.principal.user_id)
+
+
+def rollback_by_rule(deployment: Deployment, build_id: str, requested_by: str, reason: str) -> Deploy:
+    """The release guard's rollback (chalicelib/services/guard): the same deploy of an older succeeded
+    build's artifact that a person's rollback makes, with the rule that fired as its reason."""
+    build = _deployable(deployment, build_id)
+    return create(deployment, "deploy", "rollback", build.build_id, requested_by, reason=reason)
 
 
 def restart(access: Access, deployment_id: str) -> Deploy:

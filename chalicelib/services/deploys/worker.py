@@ -57,8 +57,9 @@ def process(deploy_id: str, runner: DeployRunner | None = None, settings: Settin
     except Exception as e:
         logger.exception("deploy crashed", extra={"deployId": deploy_id})
         status, reason = DeployStatus.FAILED, f"internal error: {type(e).__name__}"
+    # A request's own reason (the release guard's rule) stays unless the outcome has one of its own.
     done = store.transition(deploy_id, (DeployStatus.RUNNING,), status, expect_attempt=attempt, finished_at=utcnow(),
-                            reason=reason, lease_expires_at=None)
+                            reason=reason if reason is not None else claimed.reason, lease_expires_at=None)
     if done is not None:
         publish(done)
     return status

@@ -1,10 +1,13 @@
 import { MockLanguageModelV4 } from 'ai/test';
+import { TOKEN_FACTOR } from '../variant';
 
 // A scripted model (no network): the first step calls `get-weather`, the step after the tool
 // result answers in text. It reports token usage and an OpenAI model id so cost can be computed.
+const INPUT_TOKENS = Math.round(20 * TOKEN_FACTOR);
+const OUTPUT_TOKENS = Math.round(10 * TOKEN_FACTOR);
 const USAGE = {
-  inputTokens: { total: 20, noCache: 20, cacheRead: undefined, cacheWrite: undefined },
-  outputTokens: { total: 10, text: 10, reasoning: undefined },
+  inputTokens: { total: INPUT_TOKENS, noCache: INPUT_TOKENS, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: OUTPUT_TOKENS, text: OUTPUT_TOKENS, reasoning: undefined },
 };
 
 type Prompt = Array<{ role: string; content: unknown }>;
@@ -47,7 +50,9 @@ function plan(prompt: Prompt) {
     return { kind: 'tool' as const, toolCallId: `call_${Date.now().toString(36)}`, input };
   }
   const r = typeof result === 'string' ? safeParse(result) : result;
-  const text = `It is ${r?.temperature ?? '?'}°C and ${String(r?.conditions ?? 'unknown').toLowerCase()} in ${r?.city ?? 'the city'}.`;
+  // Deployed by mastra-admin, the answer names the build that served it (rollbacks are visible).
+  const build = process.env.MASTRA_ADMIN_BUILD_ID ? ` [build ${process.env.MASTRA_ADMIN_BUILD_ID}]` : '';
+  const text = `It is ${r?.temperature ?? '?'}°C and ${String(r?.conditions ?? 'unknown').toLowerCase()} in ${r?.city ?? 'the city'}.${build}`;
   return { kind: 'text' as const, text };
 }
 
