@@ -1,10 +1,11 @@
 """Delivers channel messages to subscribed WebSocket connections through the management API.
 
-`publish(channel, message)` finds the subscribers with one Query and posts to them concurrently
-through `apigatewaymanagementapi` (API Gateway in AWS, the local gateway locally; the endpoint
-comes from settings). A connection that is gone (GoneException) is forgotten with its
-subscriptions. Messages respect API Gateway's limits: log batches are split into messages of at
-most FRAME_BYTES, never truncated.
+`publish(channel, message)` finds the subscribers with one Query, renders the message once, and
+posts it to all of them in one hand-off to the `@connections` API (`connections_api`: bounded
+concurrency over kept-alive connections; API Gateway in AWS, the local gateway locally, the
+endpoint from settings). A connection that is gone (410) is forgotten with its subscriptions.
+Messages respect API Gateway's limits: log batches are split into messages of at most
+FRAME_BYTES, never truncated.
 
 Before delivering, every subscription is re-checked (`channel_access.recheck`, cached per
 principal and team, once per principal per batch): a subscription whose access is gone is deleted
@@ -33,6 +34,7 @@ from chalicelib.channels import LogSource
 from chalicelib.auth.access import Principal
 from chalicelib.services.live import channel_access
 from chalicelib.services.live.channel_access import Verdict, log_source
+from chalicelib.services.live.connections_api import ConnectionsApi, Outcome
 
 FRAME_BYTES = 32 * 1024  # API Gateway's frame size; a message may be up to 128 KB
 MAX_MESSAGE_BYTES = 128 * 1024
@@ -74,43 +76,30 @@ def split_log(channel: str, offset: int, lines: list[str], extra: dict | None = 
 
 class Broadcaster:
     def __init__(self, endpoint_url: str, region: str):
-        import boto3
-        from botocore.config import Config
-
-        # A session of its own, as in chalicelib.aws: boto3's default session keeps the credentials
-        # it first resolved, whoever set them.
-        self.client = boto3.session.Session().client(
-            "apigatewaymanagementapi", endpoint_url=endpoint_url, region_name=region,
-            config=Config(max_pool_connections=POST_CONCURRENCY, retries={"max_attempts": 2},
-                          connect_timeout=3, read_timeout=10),
-        )
-        self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-post")
+        self.api = ConnectionsApi(endpoint_url, region, concurrency=POST_CONCURRENCY)
+        self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-claim")
 
     # --- sending ---------------------------------------------------------------------------
 
     def post(self, connection_id: str, message: dict) -> bool:
         """False if the connection is gone (and it has been forgotten)."""
-        try:
-            self.client.post_to_connection(ConnectionId=connection_id, Data=_dumps(message))
-            return True
-        except self.client.exceptions.GoneException:
-            store.forget_connection(connection_id)
-            return False
+        return self.post_all(connection_id, [message])
+
+    def post_all(self, connection_id: str, messages: Iterable[dict]) -> bool:
+        return self._deliver({connection_id: [_dumps(m) for m in messages]}) == set()
 
     def close(self, connection_id: str, reason: str) -> None:
         """Tell the client why, close the connection (DeleteConnection) and forget it."""
         self.post(connection_id, {"type": "closing", "reason": reason})
-        try:
-            self.client.delete_connection(ConnectionId=connection_id)
-        except self.client.exceptions.GoneException:
-            pass
+        self.api.delete(connection_id)
         store.forget_connection(connection_id)
 
-    def post_all(self, connection_id: str, messages: Iterable[dict]) -> bool:
-        for message in messages:
-            if not self.post(connection_id, message):
-                return False
-        return True
+    def _deliver(self, frames: dict[str, list[bytes]]) -> set[str]:
+        """Post each connection its frames; forget and return the connections found gone."""
+        gone = {cid for cid, outcome in self.api.post_many(frames).items() if outcome is Outcome.GONE}
+        for connection_id in gone:
+            store.forget_connection(connection_id)
+        return gone
 
     # --- publishing ------------------------------------------------------------------------
 
@@ -118,20 +107,38 @@ class Broadcaster:
         subs = store.subscribers(channel)
         if not subs:
             return
-        subs, work = self._admit(channel, subs)
+        subs, frames, closing = self._admit(channel, subs)
         source = log_source(channel) if subs and message.get("type") == "log" else None
-        if source is not None:
-            work += [functools.partial(self._send_log, sub, source, message) for sub in subs]
-        else:
-            work += [functools.partial(self.post, sub.connection_id, message) for sub in subs]
-        for future in [self.pool.submit(task) for task in work]:
-            try:
-                future.result()
-            except Exception:
-                logger.exception("websocket delivery failed", extra={"channel": channel})
+        claimed = [sub for sub in subs if source is not None and sub.cursor is not None]
+        live = [sub for sub in subs if source is None or sub.cursor is None]
+        if live:
+            # Rendered once for every live subscriber: batches of a channel are published one after
+            # another, in offset order, so they go straight out with no write per subscriber.
+            rendered = [_dumps(m) for m in (split_log(channel, int(message["offset"]), list(message["lines"]))
+                                            if source is not None else [message])]
+            for sub in live:
+                frames.setdefault(sub.connection_id, []).extend(rendered)
+        futures = [self.pool.submit(self._send_claimed, sub, source, message) for sub in claimed]
+        try:
+            self._deliver(frames)
+        except Exception:
+            logger.exception("websocket delivery failed", extra={"channel": channel})
+        for connection_id, reason in closing.items():
+            self._guarded(channel, self.api.delete, connection_id)
+            self._guarded(channel, store.forget_connection, connection_id)
+        for future in futures:
+            self._guarded(channel, future.result)
 
-    def _admit(self, channel: str, subs: list[Subscription]) -> tuple[list[Subscription], list]:
-        """(the subscriptions still allowed, the work that tells and closes the others).
+    @staticmethod
+    def _guarded(channel: str, fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            logger.exception("websocket delivery failed", extra={"channel": channel})
+
+    def _admit(self, channel: str, subs: list[Subscription]) -> tuple[list[Subscription], dict[str, list[bytes]], dict[str, str]]:
+        """(the subscriptions still allowed, the notices owed to the others, the connections to
+        close with their reason).
 
         One re-check per principal per batch (itself cached across batches); token expiry is
         per connection, a comparison with the clock."""
@@ -159,23 +166,18 @@ class Broadcaster:
                 revoked.append(sub)
             else:
                 closing[sub.connection_id] = verdict.value
-        work: list = []
         if revoked or orphans:
             store.drop_subscriptions(revoked + orphans)
+        notice = _dumps({"type": "unsubscribed", "channel": channel, "reason": Verdict.ACCESS_REVOKED.value})
+        frames = {sub.connection_id: [notice] for sub in revoked}
         if revoked:
-            notice = {"type": "unsubscribed", "channel": channel, "reason": Verdict.ACCESS_REVOKED.value}
-            work += [functools.partial(self.post, sub.connection_id, notice) for sub in revoked]
             logger.info("subscriptions dropped: access revoked", extra={"channel": channel, "count": len(revoked)})
-        work += [functools.partial(self.close, connection_id, reason) for connection_id, reason in closing.items()]
-        return allowed, work
+        for connection_id, reason in closing.items():
+            frames[connection_id] = [_dumps({"type": "closing", "reason": reason})]
+        return allowed, frames, closing
 
-    def _send_log(self, sub: Subscription, source: LogSource, message: dict) -> None:
+    def _send_claimed(self, sub: Subscription, source: LogSource, message: dict) -> None:
         offset, lines = int(message["offset"]), list(message["lines"])
-        if sub.cursor is None:
-            # Live: batches of a channel are published one after another, in offset order, so
-            # they go straight out with no write per subscriber.
-            self.post_all(sub.connection_id, split_log(sub.channel, offset, lines))
-            return
         end = offset + len(lines)
         self._claim_and_send(sub.channel, sub.connection_id, sub.cursor, offset, end,
                              lambda start: owed(sub.channel, source, start, offset, lines))
