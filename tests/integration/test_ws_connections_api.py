@@ -1,8 +1,9 @@
 """The broadcaster's `@connections` client against the local gateway and against a bare HTTP peer.
 
 Real sockets on loopback: WebSocket clients of the local gateway receive what the client posts, in
-order; an unknown connection is GONE; DeleteConnection closes; boto3's own client still speaks to
-the gateway; requests are SigV4-signed; a kept-alive connection the peer closed is retried.
+order; an unknown connection is GONE; boto3's client (the broadcaster's replies and
+DeleteConnection) speaks to the same gateway; requests are SigV4-signed; a kept-alive connection
+the peer closed is retried.
 """
 from __future__ import annotations
 
@@ -65,22 +66,23 @@ def test_each_connection_gets_its_frames_in_order_and_an_unknown_one_is_gone(gat
         ws.close()
 
 
-def test_delete_closes_the_connection_and_boto3s_client_speaks_to_the_same_api(gateway):
+def test_boto3s_client_posts_and_deletes_through_the_same_management_api(gateway):
     clients, ids = _clients(gateway, 2)
-    by_id, api = _by_id(gateway, clients, ids)
+    by_id, _ = _by_id(gateway, clients, ids)
     first, second = ids
     boto = boto3.session.Session().client("apigatewaymanagementapi", region_name="us-east-1",
                                           endpoint_url=f"http://127.0.0.1:{gateway.mgmt_port}")
 
     boto.post_to_connection(ConnectionId=second, Data=b'{"via":"boto3"}')
     assert json.loads(by_id[second].recv(timeout=10)) == {"via": "boto3"}
-    assert api.delete(first) is Outcome.SENT
+    boto.delete_connection(ConnectionId=first)
 
     with pytest.raises(ConnectionClosed):
         by_id[first].recv(timeout=10)
     with pytest.raises(boto.exceptions.GoneException):
         boto.post_to_connection(ConnectionId="nosuchconnection=", Data=b"{}")
-    assert api.delete("nosuchconnection=") is Outcome.GONE
+    with pytest.raises(boto.exceptions.GoneException):
+        boto.delete_connection(ConnectionId="nosuchconnection=")
     by_id[second].close()
 
 

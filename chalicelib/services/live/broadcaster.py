@@ -76,6 +76,18 @@ def split_log(channel: str, offset: int, lines: list[str], extra: dict | None = 
 
 class Broadcaster:
     def __init__(self, endpoint_url: str, region: str):
+        import boto3
+        from botocore.config import Config
+
+        # Replies and catch-up go one connection at a time through boto3's client; a published batch
+        # goes to every subscriber at once through `api` (one hand-off, kept-alive connections).
+        # A session of its own, as in chalicelib.aws: boto3's default session keeps the credentials
+        # it first resolved, whoever set them.
+        self.client = boto3.session.Session().client(
+            "apigatewaymanagementapi", endpoint_url=endpoint_url, region_name=region,
+            config=Config(max_pool_connections=POST_CONCURRENCY, retries={"max_attempts": 2},
+                          connect_timeout=3, read_timeout=10),
+        )
         self.api = ConnectionsApi(endpoint_url, region, concurrency=POST_CONCURRENCY)
         self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-claim")
 
@@ -83,23 +95,36 @@ class Broadcaster:
 
     def post(self, connection_id: str, message: dict) -> bool:
         """False if the connection is gone (and it has been forgotten)."""
-        return self.post_all(connection_id, [message])
+        try:
+            self.client.post_to_connection(ConnectionId=connection_id, Data=_dumps(message))
+            return True
+        except self.client.exceptions.GoneException:
+            store.forget_connection(connection_id)
+            return False
 
     def post_all(self, connection_id: str, messages: Iterable[dict]) -> bool:
-        return self._deliver({connection_id: [_dumps(m) for m in messages]}) == set()
+        for message in messages:
+            if not self.post(connection_id, message):
+                return False
+        return True
 
     def close(self, connection_id: str, reason: str) -> None:
         """Tell the client why, close the connection (DeleteConnection) and forget it."""
         self.post(connection_id, {"type": "closing", "reason": reason})
-        self.api.delete(connection_id)
+        self._delete(connection_id)
+
+    def _delete(self, connection_id: str) -> None:
+        try:
+            self.client.delete_connection(ConnectionId=connection_id)
+        except self.client.exceptions.GoneException:
+            pass
         store.forget_connection(connection_id)
 
-    def _deliver(self, frames: dict[str, list[bytes]]) -> set[str]:
-        """Post each connection its frames; forget and return the connections found gone."""
-        gone = {cid for cid, outcome in self.api.post_many(frames).items() if outcome is Outcome.GONE}
-        for connection_id in gone:
-            store.forget_connection(connection_id)
-        return gone
+    def _deliver(self, frames: dict[str, list[bytes]]) -> None:
+        """Post each connection its frames at once; forget the connections found gone."""
+        for connection_id, outcome in self.api.post_many(frames).items():
+            if outcome is Outcome.GONE:
+                store.forget_connection(connection_id)
 
     # --- publishing ------------------------------------------------------------------------
 
@@ -123,9 +148,8 @@ class Broadcaster:
             self._deliver(frames)
         except Exception:
             logger.exception("websocket delivery failed", extra={"channel": channel})
-        for connection_id, reason in closing.items():
-            self._guarded(channel, self.api.delete, connection_id)
-            self._guarded(channel, store.forget_connection, connection_id)
+        for connection_id in closing:  # told why in `frames` above
+            self._guarded(channel, self._delete, connection_id)
         for future in futures:
             self._guarded(channel, future.result)
 

@@ -6,7 +6,9 @@ signed with botocore's SigV4 signer and written over at most `concurrency` persi
 connections driven by one event loop (a daemon thread of this object's own): a batch is one hand-off
 to that loop, not one per message. The endpoint is API Gateway in AWS and the local gateway locally.
 
-A connection's messages go out one after another, in order; different connections concurrently.
+It posts a batch (PostToConnection); single calls (a reply, DeleteConnection) stay with boto3's
+client, whose calls botocore's events see. A connection's messages go out one after another, in
+order; different connections concurrently.
 The answers are translated here: 410 is `GONE`; throttling, 5xx and a reused connection that the
 peer had closed are retried (a fresh connection, a short backoff); anything else is an error.
 """
@@ -64,10 +66,6 @@ class ConnectionsApi:
 
     def post(self, connection_id: str, frames: Iterable[bytes]) -> Outcome:
         return self.post_many({connection_id: list(frames)})[connection_id]
-
-    def delete(self, connection_id: str) -> Outcome:
-        """Close a connection (DeleteConnection); GONE if it was not there."""
-        return self._run(self._one(connection_id, "DELETE", b""))
 
     def _run(self, coro):
         self._signer = self._new_signer()  # credentials resolved once per call, which may be a batch
