@@ -164,25 +164,26 @@ class Broadcaster:
         """(the subscriptions still allowed, the notices owed to the others, the connections to
         close with their reason).
 
-        One re-check per principal per batch (itself cached across batches); token expiry is
-        per connection, a comparison with the clock."""
+        One re-check per principal per batch (itself cached across batches; when the cache has
+        expired, the principals' re-checks run concurrently); token expiry is per connection, a
+        comparison with the clock."""
         now = time.time()
-        verdicts: dict[Principal, Verdict] = {}
         allowed: list[Subscription] = []
         revoked: list[Subscription] = []
         orphans: list[Subscription] = []  # their connection is gone: nobody to tell
         closing: dict[str, str] = {}
+        owned: list[tuple[Subscription, Principal]] = []
         for sub in subs:
             owner = _owner(sub)
             if owner is None:
                 orphans.append(sub)
-                continue
-            principal, token_expires_at = owner
-            if channel_access.expired(token_expires_at, now):
+            elif channel_access.expired(owner[1], now):
                 closing[sub.connection_id] = Verdict.TOKEN_EXPIRED.value
-                continue
-            if principal not in verdicts:
-                verdicts[principal] = channel_access.recheck(principal, channel)
+            else:
+                owned.append((sub, owner[0]))
+        principals = list({principal: None for _, principal in owned})
+        verdicts = dict(zip(principals, self.pool.map(lambda p: channel_access.recheck(p, channel), principals)))
+        for sub, principal in owned:
             verdict = verdicts[principal]
             if verdict is Verdict.DELIVER:
                 allowed.append(sub)
