@@ -9,9 +9,9 @@ gateway and subscribes to `build:{id}`: `connect_and_subscribe_all_s` includes t
 from a publisher process of its own (as a worker is; sharing this process would make the clients
 and the publisher take turns at one interpreter lock), the same broadcaster the workers use
 publishes a 100-line log batch (re-checking each subscriber's access, cached per principal), and
-we time until every client has received all 100 lines. The baseline is the same publish with one subscriber, in the same run: the median of
-`--baseline-rounds` (at least 20) deliveries, since one sample can move several-fold on a shared
-machine. Last line: `ratio_to_one_client X`.
+we time until every client has received all 100 lines. The baseline is the same publish with one
+subscriber, in the same run: the median of `--baseline-rounds` (at least 20) deliveries, since one
+sample can move several-fold on a shared machine. Last line: `ratio_to_one_client X`.
 """
 from __future__ import annotations
 

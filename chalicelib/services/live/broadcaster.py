@@ -89,7 +89,7 @@ class Broadcaster:
                           connect_timeout=3, read_timeout=10),
         )
         self.api = ConnectionsApi(endpoint_url, region, concurrency=POST_CONCURRENCY)
-        self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-claim")
+        self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-publish")
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -160,7 +160,8 @@ class Broadcaster:
         except Exception:
             logger.exception("websocket delivery failed", extra={"channel": channel})
 
-    def _admit(self, channel: str, subs: list[Subscription]) -> tuple[list[Subscription], dict[str, list[bytes]], dict[str, str]]:
+    def _admit(self, channel: str, subs: list[Subscription]
+               ) -> tuple[list[Subscription], dict[str, list[bytes]], dict[str, str]]:
         """(the subscriptions still allowed, the notices owed to the others, the connections to
         close with their reason).
 
