@@ -1,6 +1,7 @@
 """Delivers channel messages to subscribed WebSocket connections through the management API.
 
-`publish(channel, message)` finds the subscribers with one Query, renders the message once, and
+`publish(channel, message)` finds the subscribers (one GetItem of the channel's head while they have
+not changed since the last batch, else one Query), renders the message once, and
 posts it to all of them in one hand-off to the `@connections` API (`connections_api`: bounded
 concurrency over kept-alive connections; API Gateway in AWS, the local gateway locally, the
 endpoint from settings). A connection that is gone (410) is forgotten with its subscriptions.
@@ -41,6 +42,7 @@ MAX_MESSAGE_BYTES = 128 * 1024
 CLAIM_ATTEMPTS = 40
 SEND_LEASE_MS = 10_000
 POST_CONCURRENCY = 32
+SUBSCRIBERS_MAX_AGE_S = 30.0  # a subscriber list kept longer is read again, changed or not
 
 
 def _dumps(message: dict) -> bytes:
@@ -90,6 +92,7 @@ class Broadcaster:
         )
         self.api = ConnectionsApi(endpoint_url, region, concurrency=POST_CONCURRENCY)
         self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-publish")
+        self._known: dict[str, tuple[int, float, list[Subscription]]] = {}  # channel -> (changes, read at, subs)
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -129,7 +132,7 @@ class Broadcaster:
     # --- publishing ------------------------------------------------------------------------
 
     def publish(self, channel: str, message: dict) -> None:
-        subs = store.subscribers(channel)
+        subs = self._subscribers(channel)
         if not subs:
             return
         subs, frames, closing = self._admit(channel, subs)
@@ -152,6 +155,21 @@ class Broadcaster:
             self._guarded(channel, self._delete, connection_id)
         for future in futures:
             self._guarded(channel, future.result)
+
+    def _subscribers(self, channel: str) -> list[Subscription]:
+        """The channel's subscriptions: those read before while its head has not moved since (and
+        they are younger than SUBSCRIBERS_MAX_AGE_S), else one Query. The head is read first and
+        bumped after each change, so a change is seen here or by the subscriber's catch-up."""
+        changes = store.changes(channel)
+        known = self._known.get(channel)
+        now = time.monotonic()
+        if known is not None and known[0] == changes and now - known[1] < SUBSCRIBERS_MAX_AGE_S:
+            return list(known[2])
+        subs = store.subscribers(channel)
+        if len(self._known) >= 10_000:
+            self._known.clear()
+        self._known[channel] = (changes, now, subs)
+        return list(subs)
 
     @staticmethod
     def _guarded(channel: str, fn, *args) -> None:
