@@ -11,8 +11,6 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from chalicelib.control_plane_log import logger
-
 Sink = Callable[[str, dict], None]
 
 
@@ -46,6 +44,8 @@ def publish(channel: str, message: dict) -> None:
         try:
             sink(channel, message)
         except Exception:
+            from chalicelib.control_plane_log import logger  # here: app.py imports this module at start
+
             logger.exception("channel sink failed", extra={"channel": channel})
 
 

@@ -3,10 +3,10 @@
 A WebSocket server (the `websockets` library) on MA_WS_PORT turns a client's connect, messages and
 disconnect into API-Gateway-shaped Lambda events for the same Chalice handlers AWS invokes
 (`ws_connect`, `ws_message`, `ws_disconnect` in app.py); the $connect handler decides, before the
-upgrade, whether the connection is accepted. A second, plain HTTP server on MA_WS_MGMT_PORT serves
-API Gateway's management API (`POST|GET|DELETE /@connections/{id}`), so the broadcaster's boto3
-`apigatewaymanagementapi` client works unchanged with its endpoint pointed here; an unknown
-connection answers 410 GoneException, as in AWS.
+upgrade, whether the connection is accepted. A second, plain HTTP/1.1 server on MA_WS_MGMT_PORT,
+on the same event loop, serves API Gateway's management API (`POST|GET|DELETE /@connections/{id}`),
+so the broadcaster (or a boto3 `apigatewaymanagementapi` client) works unchanged with its endpoint
+pointed here; an unknown connection answers 410 GoneException, as in AWS.
 
 The credential travels in the query string (browsers cannot set headers on a WebSocket): a
 single-use ticket, or during its deprecation period an API key or JWT. Nothing here logs request
@@ -23,7 +23,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -31,6 +31,8 @@ from local_stack.dispatcher import LambdaContext
 
 Handler = Callable[[dict, Any], Any]
 SEND_TIMEOUT = 10.0
+OPEN_TIMEOUT = 60.0  # a $connect waits for its handler, which a loaded machine may take seconds to run
+MAX_POST_BYTES = 128 * 1024  # API Gateway's message limit
 
 
 def _now_ms() -> int:
@@ -39,6 +41,30 @@ def _now_ms() -> int:
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _parse_request(head: bytes) -> tuple[str, str, dict[str, str]]:
+    """(method, target, lower-cased headers) of an HTTP/1.1 request head."""
+    request_line, *lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = (request_line.split(" ", 2) + ["", ""])[:3]
+    headers = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return method, target, headers
+
+
+def _response(status: int, body: dict | None, error: str | None, close: bool = False) -> bytes:
+    data = json.dumps(body).encode() if body is not None else b""
+    head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", f"Content-Length: {len(data)}"]
+    if error:
+        head.append(f"x-amzn-ErrorType: {error}")
+    if data:
+        head.append("Content-Type: application/json")
+    if close:
+        head.append("Connection: close")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
 
 
 class Gateway:
@@ -54,7 +80,6 @@ class Gateway:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
-        self._http: ThreadingHTTPServer | None = None
 
     # --- events ------------------------------------------------------------------------------
 
@@ -128,24 +153,66 @@ class Gateway:
 
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with serve(self._serve_connection, self.host, self.ws_port, process_request=self._process_request,
-                         max_size=128 * 1024, ping_interval=20, ping_timeout=20):
+        management = await asyncio.start_server(self._serve_management, self.host, self.mgmt_port)
+        async with management, serve(self._serve_connection, self.host, self.ws_port,
+                                     process_request=self._process_request, max_size=128 * 1024,
+                                     ping_interval=20, ping_timeout=20, open_timeout=OPEN_TIMEOUT):
             self._ready.set()
             await self._stop.wait()
 
     # --- the management API ----------------------------------------------------------------
+    # Served on the WebSocket server's own event loop: a posted message goes straight to the
+    # connection's `send`, with no thread hop per message.
 
-    def send(self, connection_id: str, data: bytes) -> bool:
+    async def _serve_management(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+                    return
+                method, target, headers = _parse_request(head)
+                length = int(headers.get("content-length") or 0)
+                if length > MAX_POST_BYTES or "transfer-encoding" in headers:
+                    # The body is not read: answer, then close rather than misframe what follows.
+                    writer.write(_response(413, {"message": "Payload too large"}, "PayloadTooLargeException",
+                                           close=True))
+                    return
+                body = await reader.readexactly(length) if length else b""
+                status, reply, error = await self._manage(method, target, body)
+                writer.write(_response(status, reply, error))
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _manage(self, method: str, target: str, body: bytes) -> tuple[int, dict | None, str | None]:
+        path = unquote(urlsplit(target).path)
+        prefix = "/@connections/"
+        connection_id = path[len(prefix):] if path.startswith(prefix) and len(path) > len(prefix) else None
+        if connection_id is None:
+            return 404, {"message": "Not Found"}, "NotFoundException"
         connection = self.connections.get(connection_id)
-        if connection is None or self.loop is None:
-            return False
+        if method == "POST" and connection is not None and await self._send(connection, body):
+            return 200, None, None
+        if method == "DELETE" and connection is not None:
+            asyncio.ensure_future(connection.close())
+            return 204, None, None
+        if method == "GET" and connection is not None:
+            connected = self.connected_at.get(connection_id, _now_ms())
+            return 200, {"ConnectedAt": _iso(connected), "Identity": {"SourceIp": "127.0.0.1"},
+                         "LastActiveAt": _iso(self.last_active.get(connection_id, connected))}, None
+        return 410, {"message": "Gone"}, "GoneException"
+
+    @staticmethod
+    async def _send(connection, data: bytes) -> bool:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-        future = asyncio.run_coroutine_threadsafe(connection.send(text if text is not None else data), self.loop)
         try:
-            future.result(SEND_TIMEOUT)
+            await asyncio.wait_for(connection.send(text if text is not None else data), SEND_TIMEOUT)
             return True
         except Exception:
             return False
@@ -157,73 +224,14 @@ class Gateway:
         asyncio.run_coroutine_threadsafe(connection.close(), self.loop)
         return True
 
-    def _management_handler(self):
-        gateway = self
-
-        class Management(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # paths hold connection ids only, but stay quiet
-                pass
-
-            def _reply(self, status: int, body: dict | None = None, error: str | None = None) -> None:
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(status)
-                if error:
-                    self.send_header("x-amzn-ErrorType", error)
-                if data:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _connection_id(self) -> str | None:
-                path = unquote(urlsplit(self.path).path)
-                prefix = "/@connections/"
-                return path[len(prefix):] if path.startswith(prefix) and len(path) > len(prefix) else None
-
-            def _gone(self) -> None:
-                self._reply(410, {"message": "Gone"}, error="GoneException")
-
-            def do_POST(self):
-                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                connection_id = self._connection_id()
-                if connection_id is None:
-                    return self._reply(404, {"message": "Not Found"}, error="NotFoundException")
-                if len(data) > 128 * 1024:
-                    return self._reply(413, {"message": "Payload too large"}, error="PayloadTooLargeException")
-                self._reply(200) if gateway.send(connection_id, data) else self._gone()
-
-            def do_GET(self):
-                connection_id = self._connection_id()
-                if connection_id is None or connection_id not in gateway.connections:
-                    return self._gone()
-                connected = gateway.connected_at.get(connection_id, _now_ms())
-                self._reply(200, {"ConnectedAt": _iso(connected), "Identity": {"SourceIp": "127.0.0.1"},
-                                  "LastActiveAt": _iso(gateway.last_active.get(connection_id, connected))})
-
-            def do_DELETE(self):
-                connection_id = self._connection_id()
-                if connection_id is None or not gateway.close(connection_id):
-                    return self._gone()
-                self._reply(204)
-
-        return Management
-
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> "Gateway":
         threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True, name="ws-gateway").start()
         if not self._ready.wait(30):
             raise RuntimeError("the WebSocket gateway did not start")
-        self._http = ThreadingHTTPServer((self.host, self.mgmt_port), self._management_handler())
-        self._http.daemon_threads = True
-        threading.Thread(target=self._http.serve_forever, daemon=True, name="ws-management").start()
         return self
 
     def stop(self) -> None:
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
         if self.loop is not None and self._stop is not None:
             self.loop.call_soon_threadsafe(self._stop.set)

@@ -391,6 +391,18 @@ class WsTicket(BaseItem, discriminator="WsTicket"):
     expires_at = TTLAttribute(attr_name="expiresAt")
 
 
+class ChannelHead(BaseItem, discriminator="ChannelHead"):
+    """PK=CHANNEL#{channel} SK=#META: how many times the channel's set of subscriptions changed.
+
+    Bumped after every subscribe, unsubscribe and drop, so a publisher can keep the subscribers it
+    read and Query them again only when this moved: one GetItem per batch instead of a Query of
+    every subscription. Expires like the subscriptions it counts, once nothing changes.
+    """
+
+    changes = NumberAttribute(default=0)
+    expires_at = TTLAttribute(attr_name="expiresAt")
+
+
 class WebhookDelivery(BaseItem, discriminator="WebhookDelivery"):
     """PK=WEBHOOK#{deliveryId} SK=#META; kept for dedupe until its TTL.
 

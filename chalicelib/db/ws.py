@@ -2,19 +2,23 @@
 
 Connections and subscriptions expire with API Gateway's 2 h. Subscribers of a channel are one
 Query (PK=CHANNEL#{name}); a connection's subscriptions are one Query on GSI1 (CONN#{id}), for
-cleanup when it disconnects or is found gone. A ticket is one item keyed by its hash.
+cleanup when it disconnects or is found gone. A ticket is one item keyed by its hash. Every change
+to a channel's subscriptions bumps its `ChannelHead` after the change, so `changes(channel)` tells a
+publisher whether the subscribers it read before are still the ones to read.
 """
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Iterable
 
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.db import keys
 from chalicelib.db.conditional import update_if
 from chalicelib.db.errors import is_condition_failure, translated
-from chalicelib.db.models import Connection, Subscription, WsTicket, utcnow
+from chalicelib.db.models import ChannelHead, Connection, Subscription, WsTicket, utcnow
+from chalicelib.settings import get_settings
 
 
 def put_connection(connection: Connection) -> None:
@@ -41,6 +45,7 @@ def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor
             user_id=connection.user_id, key_id=connection.key_id, scope_team_id=connection.scope_team_id,
             token_expires_at=connection.token_expires_at,
         ).save()
+    _changed([channel])
 
 
 def drop_subscriptions(subs: list[Subscription]) -> None:
@@ -48,16 +53,36 @@ def drop_subscriptions(subs: list[Subscription]) -> None:
     with translated(), Subscription.batch_write() as batch:
         for sub in subs:
             batch.delete(Subscription(keys.channel(sub.channel), keys.connection(sub.connection_id)))
+    _changed(sub.channel for sub in subs)
 
 
 def unsubscribe(connection_id: str, channel: str) -> None:
     with translated():
         Subscription(keys.channel(channel), keys.connection(connection_id)).delete()
+    _changed([channel])
 
 
 def subscribers(channel: str) -> list[Subscription]:
     with translated():
         return list(Subscription.query(keys.channel(channel)))
+
+
+def changes(channel: str) -> int:
+    """How many times `channel`'s subscriptions changed (0: never, or not since its head expired)."""
+    with translated():
+        try:
+            return int(ChannelHead.get(keys.channel(channel), keys.META, consistent_read=True).changes or 0)
+        except ChannelHead.DoesNotExist:
+            return 0
+
+
+def _changed(channels: Iterable[str]) -> None:
+    expires_at = utcnow() + timedelta(seconds=get_settings().ws_connection_ttl_seconds)
+    with translated():
+        for channel in set(channels):
+            ChannelHead(keys.channel(channel), keys.META).update(actions=[
+                ChannelHead.changes.add(1), ChannelHead.expires_at.set(expires_at),
+                ChannelHead.kind.set(ChannelHead)])
 
 
 def claim(channel: str, connection_id: str, expected: int | None, new: int, lease_ms: int) -> int | None:
@@ -101,10 +126,13 @@ def find_subscription(channel: str, connection_id: str) -> Subscription | None:
 
 def forget_connection(connection_id: str) -> None:
     """Delete the connection and every subscription it holds (idempotent)."""
+    channels = []
     with translated():
         for sub in Subscription.gsi1.query(keys.connection(connection_id)):
             sub.delete()
+            channels.append(sub.channel)
         Connection(keys.connection(connection_id), keys.META).delete()
+    _changed(channels)
 
 
 def put_ticket(ticket: WsTicket) -> None:

@@ -1,10 +1,12 @@
 """Delivers channel messages to subscribed WebSocket connections through the management API.
 
-`publish(channel, message)` finds the subscribers with one Query and posts to them concurrently
-through `apigatewaymanagementapi` (API Gateway in AWS, the local gateway locally; the endpoint
-comes from settings). A connection that is gone (GoneException) is forgotten with its
-subscriptions. Messages respect API Gateway's limits: log batches are split into messages of at
-most FRAME_BYTES, never truncated.
+`publish(channel, message)` finds the subscribers (one GetItem of the channel's head while they have
+not changed since the last batch, else one Query), renders the message once, and
+posts it to all of them in one hand-off to the `@connections` API (`connections_api`: bounded
+concurrency over kept-alive connections; API Gateway in AWS, the local gateway locally, the
+endpoint from settings). A connection that is gone (410) is forgotten with its subscriptions.
+Messages respect API Gateway's limits: log batches are split into messages of at most
+FRAME_BYTES, never truncated.
 
 Before delivering, every subscription is re-checked (`channel_access.recheck`, cached per
 principal and team, once per principal per batch): a subscription whose access is gone is deleted
@@ -33,12 +35,14 @@ from chalicelib.channels import LogSource
 from chalicelib.auth.access import Principal
 from chalicelib.services.live import channel_access
 from chalicelib.services.live.channel_access import Verdict, log_source
+from chalicelib.services.live.connections_api import ConnectionsApi, Outcome
 
 FRAME_BYTES = 32 * 1024  # API Gateway's frame size; a message may be up to 128 KB
 MAX_MESSAGE_BYTES = 128 * 1024
 CLAIM_ATTEMPTS = 40
 SEND_LEASE_MS = 10_000
 POST_CONCURRENCY = 32
+SUBSCRIBERS_MAX_AGE_S = 30.0  # a subscriber list kept longer is read again, changed or not
 
 
 def _dumps(message: dict) -> bytes:
@@ -77,6 +81,8 @@ class Broadcaster:
         import boto3
         from botocore.config import Config
 
+        # Replies and catch-up go one connection at a time through boto3's client; a published batch
+        # goes to every subscriber at once through `api` (one hand-off, kept-alive connections).
         # A session of its own, as in chalicelib.aws: boto3's default session keeps the credentials
         # it first resolved, whoever set them.
         self.client = boto3.session.Session().client(
@@ -84,7 +90,9 @@ class Broadcaster:
             config=Config(max_pool_connections=POST_CONCURRENCY, retries={"max_attempts": 2},
                           connect_timeout=3, read_timeout=10),
         )
-        self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-post")
+        self.api = ConnectionsApi(endpoint_url, region, concurrency=POST_CONCURRENCY)
+        self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-publish")
+        self._known: dict[str, tuple[int, float, list[Subscription]]] = {}  # channel -> (changes, read at, subs)
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -97,61 +105,104 @@ class Broadcaster:
             store.forget_connection(connection_id)
             return False
 
-    def close(self, connection_id: str, reason: str) -> None:
-        """Tell the client why, close the connection (DeleteConnection) and forget it."""
-        self.post(connection_id, {"type": "closing", "reason": reason})
-        try:
-            self.client.delete_connection(ConnectionId=connection_id)
-        except self.client.exceptions.GoneException:
-            pass
-        store.forget_connection(connection_id)
-
     def post_all(self, connection_id: str, messages: Iterable[dict]) -> bool:
         for message in messages:
             if not self.post(connection_id, message):
                 return False
         return True
 
+    def close(self, connection_id: str, reason: str) -> None:
+        """Tell the client why, close the connection (DeleteConnection) and forget it."""
+        self.post(connection_id, {"type": "closing", "reason": reason})
+        self._delete(connection_id)
+
+    def _delete(self, connection_id: str) -> None:
+        try:
+            self.client.delete_connection(ConnectionId=connection_id)
+        except self.client.exceptions.GoneException:
+            pass
+        store.forget_connection(connection_id)
+
+    def _deliver(self, frames: dict[str, list[bytes]]) -> None:
+        """Post each connection its frames at once; forget the connections found gone."""
+        for connection_id, outcome in self.api.post_many(frames).items():
+            if outcome is Outcome.GONE:
+                store.forget_connection(connection_id)
+
     # --- publishing ------------------------------------------------------------------------
 
     def publish(self, channel: str, message: dict) -> None:
-        subs = store.subscribers(channel)
+        subs = self._subscribers(channel)
         if not subs:
             return
-        subs, work = self._admit(channel, subs)
+        subs, frames, closing = self._admit(channel, subs)
         source = log_source(channel) if subs and message.get("type") == "log" else None
-        if source is not None:
-            work += [functools.partial(self._send_log, sub, source, message) for sub in subs]
-        else:
-            work += [functools.partial(self.post, sub.connection_id, message) for sub in subs]
-        for future in [self.pool.submit(task) for task in work]:
-            try:
-                future.result()
-            except Exception:
-                logger.exception("websocket delivery failed", extra={"channel": channel})
+        claimed = [sub for sub in subs if source is not None and sub.cursor is not None]
+        live = [sub for sub in subs if source is None or sub.cursor is None]
+        if live:
+            # Rendered once for every live subscriber: batches of a channel are published one after
+            # another, in offset order, so they go straight out with no write per subscriber.
+            rendered = [_dumps(m) for m in (split_log(channel, int(message["offset"]), list(message["lines"]))
+                                            if source is not None else [message])]
+            for sub in live:
+                frames.setdefault(sub.connection_id, []).extend(rendered)
+        futures = [self.pool.submit(self._send_claimed, sub, source, message) for sub in claimed]
+        try:
+            self._deliver(frames)
+        except Exception:
+            logger.exception("websocket delivery failed", extra={"channel": channel})
+        for connection_id in closing:  # told why in `frames` above
+            self._guarded(channel, self._delete, connection_id)
+        for future in futures:
+            self._guarded(channel, future.result)
 
-    def _admit(self, channel: str, subs: list[Subscription]) -> tuple[list[Subscription], list]:
-        """(the subscriptions still allowed, the work that tells and closes the others).
+    def _subscribers(self, channel: str) -> list[Subscription]:
+        """The channel's subscriptions: those read before while its head has not moved since (and
+        they are younger than SUBSCRIBERS_MAX_AGE_S), else one Query. The head is read first and
+        bumped after each change, so a change is seen here or by the subscriber's catch-up."""
+        changes = store.changes(channel)
+        known = self._known.get(channel)
+        now = time.monotonic()
+        if known is not None and known[0] == changes and now - known[1] < SUBSCRIBERS_MAX_AGE_S:
+            return list(known[2])
+        subs = store.subscribers(channel)
+        if len(self._known) >= 10_000:
+            self._known.clear()
+        self._known[channel] = (changes, now, subs)
+        return list(subs)
 
-        One re-check per principal per batch (itself cached across batches); token expiry is
-        per connection, a comparison with the clock."""
+    @staticmethod
+    def _guarded(channel: str, fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            logger.exception("websocket delivery failed", extra={"channel": channel})
+
+    def _admit(self, channel: str, subs: list[Subscription]
+               ) -> tuple[list[Subscription], dict[str, list[bytes]], dict[str, str]]:
+        """(the subscriptions still allowed, the notices owed to the others, the connections to
+        close with their reason).
+
+        One re-check per principal per batch (itself cached across batches; when the cache has
+        expired, the principals' re-checks run concurrently); token expiry is per connection, a
+        comparison with the clock."""
         now = time.time()
-        verdicts: dict[Principal, Verdict] = {}
         allowed: list[Subscription] = []
         revoked: list[Subscription] = []
         orphans: list[Subscription] = []  # their connection is gone: nobody to tell
         closing: dict[str, str] = {}
+        owned: list[tuple[Subscription, Principal]] = []
         for sub in subs:
             owner = _owner(sub)
             if owner is None:
                 orphans.append(sub)
-                continue
-            principal, token_expires_at = owner
-            if channel_access.expired(token_expires_at, now):
+            elif channel_access.expired(owner[1], now):
                 closing[sub.connection_id] = Verdict.TOKEN_EXPIRED.value
-                continue
-            if principal not in verdicts:
-                verdicts[principal] = channel_access.recheck(principal, channel)
+            else:
+                owned.append((sub, owner[0]))
+        principals = list({principal: None for _, principal in owned})
+        verdicts = dict(zip(principals, self.pool.map(lambda p: channel_access.recheck(p, channel), principals)))
+        for sub, principal in owned:
             verdict = verdicts[principal]
             if verdict is Verdict.DELIVER:
                 allowed.append(sub)
@@ -159,23 +210,18 @@ class Broadcaster:
                 revoked.append(sub)
             else:
                 closing[sub.connection_id] = verdict.value
-        work: list = []
         if revoked or orphans:
             store.drop_subscriptions(revoked + orphans)
+        notice = _dumps({"type": "unsubscribed", "channel": channel, "reason": Verdict.ACCESS_REVOKED.value})
+        frames = {sub.connection_id: [notice] for sub in revoked}
         if revoked:
-            notice = {"type": "unsubscribed", "channel": channel, "reason": Verdict.ACCESS_REVOKED.value}
-            work += [functools.partial(self.post, sub.connection_id, notice) for sub in revoked]
             logger.info("subscriptions dropped: access revoked", extra={"channel": channel, "count": len(revoked)})
-        work += [functools.partial(self.close, connection_id, reason) for connection_id, reason in closing.items()]
-        return allowed, work
+        for connection_id, reason in closing.items():
+            frames[connection_id] = [_dumps({"type": "closing", "reason": reason})]
+        return allowed, frames, closing
 
-    def _send_log(self, sub: Subscription, source: LogSource, message: dict) -> None:
+    def _send_claimed(self, sub: Subscription, source: LogSource, message: dict) -> None:
         offset, lines = int(message["offset"]), list(message["lines"])
-        if sub.cursor is None:
-            # Live: batches of a channel are published one after another, in offset order, so
-            # they go straight out with no write per subscriber.
-            self.post_all(sub.connection_id, split_log(sub.channel, offset, lines))
-            return
         end = offset + len(lines)
         self._claim_and_send(sub.channel, sub.connection_id, sub.cursor, offset, end,
                              lambda start: owed(sub.channel, source, start, offset, lines))

@@ -3,10 +3,11 @@
 A channel is `{kind}:{id}` (or `server:{id}:logs`); the caller may subscribe only if it may read
 the resource behind it, decided by the same RBAC as the REST API (not a member: not found).
 
-Access is checked again on every delivery (`recheck`): a member removed from the team or a
-revoked key stops receiving within MA_WS_ACCESS_CACHE_SECONDS. The re-check is cached per
-process, per (principal, team), for at most that window, so a batch to 500 subscribers of 10
-principals costs at most 10 membership reads, and usually none.
+Access is checked on subscribe (`require`) and again on every delivery (`recheck`): a member
+removed from the team or a revoked key stops receiving within MA_WS_ACCESS_CACHE_SECONDS. Both
+are cached per process, per (principal, team), for at most that window, so a batch to 500
+subscribers of 10 principals costs at most 10 membership reads, and usually none, and 500
+subscribes of those principals cost no more.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any, Callable, Hashable
 from chalicelib.auth.access import Access, Principal
 from chalicelib.channels import LogSource
 from chalicelib.db import builds, deployments, projects, servers
-from chalicelib.errors import BadRequest, Forbidden, NotFound
+from chalicelib.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from chalicelib.settings import get_settings
 from chalicelib.ids import ID_BODY
 from chalicelib.services.builds import logs as build_logs
@@ -44,15 +45,6 @@ FINDERS = {"build": builds.find, "deployment": deployments.find, "project": proj
 
 def _team_of(kind: str, item_id: str) -> str | None:
     return getattr(FINDERS[kind](item_id), "team_id", None)
-
-
-def authorize(principal: Principal, channel: str) -> None:
-    """Raises NotFound (no such resource, or not the caller's), Forbidden, or BadRequest."""
-    kind, item_id, _ = parse(channel)
-    team_id = _team_of(kind, item_id)
-    if team_id is None:
-        raise NotFound(f"No such {kind}")
-    Access(principal=principal, permission=PERMISSIONS[kind]).require(team_id, resource=kind)
 
 
 class Verdict(str, enum.Enum):
@@ -97,10 +89,19 @@ def _caches() -> tuple[TTLCache, TTLCache]:
     return TTLCache(seconds), TTLCache(seconds)
 
 
-def key_revoked(key_id: str | None) -> bool:
-    """Whether the API key a principal acts through is gone or revoked (False without a key)."""
+@functools.lru_cache(maxsize=1)
+def _key_cache() -> TTLCache:
+    """key id -> revoked, for the same window."""
+    return TTLCache(get_settings().ws_access_cache_seconds)
+
+
+def key_revoked(key_id: str | None, *, cached: bool = False) -> bool:
+    """Whether the API key a principal acts through is gone or revoked (False without a key);
+    `cached`: as known within the re-check window (a connect's check, before the first delivery's)."""
     if not key_id:
         return False
+    if cached:
+        return _key_cache().get(key_id, lambda: key_revoked(key_id))
     from chalicelib.db import api_keys
 
     key = api_keys.find(key_id)
@@ -121,20 +122,29 @@ def expired(expires_at: float | None, now: float | None = None) -> bool:
     return expires_at is not None and expires_at <= (time.time() if now is None else now)
 
 
-def recheck(principal: Principal, channel: str) -> Verdict:
-    """May `principal` still read `channel`? The REST API's `Access.require` on the channel's team,
-    cached per (principal, team) for MA_WS_ACCESS_CACHE_SECONDS. Token expiry is the caller's to
-    check (it belongs to a connection, not to the principal's identity)."""
+def require(principal: Principal, channel: str) -> None:
+    """`authorize`, answered from the re-check's cache: a subscribe then costs what one delivery
+    does (usually no read), and grants nothing a delivery within the same window would not.
+    Raises NotFound, Forbidden, BadRequest, or Unauthorized (`key_revoked`)."""
     kind, item_id, _ = parse(channel)
     teams, accesses = _caches()
     team_id = teams.get(channel, lambda: _team_of(kind, item_id))
     if team_id is None:
-        return Verdict.ACCESS_REVOKED  # the resource is gone
+        raise NotFound(f"No such {kind}")  # or gone since
     access = accesses.get((principal, team_id), lambda: _access_in(principal, team_id))
     if access is None:
-        return Verdict.KEY_REVOKED
+        raise Unauthorized("The API key was revoked", code=Verdict.KEY_REVOKED.value)
+    access.require(team_id, PERMISSIONS[kind], resource=kind)
+
+
+def recheck(principal: Principal, channel: str) -> Verdict:
+    """May `principal` still read `channel`? The REST API's `Access.require` on the channel's team,
+    cached per (principal, team) for MA_WS_ACCESS_CACHE_SECONDS. Token expiry is the caller's to
+    check (it belongs to a connection, not to the principal's identity)."""
     try:
-        access.require(team_id, PERMISSIONS[kind], resource=kind)
+        require(principal, channel)
+    except Unauthorized:
+        return Verdict.KEY_REVOKED
     except (NotFound, Forbidden):
         return Verdict.ACCESS_REVOKED
     return Verdict.DELIVER

@@ -57,7 +57,7 @@ def redeem(ticket: str | None) -> Principal:
         raise Unauthorized("Unknown or already used ticket; mint another", code="invalid_ticket")
     if item.expires_at <= utcnow():
         raise Unauthorized("The ticket has expired; mint another", code="ticket_expired")
-    if channel_access.key_revoked(item.key_id):
+    if channel_access.key_revoked(item.key_id, cached=True):
         raise Unauthorized("The API key the ticket was minted with was revoked", code="invalid_token")
     return Principal(user_id=item.user_id, key_id=item.key_id, scope_team_id=item.scope_team_id,
                      expires_at=int(item.token_expires_at) if item.token_expires_at is not None else None)

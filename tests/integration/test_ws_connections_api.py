@@ -1,0 +1,148 @@
+"""The broadcaster's `@connections` client against the local gateway and against a bare HTTP peer.
+
+Real sockets on loopback: WebSocket clients of the local gateway receive what the client posts, in
+order; an unknown connection is GONE; boto3's client (the broadcaster's replies and
+DeleteConnection) speaks to the same gateway; requests are SigV4-signed; a kept-alive connection
+the peer closed is retried.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import boto3
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from chalicelib.services.live.connections_api import ConnectionsApi, Outcome
+from local_stack.ws_gateway import Gateway
+from tests.support.local_aws import free_port
+
+
+@pytest.fixture
+def gateway(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    ok = lambda event, context: {"statusCode": 200}  # noqa: E731
+    gw = Gateway("127.0.0.1", free_port(), free_port(), connect=ok, message=lambda e, c: None,
+                 disconnect=lambda e, c: None).start()
+    yield gw
+    gw.stop()
+
+
+def _clients(gw: Gateway, n: int):
+    clients = [connect(f"ws://127.0.0.1:{gw.ws_port}/", open_timeout=10) for _ in range(n)]
+    for _ in range(100):
+        if len(gw.connections) == n:
+            break
+        threading.Event().wait(0.02)
+    ids = list(gw.connections)
+    assert len(ids) == n
+    return clients, ids
+
+
+def _by_id(gw: Gateway, clients, ids):
+    """Each client paired with its gateway connection id (learnt by posting each its own id)."""
+    api = ConnectionsApi(f"http://127.0.0.1:{gw.mgmt_port}", "us-east-1")
+    api.post_many({cid: [json.dumps({"id": cid}).encode()] for cid in ids})
+    return {json.loads(ws.recv(timeout=10))["id"]: ws for ws in clients}, api
+
+
+def test_each_connection_gets_its_frames_in_order_and_an_unknown_one_is_gone(gateway):
+    clients, ids = _clients(gateway, 3)
+    by_id, api = _by_id(gateway, clients, ids)
+    frames = {cid: [json.dumps({"n": n, "to": cid}).encode() for n in range(5)] for cid in ids}
+    frames["nosuchconnection="] = [b"{}"]
+
+    outcomes = api.post_many(frames)
+
+    assert outcomes == {**{cid: Outcome.SENT for cid in ids}, "nosuchconnection=": Outcome.GONE}
+    for cid, ws in by_id.items():
+        got = [json.loads(ws.recv(timeout=10)) for _ in range(5)]
+        assert got == [{"n": n, "to": cid} for n in range(5)]
+    for ws in clients:
+        ws.close()
+
+
+def test_boto3s_client_posts_and_deletes_through_the_same_management_api(gateway):
+    clients, ids = _clients(gateway, 2)
+    by_id, _ = _by_id(gateway, clients, ids)
+    first, second = ids
+    boto = boto3.session.Session().client("apigatewaymanagementapi", region_name="us-east-1",
+                                          endpoint_url=f"http://127.0.0.1:{gateway.mgmt_port}")
+
+    boto.post_to_connection(ConnectionId=second, Data=b'{"via":"boto3"}')
+    assert json.loads(by_id[second].recv(timeout=10)) == {"via": "boto3"}
+    boto.delete_connection(ConnectionId=first)
+
+    with pytest.raises(ConnectionClosed):
+        by_id[first].recv(timeout=10)
+    with pytest.raises(boto.exceptions.GoneException):
+        boto.post_to_connection(ConnectionId="nosuchconnection=", Data=b"{}")
+    with pytest.raises(boto.exceptions.GoneException):
+        boto.delete_connection(ConnectionId="nosuchconnection=")
+    by_id[second].close()
+
+
+class Peer:
+    """A bare HTTP/1.1 server on loopback that records request heads and answers from a script:
+    each answer is (status, close the connection after answering)."""
+
+    def __init__(self, answers: list[tuple[int, bool]]):
+        self.answers, self.heads, self.port = list(answers), [], None
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def main():
+            server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+            self.port = server.sockets[0].getsockname()[1]
+            self.server = server
+            ready.set()
+
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(main(), self.loop)
+        ready.wait(10)
+
+    async def _serve(self, reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                await reader.readexactly(length)
+                self.heads.append(head.decode("latin-1"))
+                status, close = self.answers.pop(0) if self.answers else (200, False)
+                writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n".encode())
+                await writer.drain()
+                if close:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_requests_are_signed_and_a_closed_keepalive_connection_or_a_throttle_is_retried(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    # 200 then the peer hangs up silently (a kept-alive connection gone stale); then throttled once.
+    peer = Peer([(200, True), (429, False)])
+    try:
+        api = ConnectionsApi(f"http://127.0.0.1:{peer.port}/prod", "eu-west-1", concurrency=1)
+        assert api.post("abc=", [b"one"]) is Outcome.SENT
+        # The stale connection fails before any answer: retried on a new one, which is throttled
+        # once and retried again.
+        assert api.post("abc=", [b"two"]) is Outcome.SENT
+        assert api.post("abc=", [b"three"]) is Outcome.SENT
+    finally:
+        peer.stop()
+    paths = [head.split(" ")[1] for head in peer.heads]
+    assert paths == ["/prod/@connections/abc%3D"] * 4  # one, two (429), two, three
+    for head in peer.heads:
+        assert "Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/" in head
+        assert "/eu-west-1/execute-api/aws4_request" in head
