@@ -283,7 +283,7 @@ def report(args, servers, shards, rounds, per_round_calls, per_round_writes, sam
     total = sum(design.values())
     print("\nAWS calls per server per round (last round; the harness's queue polling left out):")
     for (service, op), n in sorted(design.items(), key=lambda kv: -kv[1]):
-        print(f"  {service}:{op:<33} {n:6d}  {n / servers:6.3f}/server")
+        print(f"  {service + ':' + op:<42} {n:6d}  {n / servers:6.3f}/server")
     per_server = total / servers
     print(f"  total {total} = {per_server:.3f} calls/server/round (+ 1 SQS receive and delete per shard of "
           f"{args.shard_size} in Lambda)")
