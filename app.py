@@ -29,7 +29,13 @@ def _route_sink(channel, message):  # scale (issue 14): route changes reach the 
     route_invalidation.sink(channel, message)
 
 
-channels.add_sink(_live_sink)
+def _live_sink_many(items):  # what a health shard published, at its end (chalicelib/channels.py `held`)
+    from chalicelib.services.live import broadcaster
+
+    broadcaster.sink_many(items)
+
+
+channels.add_sink(_live_sink, many=_live_sink_many)
 channels.add_sink(_route_sink)
 
 

@@ -76,6 +76,17 @@ def changes(channel: str) -> int:
             return 0
 
 
+def changes_many(channels: Iterable[str]) -> dict[str, int]:
+    """`changes` of many channels in BatchGetItem calls of 100 keys (PynamoDB's batch_get asks again
+    for UnprocessedKeys); only the channels that have a head are in the answer."""
+    by_key = {keys.channel(channel): channel for channel in channels}
+    if not by_key:
+        return {}
+    with translated():
+        return {by_key[head.pk]: int(head.changes or 0)
+                for head in ChannelHead.batch_get([(pk, keys.META) for pk in by_key], consistent_read=True)}
+
+
 def _changed(channels: Iterable[str]) -> None:
     expires_at = utcnow() + timedelta(seconds=get_settings().ws_connection_ttl_seconds)
     with translated():

@@ -11,9 +11,16 @@ new, smaller shard, so a slow shard never runs past its Lambda's end. An item th
 its shard alone (ReportBatchItemFailures): SQS delivers that message again, and to the DLQ after
 maxReceiveCount. Every item's work is idempotent (conditional writes), so a redelivered shard, or
 two overlapping rounds, change nothing twice.
+
+A health shard publishes together: its items' channel messages are held (`channels.held()`) and
+handed to the WebSocket broadcaster at the shard's end (also when an item raised, and before the
+unstarted ids are re-queued), so the shard reads its channels' heads in one BatchGetItem instead of
+one GetItem per server.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +29,7 @@ from typing import Any, Callable, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib import aws
+from chalicelib import aws, channels
 from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
 from chalicelib.workers.sqs_batch import process_batch
@@ -45,16 +52,18 @@ class ShardFailed(Exception):
 
 @dataclass(frozen=True)
 class Sweep:
-    """`ids`: what one round covers; `prepare(ids)`: the shard's batch reads, returning the work of one id."""
+    """`ids`: what one round covers; `prepare(ids)`: the shard's batch reads, returning the work of one id;
+    `publish_together`: hold the shard's channel messages to its end."""
     ids: Callable[[], Iterable[str]]
     prepare: Callable[[list[str]], Callable[[str], Any]]
+    publish_together: bool = False
 
 
 def _health() -> Sweep:
     from chalicelib.db import servers as store
     from chalicelib.services.deploys import servers
 
-    return Sweep(store.active_ids, servers.shard_checker)
+    return Sweep(store.active_ids, servers.shard_checker, publish_together=True)
 
 
 def _build_reaper() -> Sweep:
@@ -141,7 +150,8 @@ def run_shard(message: ShardMessage, seconds_left: Callable[[], float]) -> list[
     """The shard's items, `parallel` at a time, until the time left falls under the margin.
     Returns the ids not started; raises ShardFailed when an item raised."""
     settings = get_settings()
-    work = SWEEPS[message.kind]().prepare(message.ids)
+    sweep = SWEEPS[message.kind]()
+    work = sweep.prepare(message.ids)
     failures: list[str] = []
     left: list[str] = []
 
@@ -155,8 +165,11 @@ def run_shard(message: ShardMessage, seconds_left: Callable[[], float]) -> list[
             logger.exception("shard item failed", extra={"kind": message.kind, "id": item_id})
             failures.append(item_id)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(settings.shard_parallel, len(message.ids)))) as pool:
-        list(pool.map(one, message.ids))
+    with channels.held() if sweep.publish_together else contextlib.nullcontext(), \
+            ThreadPoolExecutor(max_workers=max(1, min(settings.shard_parallel, len(message.ids)))) as pool:
+        # Each item runs in a copy of this context, so what it publishes reaches the held block.
+        for future in [pool.submit(contextvars.copy_context().run, one, item_id) for item_id in message.ids]:
+            future.result()
     if failures:
         raise ShardFailed(f"{len(failures)} of {len(message.ids)} {message.kind} items failed")
     return left

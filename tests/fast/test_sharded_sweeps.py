@@ -144,3 +144,106 @@ def test_the_deploy_reaper_round_drops_markers_of_deploys_that_are_gone(api):
     assert list(deploy_store.active_ids()) == ["dpl_01hzzzzzzzzzzzzzzzzzzzzzzz"], "the schedule only fans out"
     assert _deliver_shards(api) == 1
     assert list(deploy_store.active_ids()) == []
+
+
+class _Recorded:
+    """The @connections port: what each connection was sent."""
+
+    def __init__(self):
+        self.sent: dict[str, list[dict]] = {}
+
+    def post_many(self, frames):
+        from chalicelib.services.live.connections_api import Outcome
+
+        for cid, data in frames.items():
+            self.sent.setdefault(cid, []).extend(json.loads(d) for d in data)
+        return {cid: Outcome.SENT for cid in frames}
+
+
+@pytest.fixture
+def channel_reads(monkeypatch):
+    """DynamoDB calls that touch a channel's keys (its head or its subscribers), by operation."""
+    from collections import Counter
+
+    from botocore.endpoint import Endpoint
+
+    seen: Counter = Counter()
+    original = Endpoint.make_request
+
+    def make_request(endpoint, operation_model, request_dict):
+        if operation_model.service_model.service_name == "dynamodb" and "CHANNEL#" in str(request_dict.get("body")):
+            seen[operation_model.name] += 1
+        return original(endpoint, operation_model, request_dict)
+
+    monkeypatch.setattr(Endpoint, "make_request", make_request)
+    return seen
+
+
+@pytest.fixture
+def viewer(api, monkeypatch):
+    """A WebSocket connection (its @connections API recorded) that subscribes to channels."""
+    from datetime import timedelta
+
+    from chalicelib.db import ws
+    from chalicelib.db.models import Connection, utcnow
+    from chalicelib.services.live import broadcaster as live
+    from chalicelib.services.live.channel_access import Verdict
+
+    monkeypatch.setattr(live.channel_access, "recheck", lambda principal, channel: Verdict.DELIVER)
+    recorded = _Recorded()
+    monkeypatch.setattr(live.broadcaster(), "api", recorded)
+    connection = Connection(keys.connection("viewer"), keys.META, connection_id="viewer", user_id="u1",
+                            expires_at=utcnow() + timedelta(hours=2))
+    ws.put_connection(connection)
+
+    def subscribe(channel: str) -> None:
+        ws.subscribe(connection, channel, utcnow() + timedelta(hours=2), None)
+
+    return SimpleNamespace(subscribe=subscribe, sent=lambda: recorded.sent.get("viewer", []))
+
+
+def _run_one_shard(api, ids: list[str]) -> None:
+    from app import shard_queue_consumer
+    from tests.support.inprocess import sqs_record
+
+    record = sqs_record(json.dumps({"kind": "health", "ids": ids, "round": "r"}), api.settings.shard_queue_name)
+    assert not shard_queue_consumer({"Records": [record]}, None)["batchItemFailures"]
+
+
+def test_a_health_shard_reads_its_channels_heads_at_once_and_a_viewer_still_gets_its_servers_health(
+        api, fleet, viewer, channel_reads):
+    watched, dead = fleet.seeded[3], fleet.seeded[11]
+    viewer.subscribe(f"server:{watched.server_id}")
+    viewer.subscribe(f"server:{dead.server_id}")
+    fleet.runner.dead.add(dead.server_id)
+    channel_reads.clear()
+
+    _run_one_shard(api, [s.server_id for s in fleet.seeded[:50]])
+
+    assert fleet.runner.probes == 50
+    assert channel_reads == {"BatchGetItem": 1, "Query": 2}, \
+        "one head read for the shard's 50 channels; subscribers read only where someone subscribed"
+    got = sorted((m["channel"], m["type"], m.get("health") or m.get("status")) for m in viewer.sent())
+    assert got == sorted([(f"server:{watched.server_id}", "health", "healthy"),
+                          (f"server:{dead.server_id}", "health", "dead"),
+                          (f"server:{dead.server_id}", "status", "exited")])
+    dead_news = [m["type"] for m in viewer.sent() if m["channel"] == f"server:{dead.server_id}"]
+    assert dead_news == ["health", "status"], "a server's messages keep their order"
+
+
+def test_a_shard_of_more_than_a_hundred_channels_reads_their_heads_a_hundred_at_a_time(api, monkeypatch, viewer,
+                                                                                         channel_reads):
+    from chalicelib.services.deploys import servers
+
+    runner = MemoryRunner()
+    monkeypatch.setattr(servers, "deploy_runner_named", lambda name=None: runner)
+    seeded = seed_fleet(5, 30)
+    last = seeded[-1]
+    viewer.subscribe(f"server:{last.server_id}")
+    channel_reads.clear()
+
+    _run_one_shard(api, [s.server_id for s in seeded])
+
+    assert runner.probes == 150
+    assert channel_reads == {"BatchGetItem": 2, "Query": 1}
+    assert [(m["channel"], m["health"]) for m in viewer.sent()] == [(f"server:{last.server_id}", "healthy")]

@@ -132,7 +132,19 @@ class Broadcaster:
     # --- publishing ------------------------------------------------------------------------
 
     def publish(self, channel: str, message: dict) -> None:
-        subs = self._subscribers(channel)
+        self._publish(channel, message, None)
+
+    def publish_many(self, items: list[tuple[str, dict]]) -> None:
+        """Publish (channel, message) pairs in order, reading the heads of all their channels in
+        BatchGetItem calls: a channel with no head (nobody subscribed since it expired) costs nothing
+        more; the others are published as by `publish`."""
+        heads = store.changes_many(channel for channel, _ in items)
+        for channel, message in items:
+            if channel in heads:
+                self._guarded(channel, self._publish, channel, message, heads[channel])
+
+    def _publish(self, channel: str, message: dict, changes: int | None) -> None:
+        subs = self._subscribers(channel, changes)
         if not subs:
             return
         subs, frames, closing = self._admit(channel, subs)
@@ -156,11 +168,13 @@ class Broadcaster:
         for future in futures:
             self._guarded(channel, future.result)
 
-    def _subscribers(self, channel: str) -> list[Subscription]:
+    def _subscribers(self, channel: str, changes: int | None = None) -> list[Subscription]:
         """The channel's subscriptions: those read before while its head has not moved since (and
-        they are younger than SUBSCRIBERS_MAX_AGE_S), else one Query. The head is read first and
-        bumped after each change, so a change is seen here or by the subscriber's catch-up."""
-        changes = store.changes(channel)
+        they are younger than SUBSCRIBERS_MAX_AGE_S), else one Query. The head is read first (here,
+        or by the caller: `changes`) and bumped after each change, so a change is seen here or by
+        the subscriber's catch-up."""
+        if changes is None:
+            changes = store.changes(channel)
         known = self._known.get(channel)
         now = time.monotonic()
         if known is not None and known[0] == changes and now - known[1] < SUBSCRIBERS_MAX_AGE_S:
@@ -328,3 +342,10 @@ def sink(channel: str, message: dict) -> None:
     target = broadcaster()
     if target is not None:
         target.publish(channel, message)
+
+
+def sink_many(items: list[tuple[str, dict]]) -> None:
+    """The channels batch sink (what a `channels.held()` block published)."""
+    target = broadcaster()
+    if target is not None:
+        target.publish_many(items)
