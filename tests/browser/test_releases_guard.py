@@ -89,6 +89,10 @@ def test_the_guard_set_in_the_page_waits_then_rolls_back_a_worse_build_live(sign
     expect(guard.locator("[data-verdict='breached']")).to_contain_text(f"{RUNS} runs", timeout=60_000)
     expect(timeline.locator("li[data-type='guard']")).to_contain_text("release-guard")
     expect(timeline.locator("li[data-type='rollback']").first).to_contain_text("release-guard")
+    # The comparison on show (read when the page opened, before any run) is read again with the releases.
+    compared = page.get_by_role("table", name="Comparison").locator("tr[data-metric='errorRate']")
+    expect(compared).to_contain_text(f"{RUNS} / {RUNS}")
+    page.locator(".release-panels").screenshot(path=str(ui.shots / "releases-guard-panels.png"))  # README's
     events = _events(stack, owner, dep)
     acted = next(e for e in events if e["type"] == "guard")
     assert acted["buildId"] == bad and acted["evaluation"]["verdict"] == "breached"
@@ -137,9 +141,8 @@ def test_releases_show_each_builds_figures_and_compare_them(signed_in, stack, ow
     expect(row).to_contain_text("+50.0 pts")
     expect(row.locator(".sig")).to_have_text("significant")
     expect(row).to_contain_text(f"{RUNS} / {RUNS}")
-    expect(table.locator("tr[data-metric='costPerRunUsd']")).to_contain_text("unpriced")
+    expect(table.locator("tr[data-metric='costPerRunUsd']")).to_contain_text(f"unpriced ({UNPRICED})")
     ui.shot("releases-guard")
-    page.locator(".release-panels").screenshot(path=str(ui.shots / "releases-guard-panels.png"))
 
 
 def test_the_timeline_pages_back_and_the_guard_turns_off(signed_in, stack, owner, world):

@@ -45,6 +45,8 @@ function RuleResults({ rules }) {
   );
 }
 
+const runs = (n) => (n === null || n === undefined ? 'runs not counted' : `${n} runs`);
+
 export function Verdict({ evaluation: e }) {
   if (!e) return <p class="muted" data-verdict="none">No evaluation yet.</p>;
   return (
@@ -55,7 +57,7 @@ export function Verdict({ evaluation: e }) {
       </p>
       {e.why && <p data-why>{e.why}</p>}
       <p class="muted">
-        head {e.headBuildId || '—'} ({e.headRuns ?? '?'} runs) against base {e.baseBuildId || '—'} ({e.baseRuns ?? '?'} runs)
+        head {e.headBuildId || '—'} ({runs(e.headRuns)}) against base {e.baseBuildId || '—'} ({runs(e.baseRuns)})
         {e.rollbackDeployId ? ` · rolled back by deploy ${e.rollbackDeployId}` : ''}
         {e.windowEndsAt ? ` · window ends ${when(e.windowEndsAt)}` : ''}
       </p>

@@ -38,7 +38,7 @@ function ReleaseRow({ release: r }) {
 const METRICS = {
   errorRate: ['Error rate', percent], toolErrorRate: ['Tool error rate', percent],
   p50LatencyMs: ['p50 latency', duration], p95LatencyMs: ['p95 latency', duration], p99LatencyMs: ['p99 latency', duration],
-  tokensPerRun: ['Tokens per run', num], costPerRunUsd: ['Cost per run', (x) => (x === null ? 'unpriced or —' : `$${x.toFixed(6)}`)],
+  tokensPerRun: ['Tokens per run', num], costPerRunUsd: ['Cost per run', (x) => `$${x.toFixed(6)}`],
 };
 
 function change(m, show) {
@@ -49,8 +49,10 @@ function change(m, show) {
 }
 
 function significance(m) {
-  if (m.test === 'none') return <span class="muted">no test</span>;
-  return m.significant ? <strong class="sig">significant</strong> : <span class="muted">not significant</span>;
+  if (m.test === 'none') return <span class="muted">no test (judged by ratio and runs)</span>;
+  const p = m.pValue === null ? '' : `, p = ${m.pValue.toPrecision(2)}`;
+  return <>{m.significant ? <strong class="sig">significant</strong> : <span class="muted">not significant</span>}
+    {' '}<span class="muted">{m.test}{p}</span></>;
 }
 
 function Comparison({ c }) {
@@ -60,10 +62,12 @@ function Comparison({ c }) {
       <tbody>
         {c.metrics.map((m) => {
           const [label, show] = METRICS[m.metric] || [m.metric, num];
+          // Cost per run is null for an unpriced model as for no runs: the side's figures say which.
+          const cell = (side) => (m.metric === 'costPerRunUsd' ? costPerRun(c[side]) : show(m[side]));
           return (
             <tr key={m.metric} data-metric={m.metric} data-significant={String(m.significant)}>
-              <td>{label}</td><td>{show(m.base)}</td><td>{show(m.head)}</td><td>{change(m, show)}</td>
-              <td>{significance(m)} <span class="muted">{m.test}{m.pValue === null ? '' : `, p = ${m.pValue.toPrecision(2)}`}</span></td>
+              <td>{label}</td><td>{cell('base')}</td><td>{cell('head')}</td><td>{change(m, show)}</td>
+              <td>{significance(m)}</td>
               <td>{m.baseN} / {m.headN}</td>
             </tr>
           );
@@ -82,7 +86,8 @@ function Compare({ id, items }) {
     setError(null);
     try { setShown(await get(`/deployments/${id}/releases/compare`, pick)); } catch (e) { setError(e); setShown(null); }
   };
-  useEffect(() => { if (items.length > 1) run(); }, [id]);
+  // Read again whenever the releases are (new runs counted, a deploy): the same pick, fresh figures.
+  useEffect(() => { if (items.length > 1) run(); }, [items]);
   const choose = (side) => (e) => setPick({ ...pick, [side]: e.currentTarget.value });
   const options = items.map((r) => <option key={r.buildId} value={r.buildId}>{r.buildId}{r.current ? ' (serving)' : ''}</option>);
   return (
