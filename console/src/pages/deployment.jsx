@@ -108,7 +108,8 @@ export function Deployment({ ctx, params: [id] }) {
           </tbody>
         </table>
       </section>
-      <ReleasePanels id={id} role={role} live={live} />
+      <ReleasePanels id={id} role={role} live={live}
+        version={`${d.status}|${d.currentBuildId}|${deploys.map((x) => `${x.id}:${x.status}`).join()}`} />
     </>
   );
 }

@@ -12,8 +12,9 @@ async function load(id) {
 }
 
 // Releases, the guard and the timeline of a deployment. Not polled: they change when something is published on
-// `deployment:{id}` (a deploy's progress, the guard's verdict), so they are read again when that channel speaks.
-export function ReleasePanels({ id, role, live }) {
+// `deployment:{id}` (a deploy's progress, the guard's verdict), so they are read again when that channel speaks,
+// and when the page's own view of the deploys (`version`) changes, in case a message came before its data.
+export function ReleasePanels({ id, role, live, version }) {
   const r = useResource(() => load(id), [id]);
   const [older, setOlder] = useState({ items: [], nextCursor: undefined });
   const reload = useRef(r.reload);
@@ -24,6 +25,10 @@ export function ReleasePanels({ id, role, live }) {
       if (m.type === 'guard' || m.type === 'deploy' || m.type === 'status') reload.current();
     });
   }, [live, id]);
+  const shownVersion = useRef(version);
+  useEffect(() => {
+    if (shownVersion.current !== version) { shownVersion.current = version; reload.current(); }
+  }, [version]);
   if (!r.data) return <section class="card"><h2>Releases and guard</h2><ErrorText error={r.error} /></section>;
   const { releases, guard, events } = r.data;
   const cursor = older.nextCursor === undefined ? events.nextCursor : older.nextCursor;
