@@ -14,6 +14,7 @@ function Event({ e }) {
       <span class="muted">{when(e.at)}</span> <strong>{TITLE[e.type] || e.type}</strong> <Status value={e.status} />
       {e.buildId && <> of <a href={`#/builds/${e.buildId}`}>{e.buildId}</a></>}
       {e.by && <span> by <span data-by>{e.by}</span></span>}
+      {e.evaluation && <span class="muted" data-runs> · head {e.evaluation.headRuns ?? '?'} runs against base {e.evaluation.baseRuns ?? '?'}</span>}
       {e.reason && <div class="muted" data-reason>{e.reason}</div>}
     </li>
   );
