@@ -29,7 +29,8 @@ def stack(tmp_path_factory, chromium_path):
     from tests.support.deploys import DEPLOY_ENV, stack_serving
 
     ensure_built()
-    with stack_serving(tmp_path_factory.mktemp("ma-console"), DEPLOY_ENV) as s:
+    # The guard's timer every second: its verdicts reach the page within the tier's patience.
+    with stack_serving(tmp_path_factory.mktemp("ma-console"), {**DEPLOY_ENV, "MA_GUARD_INTERVAL": "1"}) as s:
         yield s
 
 
@@ -41,6 +42,15 @@ def owner(stack):
 @pytest.fixture(scope="session")
 def team(stack, owner) -> str:
     return owner.get(stack.url("/teams")).json()["items"][0]["id"]
+
+
+@pytest.fixture(scope="session")
+def viewer_key(stack, owner, team) -> str:
+    """An API key of a viewer of the tier's team (what that role may not do is disabled in the console)."""
+    r = owner.post(stack.url(f"/teams/{team}/api-keys"),
+                   json={"name": "console-viewer", "machineUser": "console-viewer", "role": "viewer"})
+    assert r.status_code == 201, r.text
+    return r.json()["secret"]
 
 
 @pytest.fixture(scope="session")

@@ -94,6 +94,8 @@ def test_the_deployment_goes_running_and_its_url_serves_the_build(signed_in, sta
     deployment = _api(stack, owner, f"/deployments/{world['deployment']}")
     assert deployment["status"] == "running" and deployment["currentBuildId"] == world["build1"]
     expect(page.locator(f"tr[data-server='{deployment['serverId']}']")).to_contain_text("(current)")
+    served = page.get_by_role("region", name="Releases").locator(f"tr[data-release='{world['build1']}']")
+    expect(served).to_contain_text("(serving)")  # the first release, once its deploy is done
     with page.context.expect_page() as opened:
         ui.click(page.locator("a[data-link='public-url']"))
     agent = opened.value

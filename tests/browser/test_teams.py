@@ -48,11 +48,8 @@ def member_role(owner, stack, team, user):
     return next((m["role"] for m in members if m["userId"] == user), None)
 
 
-def test_a_viewer_sees_what_it_may_not_do_disabled_with_the_reason_then_signs_out(ui, stack, owner, world):
-    r = owner.post(stack.url(f"/teams/{world['team']}/api-keys"),
-                   json={"name": "console-viewer", "machineUser": "console-viewer", "role": "viewer"})
-    assert r.status_code == 201, r.text
-    ui.sign_in(r.json()["secret"])
+def test_a_viewer_sees_what_it_may_not_do_disabled_with_the_reason_then_signs_out(ui, stack, owner, world, viewer_key):
+    ui.sign_in(viewer_key)
     page = ui.page
     ui.goto(f"/projects/{world['project']}")
     build_now = page.locator("button[data-action='build-now']")

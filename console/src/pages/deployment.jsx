@@ -3,6 +3,7 @@ import { all, del, get, post } from '../api.js';
 import { LogView, useFollowedLog } from '../logview.jsx';
 import { Action, ErrorText, Status, bytes, useInterval, useResource, when } from '../ui.jsx';
 import { useLive } from './build.jsx';
+import { ReleasePanels } from './release_panels.jsx';
 
 async function load(id) {
   const [deployment, servers, builds, deploys] = await Promise.all([
@@ -107,12 +108,8 @@ export function Deployment({ ctx, params: [id] }) {
           </tbody>
         </table>
       </section>
-      <section class="card" data-slot="releases">
-        {/* RELEASES AND GUARD: GET /deployments/{id}/releases (+ /releases/compare) and GET|PUT
-            /deployments/{id}/guard (+ /events) are being added by the release-guard work; their views go here. */}
-        <h2>Releases and guard</h2>
-        <p class="placeholder">Releases and guard verdicts appear here once the release guard is enabled on this control plane.</p>
-      </section>
+      <ReleasePanels id={id} role={role} live={live}
+        version={`${d.status}|${d.currentBuildId}|${deploys.map((x) => `${x.id}:${x.status}`).join()}`} />
     </>
   );
 }
