@@ -125,6 +125,24 @@ def test_a_breach_rolls_back_to_the_previous_build_once_however_often_it_is_judg
     assert all(m["verdict"] == "breached" for _, m in guard_messages)
 
 
+def test_while_its_rollback_drains_the_old_server_the_breach_stays_the_last_verdict(api, owner, served):
+    """The rollback switched the route but is still running (the bad build's server draining): the
+    guard reads its own rollback as the head, not the good build's earlier deploy."""
+    from chalicelib.db.models import Deploy
+    from chalicelib.services.guard import evaluator
+
+    deployment, good, bad = served
+    _guard_on(api, owner, deployment)
+    assert evaluator.evaluate(deployment, comparer=_figures(0.02, 0.09))["verdict"] == "breached"
+    api.run_queues()
+    [rollback] = [d for d in owner.get(api.url(f"/deployments/{deployment}/deploys")).json()["items"]
+                  if d["trigger"] == "rollback"]
+    Deploy.get(f"DEPLOY#{rollback['id']}", "#META").update(actions=[Deploy.status.set("running")])
+    assert evaluator.evaluate(deployment, comparer=_figures(0.02, 0.09)) is None
+    last = owner.get(api.url(f"/deployments/{deployment}/guard")).json()["lastEvaluation"]
+    assert last["verdict"] == "breached" and last["headBuildId"] == bad
+
+
 def test_missing_figures_or_too_few_runs_make_the_guard_wait_and_never_act(api, owner, served):
     from chalicelib.services.guard import evaluator
 

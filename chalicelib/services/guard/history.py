@@ -30,7 +30,7 @@ def serving(deployment: Deployment, rejected: list[str]) -> Serving:
     if not deployment.current_build_id or not deployment.server_id:
         return Serving(None, None)
     switches = [d for d in deploy_store.list_for_deployment(deployment.deployment_id, SCAN, None).items
-                if d.status == DeployStatus.SUCCEEDED and d.action == "deploy" and d.build_id]
+                if d.action == "deploy" and d.build_id and _switched(d, deployment)]
     head_at = next((i for i, d in enumerate(switches) if d.build_id == deployment.current_build_id), None)
     if head_at is None:
         return Serving(None, None)
@@ -40,3 +40,11 @@ def serving(deployment: Deployment, rejected: list[str]) -> Serving:
     base = next((d.build_id for d in switches[head_at + 1:]
                  if d.build_id != deployment.current_build_id and d.build_id not in rejected), None)
     return Serving(switches[head_at], base)
+
+
+def _switched(deploy: Deploy, deployment: Deployment) -> bool:
+    """Succeeded, or running after it switched the route to the current build: the old server is
+    still draining (a guard's own rollback looks like that for a while, and must read as the head)."""
+    return deploy.status == DeployStatus.SUCCEEDED or (
+        deploy.status == DeployStatus.RUNNING and deploy.healthy_at is not None
+        and deploy.build_id == deployment.current_build_id)
