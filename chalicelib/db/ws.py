@@ -13,10 +13,8 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from pynamodb.exceptions import PynamoDBException
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.db import keys
-from chalicelib.db.connection import connection as db_connection
 from chalicelib.db.conditional import update_if
 from chalicelib.db.errors import is_condition_failure, translated
 from chalicelib.db.models import ChannelHead, Connection, Subscription, WsTicket, utcnow
@@ -38,17 +36,17 @@ def find_connection(connection_id: str) -> Connection | None:
 
 def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor: int | None) -> None:
     """Subscribe `connection`; the subscription carries its principal for re-checks on delivery.
-    The subscription and its channel's head bump are one transaction (one call, both or neither)."""
+    Two calls, not one transaction: moto copies the whole table for every transaction."""
     connection_id = connection.connection_id
-    with translated(), TransactWrite(connection=db_connection()) as tx:
-        tx.save(Subscription(
+    with translated():
+        Subscription(
             keys.channel(channel), keys.connection(connection_id),
             gsi1pk=keys.connection(connection_id), gsi1sk=keys.channel(channel),
             channel=channel, connection_id=connection_id, expires_at=expires_at, cursor=cursor,
             user_id=connection.user_id, key_id=connection.key_id, scope_team_id=connection.scope_team_id,
             token_expires_at=connection.token_expires_at,
-        ))
-        tx.update(ChannelHead(keys.channel(channel), keys.META), actions=_bump())
+        ).save()
+    _changed([channel])
 
 
 def drop_subscriptions(subs: list[Subscription]) -> None:
@@ -80,15 +78,13 @@ def changes(channel: str) -> int:
             return 0
 
 
-def _bump() -> list:
-    expires_at = utcnow() + timedelta(seconds=get_settings().ws_connection_ttl_seconds)
-    return [ChannelHead.changes.add(1), ChannelHead.expires_at.set(expires_at), ChannelHead.kind.set(ChannelHead)]
-
-
 def _changed(channels: Iterable[str]) -> None:
+    expires_at = utcnow() + timedelta(seconds=get_settings().ws_connection_ttl_seconds)
     with translated():
         for channel in set(channels):
-            ChannelHead(keys.channel(channel), keys.META).update(actions=_bump())
+            ChannelHead(keys.channel(channel), keys.META).update(actions=[
+                ChannelHead.changes.add(1), ChannelHead.expires_at.set(expires_at),
+                ChannelHead.kind.set(ChannelHead)])
 
 
 def claim(channel: str, connection_id: str, expected: int | None, new: int, lease_ms: int) -> int | None:
