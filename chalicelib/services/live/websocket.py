@@ -9,7 +9,8 @@ Client messages: {"action": "subscribe", "channel": "build:bld_…", "since": N?
 {"action": "unsubscribe", "channel": …}, {"action": "ping"}. Every reply is a JSON object with a
 `type`: `subscribed`, `unsubscribed`, `pong`, or `error` with a machine-readable `code` (a refused
 subscription is never a silent drop). On a log channel, `since` resumes from that offset: the
-stored lines come first, then live ones, each line once.
+stored lines come first, then live ones, each line once. Without it, the subscription starts at the
+log's end (as a subscribe in this process found it within the last second; the ack's `offset` says).
 """
 from __future__ import annotations
 
