@@ -156,7 +156,10 @@ class Gateway:
         management = await asyncio.start_server(self._serve_management, self.host, self.mgmt_port)
         async with management, serve(self._serve_connection, self.host, self.ws_port,
                                      process_request=self._process_request, max_size=128 * 1024,
-                                     ping_interval=20, ping_timeout=20, open_timeout=OPEN_TIMEOUT):
+                                     ping_interval=20, ping_timeout=20, open_timeout=OPEN_TIMEOUT,
+                                     # No per-message deflate: a batch is 500 copies of one frame, each
+                                     # deflated on its own (and inflated by each client) for loopback.
+                                     compression=None):
             self._ready.set()
             await self._stop.wait()
 

@@ -35,7 +35,8 @@ def find_connection(connection_id: str) -> Connection | None:
 
 
 def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor: int | None) -> None:
-    """Subscribe `connection`; the subscription carries its principal for re-checks on delivery."""
+    """Subscribe `connection`; the subscription carries its principal for re-checks on delivery.
+    Two calls, not one transaction: moto copies the whole table for every transaction."""
     connection_id = connection.connection_id
     with translated():
         Subscription(
@@ -63,8 +64,9 @@ def unsubscribe(connection_id: str, channel: str) -> None:
 
 
 def subscribers(channel: str) -> list[Subscription]:
+    # Consistent: read after the head, it must see every subscription the head counts.
     with translated():
-        return list(Subscription.query(keys.channel(channel)))
+        return list(Subscription.query(keys.channel(channel), consistent_read=True))
 
 
 def changes(channel: str) -> int:

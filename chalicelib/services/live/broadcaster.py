@@ -240,12 +240,13 @@ class Broadcaster:
         self._claim_and_send(sub.channel, sub.connection_id, sub.cursor, offset, end,
                              lambda start: owed(sub.channel, source, start, offset, lines))
 
-    def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int) -> None:
+    def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int) -> int | None:
         """The resume path: send what the stored log holds from `cursor`, then go live.
 
         Each range is claimed (cursor advanced under a send lease) before it is sent, and the
         switch to live is conditional on nobody having advanced the cursor since, so a batch
-        published meanwhile is sent either here or by the live path, never both."""
+        published meanwhile is sent either here or by the live path, never both. Returns the log's end
+        it went live at (None if it did not settle here)."""
         delay = 0.01
         for _ in range(CLAIM_ATTEMPTS):
             end = source.end()
@@ -260,18 +261,19 @@ class Broadcaster:
                         raise
                     cursor = end
             if (token is not None or end <= cursor) and store.go_live(channel, connection_id, cursor, token):
-                return
+                return end
             if token is not None:
                 store.release(channel, connection_id, token)
             fresh = store.find_subscription(channel, connection_id)
             if fresh is None or fresh.cursor is None:
-                return
+                return None
             cursor = int(fresh.cursor)
             if fresh.sending_until is not None and fresh.sending_until > time.time() * 1000:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
         logger.warning("resume did not settle; the next publish catches up",
                        extra={"channel": channel, "connectionId": connection_id})
+        return None
 
     def _claim_and_send(self, channel: str, connection_id: str, cursor, default_start: int, end: int,
                         messages) -> None:

@@ -9,11 +9,14 @@ Client messages: {"action": "subscribe", "channel": "build:bld_…", "since": N?
 {"action": "unsubscribe", "channel": …}, {"action": "ping"}. Every reply is a JSON object with a
 `type`: `subscribed`, `unsubscribed`, `pong`, or `error` with a machine-readable `code` (a refused
 subscription is never a silent drop). On a log channel, `since` resumes from that offset: the
-stored lines come first, then live ones, each line once.
+stored lines come first, then live ones, each line once. Without it, the subscription starts at the
+log's end (as a subscribe in this process found it within the last second; the ack's `offset` says).
 """
 from __future__ import annotations
 
+import functools
 import json
+import time
 from datetime import datetime, timedelta
 
 from chalicelib.auth.access import Principal, authenticate
@@ -30,6 +33,24 @@ MAX_MESSAGE_BYTES = 4096
 
 
 CLOSE_CODES = ("token_expired", "key_revoked")  # a subscribe refused for these closes the connection
+KNOWN_MAX = 10_000
+RECENT_END_S = 1.0  # a subscribe without `since` may start this far back in a log (its ack says where)
+
+
+
+@functools.lru_cache(maxsize=1)
+def _known() -> tuple[dict[str, Connection], dict[str, dict], dict[str, tuple[float, int]]]:
+    """What this process learnt: connection id -> its Connection (its principal, which cannot change,
+    from its connect until its disconnect); channel -> a finished build's status message (final);
+    channel -> (when, its log's end) as the last subscribe here found it. A subscribe in the process
+    that took the connect (always locally, often in AWS) reads neither of the first two."""
+    return {}, {}, {}
+
+
+def _remember(known: dict, key: str, value) -> None:
+    if len(known) >= KNOWN_MAX:
+        known.clear()
+    known[key] = value
 
 
 def connect(connection_id: str, query: dict | None) -> dict:
@@ -46,16 +67,28 @@ def connect(connection_id: str, query: dict | None) -> dict:
                                   "keyId": principal.key_id})
     except Unauthorized as e:
         return {"statusCode": 401, "body": json.dumps({"error": {"code": e.code, "message": e.message}})}
-    store.put_connection(Connection(
+    connection = Connection(
         keys.connection(connection_id), keys.META, connection_id=connection_id, user_id=principal.user_id,
         key_id=principal.key_id, scope_team_id=principal.scope_team_id, token_expires_at=principal.expires_at,
         expires_at=_expiry(),
-    ))
+    )
+    store.put_connection(connection)
+    _remember(_known()[0], connection_id, connection)
     return {"statusCode": 200}
 
 
 def disconnect(connection_id: str) -> None:
+    _known()[0].pop(connection_id, None)
     store.forget_connection(connection_id)
+
+
+def _connection(connection_id: str) -> Connection | None:
+    connection = _known()[0].get(connection_id)
+    if connection is None:
+        connection = store.find_connection(connection_id)
+        if connection is not None:
+            _remember(_known()[0], connection_id, connection)
+    return connection
 
 
 def _expiry() -> datetime:
@@ -98,7 +131,7 @@ def _handle(connection_id: str, body: str, out: Broadcaster) -> dict | None:
         channel = data.get("channel")
         if not isinstance(channel, str):
             raise BadRequest("channel is required", code="missing_channel")
-        connection = store.find_connection(connection_id)
+        connection = _connection(connection_id)
         if connection is None:
             raise Unauthorized("The connection is not registered; reconnect", code="unknown_connection")
         if data["action"] == "unsubscribe":
@@ -127,7 +160,7 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
     source = channel_access.log_source(channel)
     cursor = None
     if source is not None:
-        cursor = since if since is not None else source.end()
+        cursor = since if since is not None else _recent_end(channel, source)
     elif since is not None:
         raise BadRequest("This channel has no stored log to resume from", code="resume_unsupported")
     store.subscribe(connection, channel, _expiry(), cursor)
@@ -136,21 +169,39 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
         ack["offset"] = cursor
     out.post(connection.connection_id, ack)
     if source is not None:
-        out.catch_up(channel, connection.connection_id, source, cursor)
+        end = out.catch_up(channel, connection.connection_id, source, cursor)
+        if end is not None:
+            _remember(_known()[2], channel, (time.monotonic(), end))
     current = _current_state(channel)
     if current is not None:
         out.post(connection.connection_id, current)
     return None
 
 
+def _recent_end(channel: str, source) -> int:
+    """Where a subscribe without `since` starts: the log's end as a subscribe found it within
+    RECENT_END_S, else as read now. Never past the end (it only grows), so at worst the catch-up sends
+    the last second's lines once more to this new subscriber; each line still reaches it once."""
+    known = _known()[2].get(channel)
+    if known is not None and time.monotonic() - known[0] < RECENT_END_S:
+        return known[1]
+    return source.end()
+
+
 def _current_state(channel: str) -> dict | None:
     """What a late subscriber should know at once (a build's status, for one)."""
     kind, item_id, logs = channel_access.parse(channel)
     if kind == "build" and not logs:
+        finished = _known()[1]
+        if channel in finished:
+            return finished[channel]
         from chalicelib.db import builds
 
         build = builds.find(item_id)
         if build is not None:
-            return {"channel": channel, "type": "status", "status": build.status, "buildId": build.build_id,
-                    "reason": build.reason, "current": True}
+            state = {"channel": channel, "type": "status", "status": build.status, "buildId": build.build_id,
+                     "reason": build.reason, "current": True}
+            if build.status in builds.TERMINAL:  # final: no transition leaves a terminal status
+                _remember(finished, channel, state)
+            return state
     return None
