@@ -39,6 +39,9 @@ class IngestEnv:
 def ingest_env() -> IngestEnv:
     global _env
     if _env is not None:
+        # This moto server runs in the test process: a module that ended a moto mock meanwhile reset
+        # every backend of the process, the bucket included.
+        _env.s3.create_bucket(Bucket=BUCKET)
         return _env
     import atexit
 
