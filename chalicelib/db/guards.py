@@ -71,6 +71,12 @@ def record(deployment_id: str, build_id: str | None, evaluation: dict, overridde
                    condition)
 
 
+def count(deployment_id: str) -> None:
+    """An evaluation that found nothing to judge or record (its verdict stands): counted only, so
+    `evaluations` shows the guard is still looking."""
+    _update(deployment_id, [Guard.evaluations.add(1)], Guard.enabled == 1)
+
+
 def claim_breach(deployment_id: str, build_id: str, evaluation: dict) -> bool:
     """The one write that lets a breach of `build_id` act: True for exactly one of racing evaluators."""
     return _update(deployment_id, [Guard.acted_on_build_id.set(build_id), Guard.last_evaluation.set(json.dumps(evaluation)),

@@ -190,3 +190,4 @@ def test_a_worse_release_is_rolled_back_once_by_the_guard_and_everyone_hears_of_
     time.sleep(6)  # two more ticks of the guard's timer
     assert len(owner.get(stack.url(f"/deployments/{deployment}/deploys")).json()["items"]) == deploys
     assert owner.get(stack.url(f"/deployments/{deployment}")).json()["currentBuildId"] == BUILDS["same"]
+    assert _guard(stack, owner, deployment)["lastEvaluation"]["verdict"] == "breached"  # the breach stays the last word

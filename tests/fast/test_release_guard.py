@@ -138,9 +138,11 @@ def test_while_its_rollback_drains_the_old_server_the_breach_stays_the_last_verd
     [rollback] = [d for d in owner.get(api.url(f"/deployments/{deployment}/deploys")).json()["items"]
                   if d["trigger"] == "rollback"]
     Deploy.get(f"DEPLOY#{rollback['id']}", "#META").update(actions=[Deploy.status.set("running")])
+    seen = owner.get(api.url(f"/deployments/{deployment}/guard")).json()["evaluations"]
     assert evaluator.evaluate(deployment, comparer=_figures(0.02, 0.09)) is None
-    last = owner.get(api.url(f"/deployments/{deployment}/guard")).json()["lastEvaluation"]
-    assert last["verdict"] == "breached" and last["headBuildId"] == bad
+    guard = owner.get(api.url(f"/deployments/{deployment}/guard")).json()
+    assert guard["lastEvaluation"]["verdict"] == "breached" and guard["lastEvaluation"]["headBuildId"] == bad
+    assert guard["evaluations"] == seen + 1  # it looked, and its verdict stands
 
 
 def test_missing_figures_or_too_few_runs_make_the_guard_wait_and_never_act(api, owner, served):

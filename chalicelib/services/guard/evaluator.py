@@ -63,6 +63,7 @@ def evaluate(deployment_id: str, *, now: datetime | None = None, comparer: Compa
         why = "the deploy of the current build is finishing" if deployment.current_build_id else "nothing is being served"
         return _record(guard, deployment, None, _evaluation("waiting", why, now, s), last)
     if s.head.requested_by == ACTOR or _rollback_pending(guard, s, last):
+        store.count(deployment_id)
         return None  # the guard's own rollback (queued or done): its breach stays the last word until a new deploy
     if s.head_build_id in rejected:
         return _record(guard, deployment, s.head_build_id, _evaluation(
@@ -74,6 +75,7 @@ def evaluate(deployment_id: str, *, now: datetime | None = None, comparer: Compa
     window_end = s.switched_at + timedelta(minutes=int(guard.window_minutes))
     if now > window_end:
         if last and last.get("headBuildId") == s.head_build_id and last.get("verdict") != "waiting":
+            store.count(deployment_id)
             return None  # judged within its window: that verdict stands
         return _record(guard, deployment, s.head_build_id, _evaluation(
             "waiting", f"the observation window closed at {window_end.isoformat()} before a judgement", now, s,
