@@ -176,27 +176,12 @@ class LocalBuildRunner:
         home.mkdir(exist_ok=True)
         box.give(job.source_dir, home, cache)
         os.chmod(stamp_file, 0o644)
-        self._give_toolchain(box)  # read-only inside
+        box.give(self.node_cache)  # read-only inside
         ro = [self.node_cache.resolve(), injection.INJECT_SCRIPT.parent.resolve(), stamp_file]
         rw = [job.source_dir, home, cache.resolve()]
         log(f"sandbox: running as {box.user} in bubblewrap (workspace and this project's cache only, "
             "no control-plane ports)")
         return lambda argv, cwd: box.wrap(argv, cwd, rw, ro)
-
-    _toolchain_given: dict[Path, tuple] = {}  # node cache -> its shape when last given to the tenant user
-
-    def _give_toolchain(self, box: sandbox.Sandbox) -> None:
-        """The node cache becomes the tenant user's; walked again only when its shape changed (a new
-        Node, package manager or injection install adds an entry at its top or in node_modules):
-        a walk of its few thousand files costs more than the rest of a small build's preparation."""
-        def shape() -> tuple:
-            entries = [self.node_cache, *self.node_cache.iterdir(), *(self.node_cache / "node_modules").glob("*")]
-            return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in entries))
-
-        current = shape()
-        if self._toolchain_given.get(self.node_cache) != current:
-            box.give(self.node_cache)
-            self._toolchain_given[self.node_cache] = current
 
     @classmethod
     def _abandon_if_stopping(cls) -> None:
