@@ -9,6 +9,7 @@ from chalicelib.db import deploys as deploy_store
 from chalicelib.db.models import Deploy, Deployment
 from chalicelib.db.statuses import DeployStatus
 
+GUARD_ACTOR = "release-guard"  # requestedBy of the guard's rollbacks (evaluator.ACTOR)
 SCAN = 100  # deploys read per evaluation: far more than one observation window ever holds
 
 
@@ -43,8 +44,9 @@ def serving(deployment: Deployment, rejected: list[str]) -> Serving:
 
 
 def _switched(deploy: Deploy, deployment: Deployment) -> bool:
-    """Succeeded, or running after it switched the route to the current build: the old server is
-    still draining (a guard's own rollback looks like that for a while, and must read as the head)."""
+    """Succeeded; or the guard's own rollback, running after it switched the route to the current
+    build while the old server drains: it must read as the head, or the build's earlier deploy would
+    (another deploy is judged only once it succeeded)."""
     return deploy.status == DeployStatus.SUCCEEDED or (
         deploy.status == DeployStatus.RUNNING and deploy.healthy_at is not None
-        and deploy.build_id == deployment.current_build_id)
+        and deploy.requested_by == GUARD_ACTOR and deploy.build_id == deployment.current_build_id)
