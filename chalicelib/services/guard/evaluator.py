@@ -25,11 +25,10 @@ from chalicelib.db import guards as store
 from chalicelib.db.models import Deployment, Guard, utcnow
 from chalicelib.models.guard import GuardRule
 from chalicelib.services.guard.figures import Comparer, DataUnavailable, releases_comparer
-from chalicelib.services.guard.history import GUARD_ACTOR, Serving, serving
+from chalicelib.services.guard.history import ACTOR, Serving, serving
 from chalicelib.services.guard.rules import judge
 from chalicelib.settings import get_settings
 
-ACTOR = GUARD_ACTOR  # requestedBy of the guard's rollbacks
 GITHUB_CONTEXT = "mastra-admin/release-guard"
 
 

@@ -9,7 +9,7 @@ from chalicelib.db import deploys as deploy_store
 from chalicelib.db.models import Deploy, Deployment
 from chalicelib.db.statuses import DeployStatus
 
-GUARD_ACTOR = "release-guard"  # requestedBy of the guard's rollbacks (evaluator.ACTOR)
+ACTOR = "release-guard"  # requestedBy of the guard's rollbacks
 SCAN = 100  # deploys read per evaluation: far more than one observation window ever holds
 
 
@@ -49,4 +49,4 @@ def _switched(deploy: Deploy, deployment: Deployment) -> bool:
     (another deploy is judged only once it succeeded)."""
     return deploy.status == DeployStatus.SUCCEEDED or (
         deploy.status == DeployStatus.RUNNING and deploy.healthy_at is not None
-        and deploy.requested_by == GUARD_ACTOR and deploy.build_id == deployment.current_build_id)
+        and deploy.requested_by == ACTOR and deploy.build_id == deployment.current_build_id)
