@@ -6,6 +6,9 @@ identity with `LIMIT 1 BY`. Metrics and usage read the hourly rollup (sums, coun
 from __future__ import annotations
 
 import re
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,7 +47,30 @@ class Prices:
         return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
 
 
+PRICES_TTL_S = 60.0  # prices change by migrate or an operator's SQL: a minute's staleness is fine
+_PRICES_MAX = 1024  # teams per writer
+_prices: "weakref.WeakKeyDictionary[Writer, dict[str, tuple[float, Prices]]]" = weakref.WeakKeyDictionary()
+_prices_lock = threading.Lock()
+
+
 def prices_for(writer: Writer, team_id: str) -> Prices:
+    """The team's price table, kept per process for PRICES_TTL_S: it is read on every trace and
+    usage request and was a fifth of a trace lookup's time at 1M spans (bench/query.py)."""
+    now = time.monotonic()
+    with _prices_lock:
+        hit = _prices.get(writer, {}).get(team_id)
+    if hit and hit[0] > now:
+        return hit[1]
+    prices = read_prices(writer, team_id)
+    with _prices_lock:
+        teams = _prices.setdefault(writer, {})
+        if len(teams) >= _PRICES_MAX:
+            teams.clear()
+        teams[team_id] = (now + PRICES_TTL_S, prices)
+    return prices
+
+
+def read_prices(writer: Writer, team_id: str) -> Prices:
     rows = writer.query(
         "SELECT team_id, model, input_per_mtok, output_per_mtok FROM model_prices FINAL "
         "WHERE team_id IN ('', {team:String}) ORDER BY team_id", {"team": team_id})
