@@ -8,7 +8,7 @@ deployment, the rest redeploys, which also wait the drain before stopping the ol
   response of the new build through the router (deploy queue, worker claim, S3 download, unpack,
   start, health, switch, route cache);
 - `redeploy_to_routed_s`: the same for POST /redeploy (no build).
-Then `--requests` sequential GETs straight to the server and through the router, in alternating
+Then `--requests` sequential GETs (more rounds until `--min-seconds` have passed) straight to the server and through the router, in alternating
 rounds, over kept-alive client connections and with a new client connection per request (as
 bench/router.py measures them), and last `router_latency_ratio X` (median via router / median
 direct, kept-alive; 1.0 = free), after `router_latency_ratio_new_conn X`.
@@ -60,6 +60,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deploys", type=int, default=3)
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--min-seconds", type=float, default=10.0, help="measure at least this long")
     parser.add_argument("--no-spans", action="store_true", help="the plain tiny fixture, writing no spans")
     args = parser.parse_args()
     # Shipping at the stack's default interval, not the tests' (DEPLOY_ENV's MA_SHIP_INTERVAL).
@@ -88,7 +89,9 @@ def main() -> int:
         direct_url = f"http://127.0.0.1:{server['port']}/bench"
         rounds = 10
         shipped_before = shipped_objects(stack, team)
-        medians = latency_ratios(direct_url, url, max(1, args.requests // rounds), rounds)
+        # Long enough for the writer to close files and the stack to ship and ingest them meanwhile.
+        medians = latency_ratios(direct_url, url, max(1, args.requests // rounds), rounds,
+                                 min_seconds=0 if args.no_spans else args.min_seconds)
         shipped = shipped_objects(stack, team) - shipped_before
         print(f"build_to_routed_s {build_to_routed:.2f}")
         if redeploys:

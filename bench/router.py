@@ -57,19 +57,23 @@ def timed_new_connections(url: str, n: int) -> list[float]:
     return out
 
 
-def latency_ratios(direct_url: str, routed_url: str, requests_per_round: int, rounds: int) -> dict[str, float]:
-    """Medians (s) straight and through the router, kept-alive and new connections, in alternating rounds."""
+def latency_ratios(direct_url: str, routed_url: str, requests_per_round: int, rounds: int,
+                   min_seconds: float = 0.0) -> dict[str, float]:
+    """Medians (s) straight and through the router, kept-alive and new connections, in alternating
+    rounds: at least `rounds`, and more until `min_seconds` have passed."""
     samples: dict[str, list[float]] = {"direct": [], "routed": [], "direct_new": [], "routed_new": []}
     with requests.Session() as direct, requests.Session() as routed:
         timed_session(direct, direct_url, 50)  # warm up both paths (and the router's upstream pool)
         timed_session(routed, routed_url, 50)
         timed_new_connections(direct_url, 20)
         timed_new_connections(routed_url, 20)
-        for i in range(rounds):
+        started, i = time.perf_counter(), 0
+        while i < rounds or time.perf_counter() - started < min_seconds:
             order = (("direct", direct, direct_url), ("routed", routed, routed_url))
             for name, session, url in order if i % 2 == 0 else order[::-1]:
                 samples[name] += timed_session(session, url, requests_per_round)
                 samples[name + "_new"] += timed_new_connections(url, requests_per_round)
+            i += 1
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
