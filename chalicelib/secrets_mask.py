@@ -6,6 +6,10 @@ MIN_LINE_CHARS excepted; JSON-escaped (`json.dumps(v)[1:-1]`, ASCII-escaped or n
 base64url of the whole value, padded or not; URL-encoded (`quote`, `quote_plus`). Values shorter
 than MIN_SECRET_CHARS are not masked (they would shred ordinary words).
 
+Whatever the known values, two shapes are always masked, since a build can print a credential the
+masker was never given (an installation token minted for one clone, a token in a remote's URL):
+GitHub tokens by their documented prefixes, and the user:password part of a URL.
+
 Out of scope: a value inside a longer base64 or hex stream (its encoding then depends on where it
 starts), other encodings (hex, gzip, double escaping), and a value split across log lines at
 places other than its own line breaks.
@@ -21,6 +25,10 @@ from typing import Iterable
 MASK = "***"
 MIN_SECRET_CHARS = 4
 MIN_LINE_CHARS = 8
+# GitHub's token formats (ghp_ personal, gho_ OAuth, ghu_ user-to-server, ghs_ installation,
+# ghr_ refresh; github_pat_ fine-grained), and URL userinfo with a password.
+TOKEN_SHAPES = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255})\b"
+                          r"|(?<=://)[^/\s:@]+:[^/\s@]+(?=@)")
 
 
 def printed_forms(value: str) -> set[str]:
@@ -50,9 +58,11 @@ class Masker:
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None or not text:
+        if not text:
             return text
-        return self._pattern.sub(MASK, text)
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
+        return TOKEN_SHAPES.sub(MASK, text)
 
     def lines(self, lines: Iterable[str]) -> list[str]:
         return [self(line) for line in lines]

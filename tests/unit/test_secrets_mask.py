@@ -26,3 +26,14 @@ def test_a_multi_line_secret_is_masked_line_by_line_and_in_its_encodings():
 def test_the_longest_form_wins_so_nothing_of_a_value_is_left():
     mask = Masker(["secret-value", "secret-value-longer"])
     assert mask("x=secret-value-longer y=secret-value") == f"x={MASK} y={MASK}"
+
+
+def test_credentials_it_was_never_given_are_masked_by_their_shape():
+    mask = Masker(())
+    installation = "ghs_" + "A1b2C3d4E5" * 4  # minted for one clone, unknown to the log's masker
+    assert mask(f"fatal: could not read https://x-access-token:{installation}@github.com/o/r.git") == \
+        f"fatal: could not read https://{MASK}@github.com/o/r.git"
+    assert mask(f"token {installation} and github_pat_{'x9' * 20}") == f"token {MASK} and {MASK}"
+    assert mask("https://github.com/o/r.git and ghost_town and gh_pages") == \
+        "https://github.com/o/r.git and ghost_town and gh_pages", "ordinary text is left alone"
+    assert mask("postgres://app:s3cret@db:5432/x") == f"postgres://{MASK}@db:5432/x"
