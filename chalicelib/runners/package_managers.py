@@ -90,8 +90,10 @@ class PackageManager:
             return {"npm_config_store_dir": f"{cache_dir}/pnpm-store", "npm_config_cache_dir": f"{cache_dir}/pnpm-cache",
                     "npm_config_cache": f"{cache_dir}/npm"}
         if self.name == "yarn" and self.berry:
+            # Plug'n'Play (berry's default linker) leaves no node_modules for `mastra build` and the
+            # server to resolve from: install into node_modules, whatever .yarnrc.yml says.
             return {"YARN_GLOBAL_FOLDER": f"{cache_dir}/yarn-berry", "YARN_ENABLE_TELEMETRY": "0",
-                    "npm_config_cache": f"{cache_dir}/npm"}
+                    "YARN_NODE_LINKER": "node-modules", "npm_config_cache": f"{cache_dir}/npm"}
         if self.name == "yarn":
             return {"YARN_CACHE_FOLDER": f"{cache_dir}/yarn", "npm_config_cache": f"{cache_dir}/npm"}
         if self.name == "bun":
@@ -101,7 +103,7 @@ class PackageManager:
     def cache_paths(self) -> tuple[str, ...]:
         """The cache subdirectories (relative) worth keeping between builds: CodeBuild's S3 cache."""
         return tuple(sorted({v.rsplit("/", 1)[1] for k, v in self._cache_dirs("x").items()
-                             if k != "YARN_ENABLE_TELEMETRY"}))
+                             if k not in ("YARN_ENABLE_TELEMETRY", "YARN_NODE_LINKER")}))
 
 
 class PackageManagerError(ValueError):

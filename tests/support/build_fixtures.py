@@ -140,8 +140,9 @@ def yarn_classic(root: Path) -> Path:
 
 
 def yarn_berry(root: Path) -> Path:
+    # As `yarn init -2` leaves it: Plug'n'Play, the berry default (the build installs node_modules).
     return _write(root, {**_app(packageManager="yarn@4.18.1"), "yarn.lock": YARN_BERRY_LOCK,
-                         ".yarnrc.yml": "nodeLinker: node-modules\n"})
+                         ".yarnrc.yml": "nodeLinker: pnp\n"})
 
 
 def bun(root: Path) -> Path:
