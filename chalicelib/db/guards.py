@@ -3,6 +3,10 @@
 Every change the evaluator makes is conditional: an evaluation is recorded only while the guard has
 not acted on the build it judged, and a breach acts only through the one write that moves
 `actedOnBuildId` to that build (two evaluators judging the same window: one rollback).
+
+Nothing outlives the deployment: `forget` removes the guard, its marker and its events, and every
+evaluator write is conditional on the guard existing (its events too), so an evaluation racing the
+delete neither recreates the guard nor leaves an event behind.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from datetime import datetime
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.db import keys
-from chalicelib.db.conditional import update_if
+from chalicelib.db.conditional import applied, update_if
 from chalicelib.db.connection import connection
 from chalicelib.db.errors import translated
 from chalicelib.db.models import ActiveGuard, BaseItem, Deploy, Guard, GuardEvent, utcnow
@@ -103,16 +107,35 @@ def debounce(deployment_id: str, now: datetime, until: datetime) -> bool:
 
 
 def add_event(deployment_id: str, team_id: str, build_id: str | None, deploy_id: str | None,
-              evaluation: dict) -> GuardEvent:
+              evaluation: dict) -> GuardEvent | None:
+    """The event of a guard that acted; None when the guard is gone (its deployment was deleted meanwhile)."""
     event_id = "gev_" + ulid()
     now = utcnow()
     event = GuardEvent(keys.guard_event(event_id), keys.META, gsi1pk=keys.deployment_deploys(deployment_id),
                        gsi1sk=keys.sorted_by_time(now.isoformat(), event_id), event_id=event_id,
                        deployment_id=deployment_id, team_id=team_id, build_id=build_id, deploy_id=deploy_id,
                        evaluation=json.dumps(evaluation), created_at=now, updated_at=now)
+
+    def write() -> None:
+        with TransactWrite(connection=connection()) as tx:
+            tx.condition_check(Guard, keys.deployment(deployment_id), keys.GUARD_SK, Guard.pk.exists())
+            tx.save(event, condition=GuardEvent.pk.does_not_exist())
+
+    return event if applied(write) else None
+
+
+def forget(deployment_id: str) -> None:
+    """Remove the deployment's guard, its sweep marker and its events; safe to repeat. Called before
+    the deployment itself goes, so a delete that fails later is retried whole: the guard first, so
+    that no evaluation can add an event once the events are being removed."""
     with translated():
-        event.save(condition=GuardEvent.pk.does_not_exist())
-    return event
+        with TransactWrite(connection=connection()) as tx:
+            tx.delete(Guard(keys.deployment(deployment_id), keys.GUARD_SK), add_version_condition=False)
+            tx.delete(ActiveGuard(keys.ACTIVE_GUARDS, deployment_id))
+        events = [i for i in BaseItem.gsi1.query(keys.deployment_deploys(deployment_id)) if isinstance(i, GuardEvent)]
+        with GuardEvent.batch_write() as batch:
+            for event in events:
+                batch.delete(event)
 
 
 def timeline(deployment_id: str, limit: int, cursor: str | None) -> Page[Deploy | GuardEvent]:
