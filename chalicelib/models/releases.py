@@ -21,7 +21,7 @@ def _iso_time(raw: object) -> object:
         t = datetime.fromisoformat(raw)
     except ValueError as e:
         raise ValueError("must be an ISO-8601 time, e.g. 2026-11-27T10:00:00Z") from e
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t.astimezone(timezone.utc) if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]

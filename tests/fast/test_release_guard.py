@@ -436,3 +436,31 @@ def test_deleting_a_project_removes_the_guards_of_its_deployments(api, owner, se
     project = owner.get(api.url(f"/deployments/{deployment}")).json()["projectId"]
     assert owner.delete(api.url(f"/projects/{project}")).status_code == 204
     assert _leftovers(deployment) == {"guard": False, "marker": False, "events": 0}
+
+
+def test_a_rolled_back_pull_request_build_gets_a_failed_status_and_its_comment_says_so(api, owner, served):
+    import json
+
+    from chalicelib.db import keys
+    from chalicelib.db.models import Build
+    from chalicelib.services.guard import evaluator
+
+    deployment, good, bad = served
+    sha = "ab12cd3" + "0" * 33
+    Build.get(keys.build(bad), keys.META).update(actions=[Build.github.set(
+        {"sha": sha, "installationId": "41", "repository": "acme/agent", "pull": 12})])
+    queue = api.settings.github_writes_queue_name
+    api.drop_messages(queue)
+    _guard_on(api, owner, deployment)
+    evaluator.evaluate(deployment, comparer=_figures(0.0, 0.3))
+    sqs, url = api.aws("sqs"), api.queue_url(queue)
+    writes = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                                 WaitTimeSeconds=0).get("Messages", [])]
+    [status] = [w for w in writes if w["kind"] == "status"]
+    assert (status["sha"], status["state"], status["context"]) == (sha, "failure", "mastra-admin/release-guard")
+    assert status["description"].startswith("Rolled back: errorRate")
+    [comment] = [w for w in writes if w["kind"] == "comment"]
+    assert comment["number"] == 12 and "Rolled back by the release guard" in comment["body"]
+    assert f"serves build `{good}` again" in comment["body"]
+    api.drop_messages(queue)
+    api.run_queues()

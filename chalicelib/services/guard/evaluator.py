@@ -157,7 +157,8 @@ def _publish(deployment: Deployment, evaluation: dict) -> None:
 
 
 def _tell_github(build_id: str, evaluation: dict, deployment: Deployment) -> None:
-    """A GitHub-triggered build's commit gets a failed status saying the guard rolled it back."""
+    """A GitHub-triggered build's commit gets a failed status saying the guard rolled it back; a pull
+    request's build also its comment (edited in place), which otherwise still calls the build ready."""
     from chalicelib.db import builds as build_store
     from chalicelib.db.models import map_or_empty
     from chalicelib.services.github import writes
@@ -169,6 +170,11 @@ def _tell_github(build_id: str, evaluation: dict, deployment: Deployment) -> Non
     text = f"Rolled back: {evaluation['why']}"
     writes.queue_status(int(gh["installationId"]), gh["repository"], gh["sha"], "failure", text[:140],
                         deployment.public_url, GITHUB_CONTEXT)
+    if gh.get("pull"):
+        writes.queue_comment(int(gh["installationId"]), gh["repository"], deployment.project_id, int(gh["pull"]),
+                             f"**Rolled back by the release guard**: commit `{gh['sha'][:7]}` (build `{build_id}`): "
+                             f"{evaluation['why']}. The preview serves build `{evaluation['baseBuildId']}` again: "
+                             f"{deployment.public_url}")
 
 
 # --- when it runs --------------------------------------------------------------------------------
