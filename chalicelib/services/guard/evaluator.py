@@ -140,8 +140,7 @@ def _act(guard: Guard, deployment: Deployment, s: Serving, evaluation: dict) -> 
         store.release_breach(guard.deployment_id, head)  # the next evaluation tries again
         raise
     evaluation = {**evaluation, "rollbackDeployId": deploy.deploy_id}
-    store.set_rollback(guard.deployment_id, head, evaluation)
-    store.add_event(deployment.deployment_id, deployment.team_id, head, deploy.deploy_id, evaluation)
+    store.record_rollback(deployment.deployment_id, deployment.team_id, head, deploy.deploy_id, evaluation)
     logger.warning("release guard rolled back", extra={"deploymentId": deployment.deployment_id, "buildId": head,
                                                        "to": base, "deployId": deploy.deploy_id})
     _publish(deployment, evaluation)
