@@ -3,8 +3,9 @@
 The port is a function `(deployment_id, base_build_id, head_build_id, head_window) -> Comparison`:
 the head's runs inside its observation window against the base's over its last day of serving. The
 default adapter asks the releases service (chalicelib/services/releases, ClickHouse's per-build
-rollup, exact at the window's edges) and maps its comparison to the metrics rules name. Data that cannot be read (ClickHouse down, a query
-failing) raises `DataUnavailable`: the guard then waits, it never acts on what it could not see.
+rollup, exact at the window's edges) and maps its comparison to the metrics rules name. Data that
+cannot be read (ClickHouse down, a query failing) raises `DataUnavailable`: the guard then waits, it
+never acts on what it could not see.
 """
 from __future__ import annotations
 
