@@ -18,7 +18,7 @@ def parse_query(model: type[Query], raw: dict[str, str]) -> Query:
         details = [{"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in errors]
         name = str(errors[0]["loc"][0]) if errors and errors[0]["loc"] else ""
         if model.field_codes and name:
-            raise BadRequest(f"{name} must be a non-negative integer", code=f"invalid_{name}",
+            raise BadRequest(f"{name}: {errors[0]['msg']}", code=f"invalid_{name}",
                              details=details) from e
         raise BadRequest("Invalid query parameters", code="invalid_query", details=details) from e
 

@@ -33,7 +33,14 @@ def list_releases(call: Call, deploymentId: str):
 @route(bp, "GET", "/deployments/{deploymentId}/releases/compare", permission="deployment:read",
        response=m.ComparisonOut, query=m.CompareQuery, errors=(409,))
 def compare_releases(call: Call, deploymentId: str):
-    """Compare two builds (default: the current one against the one it replaced), with significance per metric."""
-    c = releases.compare(call.access, deploymentId, call.query.base, call.query.head)
+    """Compare two builds (default: the current one against the one it replaced), with significance per metric;
+    `from`/`to`: head's runs in that window against base's last 24 hours of serving."""
+    q = call.query
+    c = releases.compare(call.access, deploymentId, q.base, q.head, q.from_, q.to)
     return m.ComparisonOut(deployment_id=c.deployment_id, base=_figures(c.base), head=_figures(c.head),
-                           metrics=[m.MetricChangeOut(**asdict(x)) for x in c.metrics])
+                           metrics=[m.MetricChangeOut(**asdict(x)) for x in c.metrics],
+                           base_windows=_intervals(c.base_windows), head_windows=_intervals(c.head_windows))
+
+
+def _intervals(intervals) -> list[m.IntervalOut] | None:
+    return None if intervals is None else [m.IntervalOut(start=i.start, end=i.end) for i in intervals]

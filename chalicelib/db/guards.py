@@ -3,6 +3,11 @@
 Every change the evaluator makes is conditional: an evaluation is recorded only while the guard has
 not acted on the build it judged, and a breach acts only through the one write that moves
 `actedOnBuildId` to that build (two evaluators judging the same window: one rollback).
+
+Nothing outlives the deployment: `forget` removes the guard, its marker and its events, and every
+evaluator write is conditional on the guard existing (its event is written in one transaction with
+the guard's update), so an evaluation racing the delete neither recreates the guard nor leaves an
+event behind.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from datetime import datetime
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.db import keys
-from chalicelib.db.conditional import update_if
+from chalicelib.db.conditional import applied, update_if
 from chalicelib.db.connection import connection
 from chalicelib.db.errors import translated
 from chalicelib.db.models import ActiveGuard, BaseItem, Deploy, Guard, GuardEvent, utcnow
@@ -90,11 +95,6 @@ def release_breach(deployment_id: str, build_id: str) -> bool:
     return _update(deployment_id, [Guard.acted_on_build_id.remove()], Guard.acted_on_build_id == build_id)
 
 
-def set_rollback(deployment_id: str, build_id: str, evaluation: dict) -> bool:
-    return _update(deployment_id, [Guard.last_evaluation.set(json.dumps(evaluation))],
-                   Guard.acted_on_build_id == build_id)
-
-
 def debounce(deployment_id: str, now: datetime, until: datetime) -> bool:
     """True for the first caller since `nextCheckAt` passed (then moved to `until`): one check after
     ingest per deployment per interval, whichever process ingested."""
@@ -102,17 +102,40 @@ def debounce(deployment_id: str, now: datetime, until: datetime) -> bool:
                    (Guard.enabled == 1) & (Guard.next_check_at.does_not_exist() | (Guard.next_check_at <= now)))
 
 
-def add_event(deployment_id: str, team_id: str, build_id: str | None, deploy_id: str | None,
-              evaluation: dict) -> GuardEvent:
+def record_rollback(deployment_id: str, team_id: str, build_id: str, deploy_id: str,
+                    evaluation: dict) -> GuardEvent | None:
+    """The evaluation with its rollback, and the event of the guard that acted, in one transaction
+    conditional on the guard (still there, still acting on `build_id`); None when it is not (its
+    deployment was deleted meanwhile): nothing is left behind."""
     event_id = "gev_" + ulid()
     now = utcnow()
     event = GuardEvent(keys.guard_event(event_id), keys.META, gsi1pk=keys.deployment_deploys(deployment_id),
                        gsi1sk=keys.sorted_by_time(now.isoformat(), event_id), event_id=event_id,
                        deployment_id=deployment_id, team_id=team_id, build_id=build_id, deploy_id=deploy_id,
                        evaluation=json.dumps(evaluation), created_at=now, updated_at=now)
+    guard = Guard(keys.deployment(deployment_id), keys.GUARD_SK, version=0)  # moves the stored version by one
+
+    def write() -> None:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(guard, [Guard.last_evaluation.set(json.dumps(evaluation)), Guard.updated_at.set(now)],
+                      condition=Guard.pk.exists() & (Guard.acted_on_build_id == build_id), add_version_condition=False)
+            tx.save(event, condition=GuardEvent.pk.does_not_exist())
+
+    return event if applied(write) else None
+
+
+def forget(deployment_id: str) -> None:
+    """Remove the deployment's guard, its sweep marker and its events; safe to repeat. Called before
+    the deployment itself goes, so a delete that fails later is retried whole: the guard first, so
+    that no evaluation can add an event once the events are being removed."""
     with translated():
-        event.save(condition=GuardEvent.pk.does_not_exist())
-    return event
+        with TransactWrite(connection=connection()) as tx:
+            tx.delete(Guard(keys.deployment(deployment_id), keys.GUARD_SK), add_version_condition=False)
+            tx.delete(ActiveGuard(keys.ACTIVE_GUARDS, deployment_id))
+        events = [i for i in BaseItem.gsi1.query(keys.deployment_deploys(deployment_id)) if isinstance(i, GuardEvent)]
+        with GuardEvent.batch_write() as batch:
+            for event in events:
+                batch.delete(event)
 
 
 def timeline(deployment_id: str, limit: int, cursor: str | None) -> Page[Deploy | GuardEvent]:

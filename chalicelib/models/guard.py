@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from chalicelib.models.api import Request, Response
+from chalicelib.models.releases import IntervalOut
 
 # The per-build figures a rule may read (chalicelib/services/guard/figures.py maps the comparison to them).
 Metric = Literal["errorRate", "toolErrorRate", "p50LatencyMs", "p95LatencyMs", "p99LatencyMs",
@@ -76,6 +77,12 @@ class Evaluation(Response):
     rollback_deploy_id: str | None = None
     window_ends_at: datetime | None = None
     window_closed: bool = False
+    head_window: IntervalOut | None = Field(default=None, description=(
+        "Where the current build's counted runs started: from the switch to it until the window's end, "
+        "or until the evaluation while the window was open"))
+    base_windows: list[IntervalOut] = Field(default_factory=list, description=(
+        "Where the previous build's counted runs started: its serving windows within its last 24 hours "
+        "of serving"))
 
 
 class GuardOut(Response):

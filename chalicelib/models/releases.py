@@ -1,10 +1,10 @@
 """Pydantic schemas of the releases API (camelCase out)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
 from chalicelib.ids import id_pattern
 from chalicelib.models.api import Response
@@ -13,11 +13,30 @@ from chalicelib.models.query import Query
 BuildId = Annotated[str, StringConstraints(pattern=id_pattern("build"))]
 
 
+def _iso_time(raw: object) -> object:
+    """ISO-8601 only (pydantic alone would take '1700000000' as a Unix time); no offset means UTC."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        t = datetime.fromisoformat(raw)
+    except ValueError as e:
+        raise ValueError("must be an ISO-8601 time, e.g. 2026-11-27T10:00:00Z") from e
+    return t.astimezone(timezone.utc) if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
+
+
 class CompareQuery(Query):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
     field_codes: ClassVar[bool] = True
     base: BuildId | None = Field(None, description="The build compared against (default: the one head replaced)")
     head: BuildId | None = Field(None, description="The build judged (default: the current build)")
+    from_: IsoTime | None = Field(None, alias="from", description=(
+        "Count only head's runs that started from then (ISO-8601), and base's over its last 24 hours of "
+        "serving; without it every run of both counts"))
+    to: IsoTime | None = Field(None, description="End of head's window (ISO-8601, exclusive; default now, "
+                                                  "needs `from`, at most 31 days after it)")
 
 
 class WindowOut(Response):
@@ -85,8 +104,17 @@ class MetricChangeOut(Response):
     p_value: float | None
 
 
+class IntervalOut(Response):
+    start: datetime
+    end: datetime = Field(description="Exclusive")
+
+
 class ComparisonOut(Response):
     deployment_id: str
     base: FiguresOut
     head: FiguresOut
     metrics: list[MetricChangeOut]
+    base_windows: list[IntervalOut] | None = Field(
+        description="Where base's counted runs started; null: every run it served")
+    head_windows: list[IntervalOut] | None = Field(
+        description="Where head's counted runs started; null: every run it served")

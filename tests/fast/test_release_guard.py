@@ -39,7 +39,7 @@ def served(api, owner, team, tmp_path):
 
 
 def _figures(base_errors: float, head_errors: float, runs: int = 200, significant: bool | None = True):
-    def comparer(deployment_id, base, head):
+    def comparer(deployment_id, base, head, head_window):
         values = lambda e: {"errorRate": e, "p95LatencyMs": 800.0, "costPerRunUsd": None}  # noqa: E731 (unpriced)
         return Comparison(BuildFigures(base, runs, values(base_errors)), BuildFigures(head, runs, values(head_errors)),
                           {"errorRate": significant, "p95LatencyMs": False})
@@ -264,9 +264,12 @@ def test_data_of_a_worse_build_reaching_ingest_rolls_it_back_through_the_real_fi
     deployment, good, bad = served
     project = owner.get(api.url(f"/deployments/{deployment}")).json()["projectId"]
     _guard_on(api, owner, deployment, minRuns=40)
-    rng, start = random.Random(17), datetime.now(timezone.utc) - timedelta(minutes=3)
+    now = datetime.now(timezone.utc)
+    _switched_at(deployment, {good: now - timedelta(minutes=40), bad: now - timedelta(minutes=10)})
+    rng = random.Random(17)
     records = []
-    for build, failing in ((good, 0), (bad, 25)):  # 0 of 50 runs failing, then 25 of 50
+    for build, failing, start in ((good, 0, now - timedelta(minutes=35)),  # 0 of 50 runs failing, then 25 of 50
+                                  (bad, 25, now - timedelta(minutes=8))):
         scope = Scope(team, project, deployment, build_id=build)
         for i in range(50):
             records += trace(scope, start + timedelta(seconds=i), rng, model="gpt-4o-mini", error=i < failing)
@@ -278,3 +281,186 @@ def test_data_of_a_worse_build_reaching_ingest_rolls_it_back_through_the_real_fi
     assert last["verdict"] == "breached" and (last["baseRuns"], last["headRuns"]) == (50, 50)
     [error_rule] = [r for r in last["rules"] if r["metric"] == "errorRate"]
     assert (error_rule["base"], error_rule["head"], error_rule["significant"]) == (0.0, 0.5, True)
+
+
+# --- what the guard judges: its window ---------------------------------------------------------
+
+
+def _switched_at(deployment: str, when: dict) -> None:
+    """Move the switch to each build (its deploy's healthyAt and finishedAt) into the past."""
+    from chalicelib.db import deploys
+    from chalicelib.db.models import Deploy
+
+    for d in deploys.list_for_deployment(deployment, 50, None).items:
+        if d.build_id in when:
+            d.update(actions=[Deploy.healthy_at.set(when[d.build_id]), Deploy.finished_at.set(when[d.build_id])])
+
+
+def _iso(t) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _intervals(windows: list[dict]) -> list[tuple]:
+    from datetime import datetime
+
+    return [(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in windows]
+
+
+def _runs(scope, start, count: int, failing: int, rng) -> list[dict]:
+    from tests.support.observability_records import trace
+
+    return [s for i in range(count) for s in trace(scope, start + timedelta(seconds=i), rng, model="gpt-4o-mini",
+                                                   error=i < failing)]
+
+
+def test_the_guard_judges_its_window_of_the_new_build_against_the_last_day_of_the_old_one(api, owner, served, team):
+    """Real figures from chDB. Switches: good 30 h ago, bad 2 h ago; a 60-minute window. Only bad's
+    runs inside [switch, switch + 60 min) count (so far, while it is open), only good's of its last
+    24 hours of serving, and the minimum of runs applies to those counts."""
+    import random
+
+    from chalicelib.db.models import utcnow
+    from chalicelib.services.guard import evaluator
+    from tests.support.observability_records import Scope
+    from tests.support.observability_stack import put_records
+
+    deployment, good, bad = served
+    project = owner.get(api.url(f"/deployments/{deployment}")).json()["projectId"]
+    now = utcnow().replace(microsecond=0)
+    good_at, bad_at = now - timedelta(hours=30), now - timedelta(hours=2, minutes=7)
+    _switched_at(deployment, {good: good_at, bad: bad_at})
+    _guard_on(api, owner, deployment, minRuns=40, windowMinutes=60)
+    rng, g, b = random.Random(5), Scope(team, project, deployment, build_id=good), \
+        Scope(team, project, deployment, build_id=bad)
+    records = (_runs(g, bad_at - timedelta(hours=26), 100, 100, rng)  # served, but before good's last day
+               + _runs(g, bad_at - timedelta(minutes=90), 50, 0, rng)  # good's last day: 0 of 50 fail
+               + _runs(b, bad_at - timedelta(minutes=10), 20, 20, rng)  # before the switch to bad
+               + _runs(b, bad_at + timedelta(minutes=5), 30, 0, rng)  # in the window's first 20 minutes
+               + _runs(b, bad_at + timedelta(minutes=40), 30, 15, rng)  # later in the window
+               + _runs(b, bad_at + timedelta(minutes=70), 200, 200, rng))  # after the window
+    put_records(api, Scope(team, project, deployment), "spans", records)
+    api.run_ingest()
+
+    path = f"/deployments/{deployment}/releases/compare"
+    everything = owner.get(api.url(path)).json()
+    assert (everything["base"]["runs"], everything["head"]["runs"]) == (150, 280)
+    assert everything["baseWindows"] is None and everything["headWindows"] is None
+    window_end = bad_at + timedelta(minutes=60)
+    windowed = owner.get(api.url(path), params={"from": _iso(bad_at), "to": _iso(window_end)})
+    assert windowed.status_code == 200, windowed.text
+    c = windowed.json()
+    assert (c["base"]["runs"], c["base"]["runErrors"]) == (50, 0)
+    assert (c["head"]["runs"], c["head"]["runErrors"]) == (60, 15)
+    assert _intervals(c["headWindows"]) == [(bad_at, window_end)]
+    assert _intervals(c["baseWindows"]) == [(bad_at - timedelta(hours=24), bad_at)]
+
+    open_early = evaluator.evaluate(deployment, now=bad_at + timedelta(minutes=20))
+    assert open_early["verdict"] == "waiting" and open_early["headRuns"] == 30 and open_early["baseRuns"] == 50
+    assert "30 of 40 runs" in open_early["why"]
+    assert _intervals([open_early["headWindow"]]) == [(bad_at, bad_at + timedelta(minutes=20))]
+    acted = evaluator.evaluate(deployment, now=bad_at + timedelta(minutes=50))
+    assert acted["verdict"] == "breached" and (acted["baseRuns"], acted["headRuns"]) == (50, 60)
+    [error_rule] = [r for r in acted["rules"] if r["metric"] == "errorRate"]
+    assert (error_rule["base"], error_rule["head"]) == (0.0, 0.25)
+    api.run_queues()
+    last = owner.get(api.url(f"/deployments/{deployment}/guard")).json()["lastEvaluation"]
+    assert _intervals([last["headWindow"]]) == [(bad_at, bad_at + timedelta(minutes=50))]
+    assert _intervals(last["baseWindows"]) == [(bad_at - timedelta(hours=24), bad_at)]
+    assert owner.get(api.url(f"/deployments/{deployment}")).json()["currentBuildId"] == good
+
+
+# --- a deleted deployment leaves nothing behind -------------------------------------------------
+
+
+def _leftovers(deployment: str) -> dict:
+    from chalicelib.db import guards, keys
+    from chalicelib.db.models import ActiveGuard, BaseItem, GuardEvent
+
+    return {"guard": guards.find(deployment) is not None,
+            "marker": deployment in {m.deployment_id for m in ActiveGuard.query(keys.ACTIVE_GUARDS)},
+            "events": sum(isinstance(i, GuardEvent) for i in BaseItem.gsi1.query(keys.deployment_deploys(deployment)))}
+
+
+def test_deleting_a_deployment_removes_its_guard_and_events_and_a_failed_delete_is_retried_whole(
+        api, owner, served, monkeypatch):
+    from chalicelib.db import deployments
+    from chalicelib.errors import Unavailable
+    from chalicelib.services.guard import evaluator
+
+    deployment = served[0]
+    _guard_on(api, owner, deployment)
+    evaluator.evaluate(deployment, comparer=_figures(0.0, 0.3))
+    api.run_queues()
+    assert _leftovers(deployment) == {"guard": True, "marker": True, "events": 1}
+
+    real_delete = deployments.delete
+
+    def store_down(_deployment):
+        raise Unavailable("The state store is unavailable", code="store_unavailable")
+
+    monkeypatch.setattr(deployments, "delete", store_down)
+    r = owner.delete(api.url(f"/deployments/{deployment}"))
+    assert r.status_code == 503, r.text
+    assert owner.get(api.url(f"/deployments/{deployment}")).status_code == 200  # still there: retry it
+    monkeypatch.setattr(deployments, "delete", real_delete)
+    assert owner.delete(api.url(f"/deployments/{deployment}")).status_code == 204
+    assert _leftovers(deployment) == {"guard": False, "marker": False, "events": 0}
+    assert owner.get(api.url(f"/deployments/{deployment}/guard")).status_code == 404
+    assert owner.delete(api.url(f"/deployments/{deployment}")).status_code == 404  # gone, like any deleted item
+
+
+def test_an_evaluation_of_a_deleted_deployment_does_nothing_and_recreates_nothing(api, owner, served, monkeypatch):
+    """Also the evaluation that read the guard and the deployment just before the delete: its
+    conditional writes find no guard, so neither the guard nor an event comes back."""
+    from chalicelib.db import deployments, guards
+    from chalicelib.services.guard import evaluator
+
+    deployment = served[0]
+    _guard_on(api, owner, deployment)
+    stale_guard, stale_deployment = guards.find(deployment), deployments.find(deployment)
+    assert owner.delete(api.url(f"/deployments/{deployment}")).status_code == 204
+    assert evaluator.evaluate(deployment, comparer=_figures(0.0, 0.3)) is None
+    assert evaluator.after_ingest([deployment]) == []
+    with monkeypatch.context() as m:
+        m.setattr(guards, "find", lambda _id: stale_guard)
+        m.setattr(deployments, "find", lambda _id: stale_deployment)
+        assert evaluator.evaluate(deployment, comparer=_figures(0.0, 0.02)) is None  # would pass: not recorded
+        assert evaluator.evaluate(deployment, comparer=_figures(0.0, 0.3)) is None  # would breach: no claim
+    api.run_queues()
+    assert _leftovers(deployment) == {"guard": False, "marker": False, "events": 0}
+
+
+def test_deleting_a_project_removes_the_guards_of_its_deployments(api, owner, served):
+    deployment = served[0]
+    _guard_on(api, owner, deployment)
+    project = owner.get(api.url(f"/deployments/{deployment}")).json()["projectId"]
+    assert owner.delete(api.url(f"/projects/{project}")).status_code == 204
+    assert _leftovers(deployment) == {"guard": False, "marker": False, "events": 0}
+
+
+def test_a_rolled_back_pull_request_build_gets_a_failed_status_and_its_comment_says_so(api, owner, served):
+    import json
+
+    from chalicelib.db import keys
+    from chalicelib.db.models import Build
+    from chalicelib.services.guard import evaluator
+
+    deployment, good, bad = served
+    sha = "ab12cd3" + "0" * 33
+    Build.get(keys.build(bad), keys.META).update(actions=[Build.github.set(
+        {"sha": sha, "installationId": "41", "repository": "acme/agent", "pull": 12})])
+    queue = api.settings.github_writes_queue_name
+    api.drop_messages(queue)
+    _guard_on(api, owner, deployment)
+    evaluator.evaluate(deployment, comparer=_figures(0.0, 0.3))
+    sqs, url = api.aws("sqs"), api.queue_url(queue)
+    writes = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                                 WaitTimeSeconds=0).get("Messages", [])]
+    [status] = [w for w in writes if w["kind"] == "status"]
+    assert (status["sha"], status["state"], status["context"]) == (sha, "failure", "mastra-admin/release-guard")
+    assert status["description"].startswith("Rolled back: errorRate")
+    [comment] = [w for w in writes if w["kind"] == "comment"]
+    assert comment["number"] == 12 and "Rolled back by the release guard" in comment["body"]
+    assert f"serves build `{good}` again" in comment["body"]
+    api.drop_messages(queue)
+    api.run_queues()

@@ -109,6 +109,13 @@ def test_bad_parameters_get_codes_and_a_viewer_may_read(api, owner, team, tmp_pa
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_base", r.text
     r = owner.get(api.url(path), params={"head": "bld_x", "other": "1"})
     assert r.status_code == 400
+    for window, code in (({"from": "yesterday"}, "invalid_from"), ({"from": "1700000000"}, "invalid_from"),
+                         ({"from": "2026-11-27T10:00:00Z", "to": "2026-11-27T09:00:00Z"}, "invalid_range"),
+                         ({"from": "2026-11-27T10:00:00Z", "to": "2026-11-27T10:00:00Z"}, "invalid_range"),
+                         ({"to": "2026-11-27T10:00:00Z"}, "invalid_range"),
+                         ({"from": "2026-10-01T00:00:00Z", "to": "2026-11-27T00:00:00Z"}, "range_too_long")):
+        r = owner.get(api.url(path), params=window)
+        assert r.status_code == 400 and r.json()["error"]["code"] == code, (window, r.text)
     r = owner.get(api.url(path))
     assert r.status_code == 409 and r.json()["error"]["code"] == "no_current_build"
     first = _build_and_deploy(api, owner, deployment["id"])

@@ -131,7 +131,23 @@ def update_project(access: Access, project_id: str, body: api.ProjectUpdate) -> 
 
 
 def delete_project(access: Access, project_id: str) -> None:
-    store.delete_cascade(require_project(access, project_id))
+    project = require_project(access, project_id)
+    _forget_guards(project.project_id)  # first, as a deployment's own delete does
+    store.delete_cascade(project)
+
+
+def _forget_guards(project_id: str) -> None:
+    """The release guards (and their events) of the deployments the cascade removes."""
+    from chalicelib.db import deployments, guards
+
+    cursor = None
+    while True:
+        page = deployments.list_for_project(project_id, 100, cursor)
+        for deployment in page.items:
+            guards.forget(deployment.deployment_id)
+        cursor = page.next_cursor
+        if not cursor:
+            return
 
 
 # --- environment variables ------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 from chalicelib import secrets_box
 from chalicelib.auth.access import Access
 from chalicelib.db import deployments as store
+from chalicelib.db import guards
 from chalicelib.db import keys
 from chalicelib.db.models import Deployment, Project, utcnow
 from chalicelib.db.pages import Page
@@ -98,7 +99,9 @@ def update_deployment(access: Access, deployment_id: str, body: api.DeploymentUp
 
 
 def delete_deployment(access: Access, deployment_id: str) -> None:
-    store.delete(require_deployment(access, deployment_id))
+    deployment = require_deployment(access, deployment_id)
+    guards.forget(deployment.deployment_id)  # first: a delete that fails later is retried whole
+    store.delete(deployment)
 
 
 def decrypted_overrides(deployment: Deployment) -> dict[str, str]:

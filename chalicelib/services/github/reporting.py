@@ -15,6 +15,7 @@ from __future__ import annotations
 from chalicelib.db import builds as build_store
 from chalicelib.db import deployments as deployment_store
 from chalicelib.db import github as store
+from chalicelib.db import guards
 from chalicelib.db.models import Build, map_or_empty
 from chalicelib.db.statuses import BuildStatus, DeployStatus
 from chalicelib.services.github import writes
@@ -94,4 +95,5 @@ def _on_stopped(deployment_id: str) -> None:
         return
     deployment = deployment_store.find(deployment_id)
     if deployment is not None:
+        guards.forget(deployment_id)  # first, as the API's delete does
         deployment_store.delete(deployment)

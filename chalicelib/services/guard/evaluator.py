@@ -9,6 +9,9 @@ check per deployment per MA_GUARD_INTERVAL). Every evaluation is safe to repeat:
 - a breach acts only through the one conditional write that marks the build as acted on, so the
   same window judged twice, or by two evaluators at once, rolls back once;
 - figures it cannot read (ClickHouse down, ingest behind: too few runs) make it wait, never act;
+- it judges what it observed: the head's runs from the switch to it until the window's end (or
+  now, while the window is open) against the base's over its last day of serving, the minimum of
+  runs applying to those windowed counts; the evaluation records both windows;
 - the guard never deploys a build forward, never rolls back to a build it rejected, and leaves a
   rejected build alone once a person deployed it again (the verdict says `overridden`).
 """
@@ -79,18 +82,24 @@ def evaluate(deployment_id: str, *, now: datetime | None = None, comparer: Compa
         return _record(guard, deployment, s.head_build_id, _evaluation(
             "waiting", f"the observation window closed at {window_end.isoformat()} before a judgement", now, s,
             windowClosed=True), last)
+    head_window = (s.switched_at, min(window_end, now))  # open: the runs so far
     try:
-        comparison = (comparer or releases_comparer)(deployment_id, s.base_build_id, s.head_build_id)
+        comparison = (comparer or releases_comparer)(deployment_id, s.base_build_id, s.head_build_id, head_window)
     except DataUnavailable as e:
         return _record(guard, deployment, s.head_build_id, _evaluation(
-            "waiting", f"figures unavailable: {e}", now, s), last)
+            "waiting", f"figures unavailable: {e}", now, s, headWindow=_window(head_window)), last)
     judgement = judge(rules_of(guard), comparison, int(guard.min_runs))
     evaluation = _evaluation(judgement.verdict, judgement.why, now, s, baseRuns=comparison.base.runs,
                              headRuns=comparison.head.runs, rules=judgement.rules,
-                             windowEndsAt=window_end.isoformat())
+                             windowEndsAt=window_end.isoformat(), headWindow=_window(head_window),
+                             baseWindows=[_window(w) for w in comparison.base_windows])
     if judgement.verdict == "breached":
         return _act(guard, deployment, s, evaluation)
     return _record(guard, deployment, s.head_build_id, evaluation, last)
+
+
+def _window(interval: tuple[datetime, datetime]) -> dict:
+    return {"start": interval[0].isoformat(), "end": interval[1].isoformat()}
 
 
 def _rollback_pending(guard: Guard, s: Serving, last: dict | None) -> bool:
@@ -131,8 +140,7 @@ def _act(guard: Guard, deployment: Deployment, s: Serving, evaluation: dict) -> 
         store.release_breach(guard.deployment_id, head)  # the next evaluation tries again
         raise
     evaluation = {**evaluation, "rollbackDeployId": deploy.deploy_id}
-    store.set_rollback(guard.deployment_id, head, evaluation)
-    store.add_event(deployment.deployment_id, deployment.team_id, head, deploy.deploy_id, evaluation)
+    store.record_rollback(deployment.deployment_id, deployment.team_id, head, deploy.deploy_id, evaluation)
     logger.warning("release guard rolled back", extra={"deploymentId": deployment.deployment_id, "buildId": head,
                                                        "to": base, "deployId": deploy.deploy_id})
     _publish(deployment, evaluation)
@@ -148,7 +156,8 @@ def _publish(deployment: Deployment, evaluation: dict) -> None:
 
 
 def _tell_github(build_id: str, evaluation: dict, deployment: Deployment) -> None:
-    """A GitHub-triggered build's commit gets a failed status saying the guard rolled it back."""
+    """A GitHub-triggered build's commit gets a failed status saying the guard rolled it back; a pull
+    request's build also its comment (edited in place), which otherwise still calls the build ready."""
     from chalicelib.db import builds as build_store
     from chalicelib.db.models import map_or_empty
     from chalicelib.services.github import writes
@@ -160,6 +169,11 @@ def _tell_github(build_id: str, evaluation: dict, deployment: Deployment) -> Non
     text = f"Rolled back: {evaluation['why']}"
     writes.queue_status(int(gh["installationId"]), gh["repository"], gh["sha"], "failure", text[:140],
                         deployment.public_url, GITHUB_CONTEXT)
+    if gh.get("pull"):
+        writes.queue_comment(int(gh["installationId"]), gh["repository"], deployment.project_id, int(gh["pull"]),
+                             f"**Rolled back by the release guard**: commit `{gh['sha'][:7]}` (build `{build_id}`): "
+                             f"{evaluation['why']}. The preview serves build `{evaluation['baseBuildId']}` again: "
+                             f"{deployment.public_url}")
 
 
 # --- when it runs --------------------------------------------------------------------------------

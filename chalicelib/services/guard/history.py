@@ -24,7 +24,9 @@ class Serving:
 
     @property
     def switched_at(self) -> datetime | None:
-        return (self.head.finished_at or self.head.healthy_at or self.head.created_at) if self.head else None
+        """When the route switched to the head build (the worker switches right after the health
+        check): the start of its observation window, as of its serving window on /releases."""
+        return (self.head.healthy_at or self.head.finished_at or self.head.created_at) if self.head else None
 
 
 def serving(deployment: Deployment, rejected: list[str]) -> Serving:

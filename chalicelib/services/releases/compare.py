@@ -8,17 +8,23 @@ costPerRunUsd are compared without a test (the rollup keeps no per-run spread of
 A cost with unpriced models on either side has no change (null), never a change against 0.
 
 Default pair: the current build (head) against the build that served before it (base).
+
+Which runs count: with no window, every run each build served (its figures on /releases); with a
+window (the guard's observation window, or `from`/`to`), the head's runs inside it and the base's
+over its last day of serving (observed.py). The comparison says which intervals it counted.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from chalicelib.analytics.writer import Writer, get_writer
-from chalicelib.db.models import Deployment
 from chalicelib.db import builds as build_store
+from chalicelib.db.models import Deployment, utcnow
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.services.releases import stats
-from chalicelib.services.releases.figures import Figures, figures, load_deployment, windows
+from chalicelib.services.releases.observed import Interval, base_intervals
+from chalicelib.services.releases.figures import Figures, Window, figures, load_deployment, windows
 
 METRICS = ("errorRate", "toolErrorRate", "p50LatencyMs", "p95LatencyMs", "p99LatencyMs", "tokensPerRun",
            "costPerRunUsd")
@@ -44,6 +50,8 @@ class Comparison:
     base: Figures
     head: Figures
     metrics: tuple[MetricChange, ...]
+    base_windows: tuple[Interval, ...] | None = None  # the intervals whose runs counted; None: every run
+    head_windows: tuple[Interval, ...] | None = None
 
     def metric(self, name: str) -> MetricChange:
         return next(m for m in self.metrics if m.metric == name)
@@ -60,7 +68,8 @@ def _change(metric: str, base: float | None, head: float | None, verdict: stats.
 _QUANTILES = (("p50LatencyMs", "p50_ms", 0.5), ("p95LatencyMs", "p95_ms", 0.95), ("p99LatencyMs", "p99_ms", 0.99))
 
 
-def comparison(deployment_id: str, base: Figures, head: Figures) -> Comparison:
+def comparison(deployment_id: str, base: Figures, head: Figures, base_windows: tuple[Interval, ...] | None = None,
+               head_windows: tuple[Interval, ...] | None = None) -> Comparison:
     """The comparison of two builds' figures (pure: no I/O)."""
     changes = [
         _change("errorRate", base.error_rate, head.error_rate,
@@ -80,12 +89,13 @@ def comparison(deployment_id: str, base: Figures, head: Figures) -> Comparison:
                            head.runs))
     changes.append(_change("costPerRunUsd", base.cost_per_run_usd, head.cost_per_run_usd, none, "none", base.runs,
                            head.runs))
-    return Comparison(deployment_id, base, head, tuple(changes))
+    return Comparison(deployment_id, base, head, tuple(changes), base_windows, head_windows)
 
 
-def default_pair(deployment: Deployment, head: str | None = None) -> tuple[str, str]:
+def default_pair(deployment: Deployment, head: str | None = None,
+                 served: list[tuple[str, Window]] | None = None) -> tuple[str, str]:
     """(base, head): head (default: the current build) and the build that served before it."""
-    served = windows(deployment.deployment_id)
+    served = windows(deployment.deployment_id) if served is None else served
     head = head or deployment.current_build_id
     if not head:
         raise Conflict("The deployment serves no build", code="no_current_build")
@@ -98,19 +108,27 @@ def default_pair(deployment: Deployment, head: str | None = None) -> tuple[str, 
 
 
 def compare(deployment_id: str, base_build_id: str | None = None, head_build_id: str | None = None,
-            writer: Writer | None = None) -> Comparison:
+            writer: Writer | None = None, window: Interval | None = None, now: datetime | None = None) -> Comparison:
     """Compare head with base (default: the current build with the build it replaced)."""
-    return compare_of(load_deployment(deployment_id), base_build_id, head_build_id, writer)
+    return compare_of(load_deployment(deployment_id), base_build_id, head_build_id, writer, window, now)
 
 
 def compare_of(deployment: Deployment, base_build_id: str | None, head_build_id: str | None,
-               writer: Writer | None = None) -> Comparison:
+               writer: Writer | None = None, window: Interval | None = None,
+               now: datetime | None = None) -> Comparison:
+    """`window`: count the head's runs inside it and the base's over its last day of serving
+    (observed.py); None: every run of both."""
+    served = windows(deployment.deployment_id)
     if base_build_id is None or head_build_id is None:
-        default_base, default_head = default_pair(deployment, head_build_id)
+        default_base, default_head = default_pair(deployment, head_build_id, served)
         base_build_id, head_build_id = base_build_id or default_base, head_build_id or default_head
     for build_id in (base_build_id, head_build_id):
         build = build_store.find(build_id)
         if build is None or build.deployment_id != deployment.deployment_id:
             raise NotFound(f"No build {build_id} of this deployment")
-    figs = figures(writer or get_writer(), deployment, [base_build_id, head_build_id])
-    return comparison(deployment.deployment_id, figs[base_build_id], figs[head_build_id])
+    base_windows = head_windows = within = None
+    if window is not None:
+        base_windows, head_windows = base_intervals(served, base_build_id, now or utcnow()), (window,)
+        within = {base_build_id: [i.pair() for i in base_windows], head_build_id: [window.pair()]}
+    figs = figures(writer or get_writer(), deployment, [base_build_id, head_build_id], within)
+    return comparison(deployment.deployment_id, figs[base_build_id], figs[head_build_id], base_windows, head_windows)

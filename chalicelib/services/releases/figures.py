@@ -1,7 +1,8 @@
 """Per-build figures and the releases of a deployment (the builds that served it, newest first).
 
 A build's figures come from the per-build rollup (release_rollup_hourly): every span is stamped with
-its build, so a build's figures are those of every run it served, across all its serving windows.
+its build, so a build's figures are those of every run it served, across all its serving windows
+(or, given intervals, of the runs that started inside them: see observed.py).
 
   runs            root `agent_run` / `workflow_run` spans
   errorRate       runs whose root span ended in error / runs (errorSpans: other failed spans, counted)
@@ -98,11 +99,13 @@ def _finite(v: float) -> float | None:
     return None if math.isnan(v) or math.isinf(v) else v
 
 
-def figures(writer: Writer, deployment: Deployment, build_ids: list[str]) -> dict[str, Figures]:
-    """Figures of these builds of the deployment (a build with no data gets zero figures)."""
+def figures(writer: Writer, deployment: Deployment, build_ids: list[str],
+            within: dict[str, list[tuple[datetime, datetime]]] | None = None) -> dict[str, Figures]:
+    """Figures of these builds of the deployment (a build with no data gets zero figures).
+    `within`: per build, the [start, end) intervals whose runs count; None: all of them."""
     ids = list(dict.fromkeys(build_ids))
     scope = (deployment.team_id, deployment.project_id, deployment.deployment_id, ids)
-    model_rows, latency = rollup.build_rows(writer, *scope)
+    model_rows, latency = rollup.build_rows(writer, *scope, within)
     prices = queries.prices_for(writer, deployment.team_id) if any(r.generations for r in model_rows) else None
     out = {}
     for build_id in ids:
