@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from datetime import datetime, timedelta
 
 from chalicelib.auth.access import Principal, authenticate
@@ -26,6 +25,7 @@ from chalicelib.db.models import Connection, utcnow
 from chalicelib.errors import AppError, BadRequest, Unauthorized
 from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
+from chalicelib.ttl_cache import TTLCache
 from chalicelib.services.live import channel_access, tickets
 from chalicelib.services.live.broadcaster import Broadcaster, broadcaster
 
@@ -39,12 +39,18 @@ RECENT_END_S = 1.0  # a subscribe without `since` may start this far back in a l
 
 
 @functools.lru_cache(maxsize=1)
-def _known() -> tuple[dict[str, Connection], dict[str, dict], dict[str, tuple[float, int]]]:
+def _known() -> tuple[dict[str, Connection], dict[str, dict]]:
     """What this process learnt: connection id -> its Connection (its principal, which cannot change,
-    from its connect until its disconnect); channel -> a finished build's status message (final);
-    channel -> (when, its log's end) as the last subscribe here found it. A subscribe in the process
-    that took the connect (always locally, often in AWS) reads neither of the first two."""
-    return {}, {}, {}
+    from its connect until its disconnect); channel -> a finished build's status message (final).
+    A subscribe in the process that took the connect (always locally, often in AWS) reads neither."""
+    return {}, {}
+
+
+@functools.lru_cache(maxsize=1)
+def _recent_ends() -> TTLCache:
+    """channel -> its log's end as a subscribe here found it within RECENT_END_S (subscribes arriving
+    together read it once)."""
+    return TTLCache(RECENT_END_S)
 
 
 def _remember(known: dict, key: str, value) -> None:
@@ -171,7 +177,7 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
     if source is not None:
         end = out.catch_up(channel, connection.connection_id, source, cursor)
         if end is not None:
-            _remember(_known()[2], channel, (time.monotonic(), end))
+            _recent_ends().put(channel, end)
     current = _current_state(channel)
     if current is not None:
         out.post(connection.connection_id, current)
@@ -182,10 +188,7 @@ def _recent_end(channel: str, source) -> int:
     """Where a subscribe without `since` starts: the log's end as a subscribe found it within
     RECENT_END_S, else as read now. Never past the end (it only grows), so at worst the catch-up sends
     the last second's lines once more to this new subscriber; each line still reaches it once."""
-    known = _known()[2].get(channel)
-    if known is not None and time.monotonic() - known[0] < RECENT_END_S:
-        return known[1]
-    return source.end()
+    return _recent_ends().get(channel, source.end)
 
 
 def _current_state(channel: str) -> dict | None:
