@@ -79,6 +79,10 @@ class BaseItem(Model):
         connect_timeout_seconds = 5
         read_timeout_seconds = 20
         max_retry_attempts = 3
+        # One pool per model class, shared by every thread that uses it: the local WebSocket
+        # gateway runs up to 64 handlers at once, and a call finding the pool (default 10) empty
+        # opens a new connection and closes it after, a TCP handshake per call.
+        max_pool_connections = 64
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")

@@ -173,14 +173,14 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
     ack = {"type": "subscribed", "channel": channel}
     if cursor is not None:
         ack["offset"] = cursor
-    out.post(connection.connection_id, ack)
-    if source is not None:
-        end = out.catch_up(channel, connection.connection_id, source, cursor)
+    # Read now, after the subscription is visible to publishers: a later change reaches it live.
+    current = _current_state(channel)
+    head, tail = [ack], [current] if current is not None else []
+    if source is not None:  # one post for ack and state where the catch-up owes nothing
+        end = out.catch_up(channel, connection.connection_id, source, cursor, head, tail)
         if end is not None:
             _recent_ends().put(channel, end)
-    current = _current_state(channel)
-    if current is not None:
-        out.post(connection.connection_id, current)
+    out.post_all(connection.connection_id, head + tail)
     return None
 
 
