@@ -34,9 +34,11 @@ def find_connection(connection_id: str) -> Connection | None:
             return None
 
 
-def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor: int | None) -> None:
+def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor: int | None,
+              announce: bool = True) -> None:
     """Subscribe `connection`; the subscription carries its principal for re-checks on delivery.
-    Two calls, not one transaction: moto copies the whole table for every transaction."""
+    Two calls, not one transaction: moto copies the whole table for every transaction. `announce`
+    False leaves bumping the channel's head to the caller (`announce`), which must do it after."""
     connection_id = connection.connection_id
     with translated():
         Subscription(
@@ -46,6 +48,12 @@ def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor
             user_id=connection.user_id, key_id=connection.key_id, scope_team_id=connection.scope_team_id,
             token_expires_at=connection.token_expires_at,
         ).save()
+    if announce:
+        _changed([channel])
+
+
+def announce(channel: str) -> None:
+    """Bump `channel`'s head: publishers read its subscribers again at their next batch."""
     _changed([channel])
 
 

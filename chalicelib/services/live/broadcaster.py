@@ -245,7 +245,8 @@ class Broadcaster:
                              lambda start: owed(sub.channel, source, start, offset, lines))
 
     def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int,
-                 head: list[dict] | None = None, tail: list[dict] | None = None) -> int | None:
+                 head: list[dict] | None = None, tail: list[dict] | None = None,
+                 end: int | None = None) -> int | None:
         """The resume path: send what the stored log holds from `cursor`, then go live.
 
         Each range is claimed (cursor advanced under a send lease) before it is sent, and the
@@ -253,11 +254,13 @@ class Broadcaster:
         published meanwhile is sent either here or by the live path, never both. Returns the log's end
         it went live at (None if it did not settle here). The subscribe's replies ride along, one post
         where nothing is owed: `head` (its ack) ahead of the first lines, `tail` (the channel's current
-        state) after them, both before going live; what is left in them is the caller's to send."""
+        state) after them, both before going live; what is left in them is the caller's to send. `end`:
+        the log's end as read after the subscription was announced, for the first look."""
         head, tail = head if head is not None else [], tail if tail is not None else []
         delay = 0.01
-        for _ in range(CLAIM_ATTEMPTS):
-            end = source.end()
+        for attempt in range(CLAIM_ATTEMPTS):
+            if attempt or end is None:
+                end = source.end()
             token = None
             if end > cursor:
                 token = store.claim(channel, connection_id, cursor, end, SEND_LEASE_MS)

@@ -28,6 +28,7 @@ from chalicelib.settings import get_settings
 from chalicelib.ttl_cache import TTLCache
 from chalicelib.services.live import channel_access, tickets
 from chalicelib.services.live.broadcaster import Broadcaster, broadcaster
+from chalicelib.services.live.rounds import Rounds
 
 MAX_MESSAGE_BYTES = 4096
 
@@ -169,7 +170,10 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
         cursor = since if since is not None else _recent_end(channel, source)
     elif since is not None:
         raise BadRequest("This channel has no stored log to resume from", code="resume_unsupported")
-    store.subscribe(connection, channel, _expiry(), cursor)
+    store.subscribe(connection, channel, _expiry(), cursor, announce=False)
+    end = _announce(channel, source)
+    if end is not None:
+        _recent_ends().put(channel, end)  # fresh: the next subscribes here start at it
     ack = {"type": "subscribed", "channel": channel}
     if cursor is not None:
         ack["offset"] = cursor
@@ -177,11 +181,27 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
     current = _current_state(channel)
     head, tail = [ack], [current] if current is not None else []
     if source is not None:  # one post for ack and state where the catch-up owes nothing
-        end = out.catch_up(channel, connection.connection_id, source, cursor, head, tail)
+        end = out.catch_up(channel, connection.connection_id, source, cursor, head, tail, end=end)
         if end is not None:
             _recent_ends().put(channel, end)
     out.post_all(connection.connection_id, head + tail)
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _rounds() -> Rounds:
+    return Rounds()
+
+
+def _announce(channel: str, source) -> int | None:
+    """Bump the channel's head, then read its log's end (None: no log), after our subscription's
+    write: the catch-up's first look. Subscribes to one channel waiting here together share one
+    round of these two calls, which starts after each of them wrote its subscription."""
+    def announce_then_read_end() -> int | None:
+        store.announce(channel)
+        return source.end() if source is not None else None
+
+    return _rounds().run(channel, announce_then_read_end)
 
 
 def _recent_end(channel: str, source) -> int:
