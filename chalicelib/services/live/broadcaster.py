@@ -245,18 +245,17 @@ class Broadcaster:
                              lambda start: owed(sub.channel, source, start, offset, lines))
 
     def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int,
-                 head: list[dict] | None = None, tail: list[dict] | None = None,
-                 end: int | None = None) -> int | None:
+                 then: list[dict] | None = None, end: int | None = None) -> int | None:
         """The resume path: send what the stored log holds from `cursor`, then go live.
 
         Each range is claimed (cursor advanced under a send lease) before it is sent, and the
         switch to live is conditional on nobody having advanced the cursor since, so a batch
         published meanwhile is sent either here or by the live path, never both. Returns the log's end
-        it went live at (None if it did not settle here). The subscribe's replies ride along, one post
-        where nothing is owed: `head` (its ack) ahead of the first lines, `tail` (the channel's current
-        state) after them, both before going live; what is left in them is the caller's to send. `end`:
-        the log's end as read after the subscription was announced, for the first look."""
-        head, tail = head if head is not None else [], tail if tail is not None else []
+        it went live at (None if it did not settle here). `then` (the channel's current state) goes
+        out after the stored lines, before going live, and is emptied then (what is left is the
+        caller's to send). `end`: the log's end as read after the subscription was announced, for
+        the first look."""
+        then = then if then is not None else []
         delay = 0.01
         for attempt in range(CLAIM_ATTEMPTS):
             if attempt or end is None:
@@ -266,17 +265,16 @@ class Broadcaster:
                 token = store.claim(channel, connection_id, cursor, end, SEND_LEASE_MS)
                 if token is not None:
                     try:
-                        self.post_all(connection_id, head + owed(channel, source, cursor, end, []))
-                        head.clear()
+                        self.post_all(connection_id, owed(channel, source, cursor, end, []) + then)
+                        then.clear()
                     except Exception:
                         store.release(channel, connection_id, token)
                         raise
                     cursor = end
             if token is not None or end <= cursor:
-                if head or tail:
-                    self.post_all(connection_id, head + tail)
-                    head.clear()
-                    tail.clear()
+                if then:
+                    self.post_all(connection_id, then)
+                    then.clear()
                 if store.go_live(channel, connection_id, cursor, token):
                     return end
             if token is not None:

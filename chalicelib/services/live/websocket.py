@@ -171,20 +171,21 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
     elif since is not None:
         raise BadRequest("This channel has no stored log to resume from", code="resume_unsupported")
     store.subscribe(connection, channel, _expiry(), cursor, announce=False)
-    end = _announce(channel, source)
-    if end is not None:
-        _recent_ends().put(channel, end)  # fresh: the next subscribes here start at it
     ack = {"type": "subscribed", "channel": channel}
     if cursor is not None:
         ack["offset"] = cursor
-    # Read now, after the subscription is visible to publishers: a later change reaches it live.
+    out.post(connection.connection_id, ack)  # first: publishers read the subscription once announced
+    end = _announce(channel, source)
+    if end is not None:
+        _recent_ends().put(channel, end)  # fresh: the next subscribes here start at it
+    # Read after the subscription is visible to publishers: a later change reaches it live.
     current = _current_state(channel)
-    head, tail = [ack], [current] if current is not None else []
-    if source is not None:  # one post for ack and state where the catch-up owes nothing
-        end = out.catch_up(channel, connection.connection_id, source, cursor, head, tail, end=end)
+    then = [current] if current is not None else []
+    if source is not None:  # the state goes out after the stored lines it owes, in one post if none
+        end = out.catch_up(channel, connection.connection_id, source, cursor, then, end=end)
         if end is not None:
             _recent_ends().put(channel, end)
-    out.post_all(connection.connection_id, head + tail)
+    out.post_all(connection.connection_id, then)
     return None
 
 
