@@ -24,6 +24,7 @@ class TTLCache:
         self.seconds, self.clock, self.max_entries = seconds, clock, max_entries
         self._items: dict[Hashable, tuple[float, Any]] = {}
         self._flights: dict[Hashable, _Flight] = {}
+        self._discards = 0  # a load that began before a discard is not kept: it may have read what was dropped
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
@@ -40,6 +41,7 @@ class TTLCache:
             leader = flight is None
             if leader:
                 flight = self._flights[key] = _Flight()
+                discards = self._discards
         if not leader:
             flight.done.wait()
             return flight.value if flight.ok else load()
@@ -50,9 +52,11 @@ class TTLCache:
                 self._flights.pop(key, None)
             flight.done.set()
             raise
-        self.put(key, value)
         with self._lock:
             self._flights.pop(key, None)
+            keep = discards == self._discards
+        if keep:
+            self.put(key, value)
         flight.value, flight.ok = value, True
         flight.done.set()
         return value
@@ -72,3 +76,4 @@ class TTLCache:
         """Drop the entries for which `matches(key, value)` holds (a revoked key's, say)."""
         with self._lock:
             self._items = {k: v for k, v in self._items.items() if not matches(k, v[1])}
+            self._discards += 1

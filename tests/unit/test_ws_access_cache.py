@@ -157,3 +157,10 @@ def test_discarded_entries_are_loaded_again():
     cache.get("a", lambda: 1), cache.get("b", lambda: 2)
     cache.discard(lambda key, value: value == 1)
     assert cache.get("a", lambda: 10) == 10 and cache.get("b", lambda: 20) == 2
+
+
+def test_a_load_that_began_before_a_discard_is_not_kept():
+    cache = TTLCache(5)
+    # The load read the key as valid; meanwhile it was revoked and dropped from the cache.
+    assert cache.get("k", lambda: cache.discard(lambda key, value: True) or "read before") == "read before"
+    assert cache.get("k", lambda: "read after") == "read after"
