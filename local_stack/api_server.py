@@ -19,6 +19,7 @@ from typing import Any
 from chalice.local import ChaliceRequestHandler, LocalGateway, create_local_server
 
 ROOT = Path(__file__).resolve().parents[1]
+LISTEN_BACKLOG = 128
 
 
 class _NoRoute(Exception):
@@ -78,4 +79,7 @@ def serve_api(host: str, port: int):
     )
     server = create_local_server(app, config, host, port)
     server.server.RequestHandlerClass = functools.partial(RequestHandler, app_object=server.app_object, config=config)
+    # socketserver listens with a backlog of 5: 50 clients opening connections at once (a fan-out of
+    # WebSocket clients minting tickets) overflow it, and each overflowed one waits a SYN retry (1 s).
+    server.server.socket.listen(LISTEN_BACKLOG)
     return server

@@ -9,7 +9,7 @@ from chalicelib.models import api
 bp = Blueprint(__name__)
 
 
-@route(bp, "POST", "/ws/tickets", permission=None, response=api.WsTicket, status=201)
+@route(bp, "POST", "/ws/tickets", permission=None, response=api.WsTicket, status=201, cached_auth=True)
 def create_ws_ticket(call: Call):
     """Mint a single-use ticket to connect to the WebSocket API with (`?ticket=`); it expires in a minute."""
     from chalicelib.services.live import tickets

@@ -113,6 +113,7 @@ def route(
     paginated: bool = False,
     errors: tuple[int, ...] = (),
     query: type[Query] | None = None,
+    cached_auth: bool = False,  # an API key verified within a few seconds is not read again (auth.access)
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     if permission is not None:
         check_permission_name(permission)
@@ -130,7 +131,8 @@ def route(
             try:
                 if public:
                     return json_response(status, fn(**params))
-                principal = authenticate((request.headers or {}).get("authorization"), get_settings())
+                principal = authenticate((request.headers or {}).get("authorization"), get_settings(),
+                                         cached=cached_auth)
                 access = Access(principal=principal, permission=permission)
                 limit, cursor = _page_params(request.query_params) if paginated else (DEFAULT_LIMIT, None)
                 call = Call(access=access, body=_parse_body(request.raw_body, body), limit=limit, cursor=cursor,

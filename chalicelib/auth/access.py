@@ -6,6 +6,7 @@ a member whose role lacks the permission -> 403.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 from datetime import timedelta
@@ -14,7 +15,8 @@ from chalicelib.auth import tokens
 from chalicelib.auth.rbac import Role, allows
 from chalicelib.errors import Forbidden, NotFound, Unauthorized
 from chalicelib.ids import check_id
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, get_settings
+from chalicelib.ttl_cache import TTLCache
 
 T = TypeVar("T")
 
@@ -31,7 +33,10 @@ class Principal:
     expires_at: int | None = field(default=None, compare=False)
 
 
-def authenticate(authorization: str | None, settings: Settings) -> Principal:
+def authenticate(authorization: str | None, settings: Settings, *, cached: bool = False) -> Principal:
+    """The caller's principal. `cached`: an API key verified in this process within
+    MA_WS_ACCESS_CACHE_SECONDS is not read again (see `_key_caches`); only routes whose effect is
+    re-checked later within the same window ask for it (minting a WebSocket ticket)."""
     if not authorization:
         raise Unauthorized("Missing Authorization header", code="missing_credentials")
     scheme, _, token = authorization.strip().partition(" ")
@@ -39,20 +44,59 @@ def authenticate(authorization: str | None, settings: Settings) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Use 'Authorization: Bearer <token>'", code="invalid_credentials")
     if token.startswith(tokens.API_KEY_PREFIX):
-        return _authenticate_api_key(token)
+        return _authenticate_api_key(token, cached)
     user_id, expires_at = tokens.verify_jwt_claims(token, settings)
     return Principal(user_id=user_id, expires_at=expires_at)
 
 
-def _authenticate_api_key(token: str) -> Principal:
+def _authenticate_api_key(token: str, cached: bool = False) -> Principal:
+    key_id = tokens.parse_api_key(token)
+    if cached:
+        # Keyed by the token's hash: only the exact token verified before is answered from here, and
+        # a failure raises, so it is never kept (guessing stays one read per attempt).
+        return _key_caches()[0].get(tokens.hash_token(token), lambda: _verify_api_key(token, key_id))
+    return _verify_api_key(token, key_id)
+
+
+def _verify_api_key(token: str, key_id: str) -> Principal:
     from chalicelib.db import api_keys
 
-    key_id = tokens.parse_api_key(token)
     key = api_keys.find(key_id)
     if key is None or key.revoked_at is not None or not tokens.hashes_match(token, key.token_hash):
         raise Unauthorized("Invalid or revoked API key", code="invalid_token")
     api_keys.touch(key, LAST_USED_GRANULARITY)
+    _key_caches()[1].put(key_id, False)  # just read: a connect with a ticket of it needs no read of its own
     return Principal(user_id=key.user_id, key_id=key.key_id, scope_team_id=key.scope_team_id)
+
+
+@functools.lru_cache(maxsize=1)
+def _key_caches() -> tuple[TTLCache, TTLCache]:
+    """(SHA-256 of a verified API key -> its Principal, key id -> revoked), each entry kept for
+    MA_WS_ACCESS_CACHE_SECONDS: the window the WebSocket API already re-checks access in. A
+    revocation in this process drops its entries at once (`forget_api_key`); another process
+    sees it when its entry expires."""
+    seconds = get_settings().ws_access_cache_seconds
+    return TTLCache(seconds), TTLCache(seconds)
+
+
+def api_key_revoked(key_id: str | None, *, cached: bool = False) -> bool:
+    """Whether the API key a principal acts through is gone or revoked (False without a key);
+    `cached`: as known within the window of `_key_caches`."""
+    if not key_id:
+        return False
+    if cached:
+        return _key_caches()[1].get(key_id, lambda: api_key_revoked(key_id))
+    from chalicelib.db import api_keys
+
+    key = api_keys.find(key_id)
+    return key is None or key.revoked_at is not None
+
+
+def forget_api_key(key_id: str) -> None:
+    """After revoking `key_id`: this process stops answering for it from its caches."""
+    verified, revoked = _key_caches()
+    verified.discard(lambda _, principal: principal.key_id == key_id)
+    revoked.discard(lambda key, _: key == key_id)
 
 
 @dataclass

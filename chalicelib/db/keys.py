@@ -112,6 +112,10 @@ def ws_ticket(ticket_hash: str) -> str:
     return f"WSTICKET#{ticket_hash}"
 
 
+def signing_key(purpose: str) -> str:
+    return f"SIGNINGKEY#{purpose}"
+
+
 def channel(name: str) -> str:
     return f"CHANNEL#{name}"
 

@@ -79,6 +79,10 @@ class BaseItem(Model):
         connect_timeout_seconds = 5
         read_timeout_seconds = 20
         max_retry_attempts = 3
+        # One pool per model class, shared by every thread that uses it: the local WebSocket
+        # gateway runs up to 64 handlers at once, and a call finding the pool (default 10) empty
+        # opens a new connection and closes it after, a TCP handshake per call.
+        max_pool_connections = 64
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
@@ -377,10 +381,11 @@ class Subscription(BaseItem, discriminator="Subscription"):
 
 
 class WsTicket(BaseItem, discriminator="WsTicket"):
-    """PK=WSTICKET#{sha256 of the ticket} SK=#META: a short-lived, single-use WebSocket connect ticket.
+    """PK=WSTICKET#{sha256 of the ticket} SK=#META: a WebSocket connect ticket that was used.
 
-    Bound to the principal that minted it; only the hash is stored. Consumed by one conditional
-    write (`consumedAt` set only if absent), so a replayed ticket is refused; TTL removes it.
+    A ticket is signed, not stored, when minted (`services/live/tickets.py`); its connect puts this
+    item only if absent, so a replayed ticket is refused. It keeps the principal and the hash only;
+    TTL removes it once the ticket has expired anyway.
     """
 
     user_id = UnicodeAttribute(attr_name="userId")
@@ -389,6 +394,13 @@ class WsTicket(BaseItem, discriminator="WsTicket"):
     token_expires_at = NumberAttribute(null=True, attr_name="tokenExpiresAt")
     consumed_at = UTCDateTimeAttribute(null=True, attr_name="consumedAt")
     expires_at = TTLAttribute(attr_name="expiresAt")
+
+
+class TicketSigningKey(BaseItem, discriminator="TicketSigningKey"):
+    """PK=SIGNINGKEY#{purpose} SK=#META: the HMAC key WebSocket tickets are signed with, sealed with the
+    stage's KMS key (`secrets_box`), made by the first process that needs it (put only if absent)."""
+
+    sealed = UnicodeAttribute()
 
 
 class ChannelHead(BaseItem, discriminator="ChannelHead"):

@@ -2,7 +2,7 @@
 
 Connections and subscriptions expire with API Gateway's 2 h. Subscribers of a channel are one
 Query (PK=CHANNEL#{name}); a connection's subscriptions are one Query on GSI1 (CONN#{id}), for
-cleanup when it disconnects or is found gone. A ticket is one item keyed by its hash. Every change
+cleanup when it disconnects or is found gone. A used ticket is one item keyed by its hash. Every change
 to a channel's subscriptions bumps its `ChannelHead` after the change, so `changes(channel)` tells a
 publisher whether the subscribers it read before are still the ones to read.
 """
@@ -17,7 +17,7 @@ from pynamodb.exceptions import PynamoDBException
 from chalicelib.db import keys
 from chalicelib.db.conditional import update_if
 from chalicelib.db.errors import is_condition_failure, translated
-from chalicelib.db.models import ChannelHead, Connection, Subscription, WsTicket, utcnow
+from chalicelib.db.models import ChannelHead, Connection, Subscription, TicketSigningKey, WsTicket, utcnow
 from chalicelib.settings import get_settings
 
 
@@ -34,9 +34,11 @@ def find_connection(connection_id: str) -> Connection | None:
             return None
 
 
-def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor: int | None) -> None:
+def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor: int | None,
+              announce: bool = True) -> None:
     """Subscribe `connection`; the subscription carries its principal for re-checks on delivery.
-    Two calls, not one transaction: moto copies the whole table for every transaction."""
+    Two calls, not one transaction: moto copies the whole table for every transaction. `announce`
+    False leaves bumping the channel's head to the caller (`announce`), which must do it after."""
     connection_id = connection.connection_id
     with translated():
         Subscription(
@@ -46,6 +48,12 @@ def subscribe(connection: Connection, channel: str, expires_at: datetime, cursor
             user_id=connection.user_id, key_id=connection.key_id, scope_team_id=connection.scope_team_id,
             token_expires_at=connection.token_expires_at,
         ).save()
+    if announce:
+        _changed([channel])
+
+
+def announce(channel: str) -> None:
+    """Bump `channel`'s head: publishers read its subscribers again at their next batch."""
     _changed([channel])
 
 
@@ -148,22 +156,33 @@ def forget_connection(connection_id: str) -> None:
     _changed(channels)
 
 
-def put_ticket(ticket: WsTicket) -> None:
-    with translated("The ticket already exists"):
-        ticket.save(condition=WsTicket.pk.does_not_exist())
+def use_ticket(ticket: WsTicket) -> bool:
+    """Record that a ticket was used; False if it had been already.
+
+    One conditional put: of two connects racing with the same ticket, exactly one gets True."""
+    return _put_if_absent(ticket)
 
 
-def consume_ticket(ticket_hash: str) -> WsTicket | None:
-    """Mark the ticket used and return it; None if it does not exist or was used already.
+def find_signing_key(purpose: str) -> str | None:
+    """The sealed key for `purpose`, None before the first process made it."""
+    with translated():
+        try:
+            return TicketSigningKey.get(keys.signing_key(purpose), keys.META, consistent_read=True).sealed
+        except TicketSigningKey.DoesNotExist:
+            return None
 
-    One conditional write: of two connects racing with the same ticket, exactly one gets it."""
-    ticket = WsTicket(keys.ws_ticket(ticket_hash), keys.META)
+
+def create_signing_key(purpose: str, sealed: str) -> bool:
+    """Store the sealed key for `purpose` unless one exists (False: another process was first)."""
+    return _put_if_absent(TicketSigningKey(keys.signing_key(purpose), keys.META, sealed=sealed))
+
+
+def _put_if_absent(item) -> bool:
     try:
-        ticket.update([WsTicket.consumed_at.set(utcnow())],
-                      condition=WsTicket.pk.exists() & WsTicket.consumed_at.does_not_exist())
+        item.save(condition=type(item).pk.does_not_exist())
     except PynamoDBException as e:
         if is_condition_failure(e):
-            return None
+            return False
         with translated():
             raise
-    return ticket
+    return True

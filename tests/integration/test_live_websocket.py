@@ -9,7 +9,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.support.builds import copy_tiny, log_lines, start_build, tiny_deployment, wait_build
-from tests.support.live import ws_client
+from tests.support.live import mint_ticket, ws_client
 
 FINAL = ("succeeded", "failed", "cancelled", "superseded")
 
@@ -179,3 +179,66 @@ def test_bad_tokens_are_refused_and_bad_messages_get_error_codes(stack):
     assert stack.log_path.read_text(errors="replace").count(stack.owner_key) == 1
     assert stack.owner_key not in (stack.home / "worker.log").read_text(errors="replace")
 
+
+
+def test_clients_subscribing_together_to_a_streaming_build_each_get_every_line_once(stack, team, tmp_path):
+    """Subscribes arriving at once share the channel's announcement; each still gets its ack first,
+    every line once, in order, and the final status (with `since`: from 0; without: from its ack)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    owner = stack.session(stack.owner_key)
+    _, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(copy_tiny(tmp_path / "t"))},
+                                    env={"BUILD_SLEEP_SECONDS": "2", "BUILD_LINES": "300"})
+    build_id = start_build(stack, owner, deployment)["id"]
+    channel = f"build:{build_id}"
+    clients = [_client(stack, stack.owner_key) for _ in range(12)]
+    try:
+        def follow(i: int) -> tuple[dict, list[dict]]:
+            ack = _subscribe(clients[i], channel, since=0 if i % 2 == 0 else None)
+            return ack, _collect(clients[i], _is_final)
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            results = list(pool.map(follow, range(len(clients))))
+    finally:
+        for ws in clients:
+            ws.close()
+    stored = log_lines(stack, owner, build_id)
+    for i, (ack, messages) in enumerate(results):
+        assert ack["type"] == "subscribed" and ack["channel"] == channel, ack
+        assert messages[-1]["status"] == "succeeded"
+        received = _lines_by_offset(messages)
+        start = 0 if i % 2 == 0 else ack["offset"]
+        assert [n for n, _ in received] == list(range(start, len(stored))), f"client {i}: every line once, in order"
+        assert [line for _, line in received] == stored[start:]
+
+
+def test_a_ticket_is_signed_used_once_and_refused_once_its_key_is_revoked(stack, team):
+    owner = stack.session(stack.owner_key)
+    key = owner.post(stack.url(f"/teams/{team}/api-keys"), json={"name": "tickets"}).json()
+    minted = mint_ticket(stack, key["secret"])
+    with connect(minted["url"], open_timeout=10) as ws:
+        ws.send(json.dumps({"action": "ping"}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+    for replayed_or_forged in (minted["ticket"], _with_claim(minted["ticket"], "u", "local-owner")):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"{stack.ws_url}/?ticket={replayed_or_forged}", open_timeout=10)
+        assert refused.value.response.status_code == 401
+        assert json.loads(refused.value.response.body)["error"]["code"] == "invalid_ticket"
+
+    unused = mint_ticket(stack, key["secret"])  # the key is now verified and kept as such for seconds
+    assert owner.delete(stack.url(f"/api-keys/{key['id']}")).status_code == 204
+    r = stack.session(key["secret"]).post(stack.url("/ws/tickets"))  # at once, not after the cache window
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(unused["url"], open_timeout=10)
+    assert json.loads(refused.value.response.body)["error"]["code"] == "invalid_token"
+
+
+def _with_claim(ticket: str, name: str, value) -> str:
+    """The ticket with one claim changed and its signature kept: what a forger can make."""
+    import base64
+
+    body, signature = ticket[len("wst_"):].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims[name] = value
+    return "wst_" + base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode() + "." + signature

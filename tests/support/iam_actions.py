@@ -108,7 +108,8 @@ class Recorder:
 
     Hooks botocore's `provide-client-params` of every client created while recording (boto3's and
     PynamoDB's alike), so calls are seen with their parameters before they are sent, presigned URLs
-    included (AWS authorizes a presigned URL as its signer's call).
+    included (AWS authorizes a presigned URL as its signer's call), and the signer of the
+    @connections API's own client.
     """
 
     def __init__(self, access_key: str):
@@ -158,8 +159,24 @@ class Recorder:
                 client.meta.events.register("after-call.*.*", recorder._check)
             return client
 
+        # The @connections API's batches are signed by chalicelib's own SigV4 (connections_api), not
+        # by a botocore client: each hand-off, signed with these keys, is a PostToConnection.
+        from chalicelib.services.live.connections_api import ConnectionsApi
+
+        original_signer = ConnectionsApi._new_signer
+
+        def new_signer(api: Any) -> Any:
+            signer = original_signer(api)
+            if signer and signer.credentials.access_key == recorder.access_key:
+                with recorder._lock:
+                    for action in required_actions("execute-api", "PostToConnection", {}):
+                        recorder.actions.setdefault(action, set()).add("execute-api:PostToConnection")
+            return signer
+
         botocore.session.Session.create_client = create_client
+        ConnectionsApi._new_signer = new_signer
         try:
             yield self
         finally:
             botocore.session.Session.create_client = original
+            ConnectionsApi._new_signer = original_signer

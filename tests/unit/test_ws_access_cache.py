@@ -6,7 +6,8 @@ import pytest
 from chalicelib.auth.access import Access, Principal
 from chalicelib.auth.rbac import Role
 from chalicelib.services.live import channel_access
-from chalicelib.services.live.channel_access import TTLCache, Verdict
+from chalicelib.services.live.channel_access import Verdict
+from chalicelib.ttl_cache import TTLCache
 
 BUILD_A = "build:bld_" + "a" * 26
 BUILD_B = "build:bld_" + "b" * 26
@@ -120,3 +121,46 @@ def test_a_key_scoped_to_another_team_is_refused(world):
 def test_expiry_is_compared_with_the_clock():
     assert channel_access.expired(100, now=100) and channel_access.expired(99, now=100)
     assert not channel_access.expired(101, now=100) and not channel_access.expired(None, now=100)
+
+
+def test_callers_missing_one_key_together_share_one_load():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = TTLCache(5)
+    started, release, loads = threading.Event(), threading.Event(), []
+
+    def load():
+        loads.append(1)
+        started.set()
+        release.wait(5)
+        return "value"
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(cache.get, "k", load)
+        started.wait(5)
+        others = [pool.submit(cache.get, "k", load) for _ in range(7)]
+        release.set()
+        assert {first.result()} | {f.result() for f in others} == {"value"}
+    assert len(loads) == 1
+
+
+def test_a_failed_load_is_not_kept():
+    cache = TTLCache(5)
+    with pytest.raises(RuntimeError):
+        cache.get("k", lambda: (_ for _ in ()).throw(RuntimeError("down")))
+    assert cache.get("k", lambda: "up") == "up"
+
+
+def test_discarded_entries_are_loaded_again():
+    cache = TTLCache(5)
+    cache.get("a", lambda: 1), cache.get("b", lambda: 2)
+    cache.discard(lambda key, value: value == 1)
+    assert cache.get("a", lambda: 10) == 10 and cache.get("b", lambda: 20) == 2
+
+
+def test_a_load_that_began_before_a_discard_is_not_kept():
+    cache = TTLCache(5)
+    # The load read the key as valid; meanwhile it was revoked and dropped from the cache.
+    assert cache.get("k", lambda: cache.discard(lambda key, value: True) or "read before") == "read before"
+    assert cache.get("k", lambda: "read after") == "read after"

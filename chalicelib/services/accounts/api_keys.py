@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.auth import tokens
-from chalicelib.auth.access import Access
+from chalicelib.auth.access import Access, forget_api_key
 from chalicelib.auth.rbac import RANK, Role
 from chalicelib.db import api_keys as store
 from chalicelib.db import keys
@@ -90,3 +90,4 @@ def revoke_key(access: Access, key_id: str) -> None:
     if key.user_id != access.user_id and not access.allowed(key.team_id, MANAGE):
         raise Forbidden("Only owners and admins revoke other members' keys")
     store.revoke(key)
+    forget_api_key(key_id)  # this process's caches of verified keys stop answering for it now

@@ -30,6 +30,7 @@ from typing import Iterable
 from chalicelib.db import ws as store
 from chalicelib.db.models import Subscription
 from chalicelib.control_plane_log import logger
+from chalicelib.errors import Unavailable
 from chalicelib.settings import get_settings
 from chalicelib.channels import LogSource
 from chalicelib.auth.access import Principal
@@ -81,8 +82,8 @@ class Broadcaster:
         import boto3
         from botocore.config import Config
 
-        # Replies and catch-up go one connection at a time through boto3's client; a published batch
-        # goes to every subscriber at once through `api` (one hand-off, kept-alive connections).
+        # Messages go through `api` (one hand-off per batch or reply, kept-alive connections);
+        # DeleteConnection, rare, through boto3's client.
         # A session of its own, as in chalicelib.aws: boto3's default session keeps the credentials
         # it first resolved, whoever set them.
         self.client = boto3.session.Session().client(
@@ -98,17 +99,20 @@ class Broadcaster:
 
     def post(self, connection_id: str, message: dict) -> bool:
         """False if the connection is gone (and it has been forgotten)."""
-        try:
-            self.client.post_to_connection(ConnectionId=connection_id, Data=_dumps(message))
-            return True
-        except self.client.exceptions.GoneException:
-            store.forget_connection(connection_id)
-            return False
+        return self.post_all(connection_id, [message])
 
     def post_all(self, connection_id: str, messages: Iterable[dict]) -> bool:
-        for message in messages:
-            if not self.post(connection_id, message):
-                return False
+        """Post `messages` in order, in one hand-off to `api` (not a botocore call each); False if the
+        connection is gone (and it has been forgotten). Raises Unavailable if they could not be sent."""
+        frames = [_dumps(message) for message in messages]
+        if not frames:
+            return True
+        outcome = self.api.post_many({connection_id: frames})[connection_id]
+        if outcome is Outcome.GONE:
+            store.forget_connection(connection_id)
+            return False
+        if outcome is not Outcome.SENT:
+            raise Unavailable("The WebSocket management API did not take the message", code="ws_unavailable")
         return True
 
     def close(self, connection_id: str, reason: str) -> None:
@@ -240,28 +244,39 @@ class Broadcaster:
         self._claim_and_send(sub.channel, sub.connection_id, sub.cursor, offset, end,
                              lambda start: owed(sub.channel, source, start, offset, lines))
 
-    def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int) -> int | None:
+    def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int,
+                 then: list[dict] | None = None, end: int | None = None) -> int | None:
         """The resume path: send what the stored log holds from `cursor`, then go live.
 
         Each range is claimed (cursor advanced under a send lease) before it is sent, and the
         switch to live is conditional on nobody having advanced the cursor since, so a batch
         published meanwhile is sent either here or by the live path, never both. Returns the log's end
-        it went live at (None if it did not settle here)."""
+        it went live at (None if it did not settle here). `then` (the channel's current state) goes
+        out after the stored lines, before going live, and is emptied then (what is left is the
+        caller's to send). `end`: the log's end as read after the subscription was announced, for
+        the first look."""
+        then = then if then is not None else []
         delay = 0.01
-        for _ in range(CLAIM_ATTEMPTS):
-            end = source.end()
+        for attempt in range(CLAIM_ATTEMPTS):
+            if attempt or end is None:
+                end = source.end()
             token = None
             if end > cursor:
                 token = store.claim(channel, connection_id, cursor, end, SEND_LEASE_MS)
                 if token is not None:
                     try:
-                        self.post_all(connection_id, owed(channel, source, cursor, end, []))
+                        self.post_all(connection_id, owed(channel, source, cursor, end, []) + then)
+                        then.clear()
                     except Exception:
                         store.release(channel, connection_id, token)
                         raise
                     cursor = end
-            if (token is not None or end <= cursor) and store.go_live(channel, connection_id, cursor, token):
-                return end
+            if token is not None or end <= cursor:
+                if then:
+                    self.post_all(connection_id, then)
+                    then.clear()
+                if store.go_live(channel, connection_id, cursor, token):
+                    return end
             if token is not None:
                 store.release(channel, connection_id, token)
             fresh = store.find_subscription(channel, connection_id)

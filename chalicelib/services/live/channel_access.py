@@ -14,15 +14,14 @@ from __future__ import annotations
 import enum
 import functools
 import re
-import threading
 import time
-from typing import Any, Callable, Hashable
 
-from chalicelib.auth.access import Access, Principal
+from chalicelib.auth.access import Access, Principal, api_key_revoked
 from chalicelib.channels import LogSource
 from chalicelib.db import builds, deployments, projects, servers
 from chalicelib.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from chalicelib.settings import get_settings
+from chalicelib.ttl_cache import TTLCache
 from chalicelib.ids import ID_BODY
 from chalicelib.services.builds import logs as build_logs
 from chalicelib.services.deploys import servers as server_service
@@ -56,32 +55,6 @@ class Verdict(str, enum.Enum):
     TOKEN_EXPIRED = "token_expired"  # close the connection
 
 
-class TTLCache:
-    """A small per-process cache whose entries live `seconds` at most (0: no caching).
-
-    `get(key, load)` returns the cached value, or calls `load()` and keeps its result (None too)."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
-        self.seconds, self.clock, self.max_entries = seconds, clock, max_entries
-        self._items: dict[Hashable, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
-        now = self.clock()
-        hit = self._items.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        value = load()
-        if self.seconds > 0:
-            with self._lock:
-                if len(self._items) >= self.max_entries:
-                    self._items = {k: v for k, v in self._items.items() if v[0] > now}
-                    if len(self._items) >= self.max_entries:
-                        self._items.clear()
-                self._items[key] = (now + self.seconds, value)
-        return value
-
-
 @functools.lru_cache(maxsize=1)
 def _caches() -> tuple[TTLCache, TTLCache]:
     """(channel -> team, (principal, team) -> Access or None), built from the settings at first use."""
@@ -89,23 +62,10 @@ def _caches() -> tuple[TTLCache, TTLCache]:
     return TTLCache(seconds), TTLCache(seconds)
 
 
-@functools.lru_cache(maxsize=1)
-def _key_cache() -> TTLCache:
-    """key id -> revoked, for the same window."""
-    return TTLCache(get_settings().ws_access_cache_seconds)
-
-
 def key_revoked(key_id: str | None, *, cached: bool = False) -> bool:
     """Whether the API key a principal acts through is gone or revoked (False without a key);
     `cached`: as known within the re-check window (a connect's check, before the first delivery's)."""
-    if not key_id:
-        return False
-    if cached:
-        return _key_cache().get(key_id, lambda: key_revoked(key_id))
-    from chalicelib.db import api_keys
-
-    key = api_keys.find(key_id)
-    return key is None or key.revoked_at is not None
+    return api_key_revoked(key_id, cached=cached)
 
 
 def _access_in(principal: Principal, team_id: str) -> Access | None:

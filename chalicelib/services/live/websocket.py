@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from datetime import datetime, timedelta
 
 from chalicelib.auth.access import Principal, authenticate
@@ -26,8 +25,10 @@ from chalicelib.db.models import Connection, utcnow
 from chalicelib.errors import AppError, BadRequest, Unauthorized
 from chalicelib.control_plane_log import logger
 from chalicelib.settings import get_settings
+from chalicelib.ttl_cache import TTLCache
 from chalicelib.services.live import channel_access, tickets
 from chalicelib.services.live.broadcaster import Broadcaster, broadcaster
+from chalicelib.services.live.rounds import Rounds
 
 MAX_MESSAGE_BYTES = 4096
 
@@ -39,12 +40,18 @@ RECENT_END_S = 1.0  # a subscribe without `since` may start this far back in a l
 
 
 @functools.lru_cache(maxsize=1)
-def _known() -> tuple[dict[str, Connection], dict[str, dict], dict[str, tuple[float, int]]]:
+def _known() -> tuple[dict[str, Connection], dict[str, dict]]:
     """What this process learnt: connection id -> its Connection (its principal, which cannot change,
-    from its connect until its disconnect); channel -> a finished build's status message (final);
-    channel -> (when, its log's end) as the last subscribe here found it. A subscribe in the process
-    that took the connect (always locally, often in AWS) reads neither of the first two."""
-    return {}, {}, {}
+    from its connect until its disconnect); channel -> a finished build's status message (final).
+    A subscribe in the process that took the connect (always locally, often in AWS) reads neither."""
+    return {}, {}
+
+
+@functools.lru_cache(maxsize=1)
+def _recent_ends() -> TTLCache:
+    """channel -> its log's end as a subscribe here found it within RECENT_END_S (subscribes arriving
+    together read it once)."""
+    return TTLCache(RECENT_END_S)
 
 
 def _remember(known: dict, key: str, value) -> None:
@@ -163,29 +170,46 @@ def _subscribe(connection: Connection, channel: str, since, out: Broadcaster) ->
         cursor = since if since is not None else _recent_end(channel, source)
     elif since is not None:
         raise BadRequest("This channel has no stored log to resume from", code="resume_unsupported")
-    store.subscribe(connection, channel, _expiry(), cursor)
+    store.subscribe(connection, channel, _expiry(), cursor, announce=False)
     ack = {"type": "subscribed", "channel": channel}
     if cursor is not None:
         ack["offset"] = cursor
-    out.post(connection.connection_id, ack)
-    if source is not None:
-        end = out.catch_up(channel, connection.connection_id, source, cursor)
-        if end is not None:
-            _remember(_known()[2], channel, (time.monotonic(), end))
+    out.post(connection.connection_id, ack)  # first: publishers read the subscription once announced
+    end = _announce(channel, source)
+    if end is not None:
+        _recent_ends().put(channel, end)  # fresh: the next subscribes here start at it
+    # Read after the subscription is visible to publishers: a later change reaches it live.
     current = _current_state(channel)
-    if current is not None:
-        out.post(connection.connection_id, current)
+    then = [current] if current is not None else []
+    if source is not None:  # the state goes out after the stored lines it owes, in one post if none
+        end = out.catch_up(channel, connection.connection_id, source, cursor, then, end=end)
+        if end is not None:
+            _recent_ends().put(channel, end)
+    out.post_all(connection.connection_id, then)
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _rounds() -> Rounds:
+    return Rounds()
+
+
+def _announce(channel: str, source) -> int | None:
+    """Bump the channel's head, then read its log's end (None: no log), after our subscription's
+    write: the catch-up's first look. Subscribes to one channel waiting here together share one
+    round of these two calls, which starts after each of them wrote its subscription."""
+    def announce_then_read_end() -> int | None:
+        store.announce(channel)
+        return source.end() if source is not None else None
+
+    return _rounds().run(channel, announce_then_read_end)
 
 
 def _recent_end(channel: str, source) -> int:
     """Where a subscribe without `since` starts: the log's end as a subscribe found it within
     RECENT_END_S, else as read now. Never past the end (it only grows), so at worst the catch-up sends
     the last second's lines once more to this new subscriber; each line still reaches it once."""
-    known = _known()[2].get(channel)
-    if known is not None and time.monotonic() - known[0] < RECENT_END_S:
-        return known[1]
-    return source.end()
+    return _recent_ends().get(channel, source.end)
 
 
 def _current_state(channel: str) -> dict | None:
