@@ -13,8 +13,9 @@ SendMessage / ReceiveMessage / DeleteMessage, S3 PutObject / GetObject (1 KB). R
 between the servers in blocks of `--block`, so both see the same machine load.
 
 Prints per-call medians and p95 (ms, caller's wall time) for each server, the caller's CPU per call
-(botocore's share), and last `launcher_calls_per_s X` with the ratio to plain moto beside it
-(1.0 = the launcher costs nothing over moto).
+(botocore's share) and the server's (from /proc: less sensitive to other load than wall time), and
+last `launcher_calls_per_s X` with the ratio to plain moto beside it (1.0 = the launcher costs
+nothing over moto).
 """
 from __future__ import annotations
 
@@ -157,6 +158,12 @@ class Target:
                    Key=f"logs/{p}/{new}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -184,11 +191,14 @@ def main() -> None:
             target.latency.clear()
             target.wall = target.cpu = target.calls = 0
         done = 0
+        server_cpu = dict.fromkeys(targets, 0.0)
         while done < args.rounds:
             block = min(args.block, args.rounds - done)
-            for target in targets.values():
+            for (name, target), proc in zip(targets.items(), procs):
+                before = cpu_seconds(proc.pid)
                 for _ in range(block):
                     target.round()
+                server_cpu[name] += cpu_seconds(proc.pid) - before
             done += block
         recording = (state / "moto" / "recording.jsonl").stat().st_size
     finally:
@@ -206,8 +216,8 @@ def main() -> None:
               f"{statistics.median(base) * 1000:10.2f} {pct(base, .95) * 1000:7.2f} "
               f"{statistics.median(values) / statistics.median(base):9.2f}")
     for name, target in targets.items():
-        print(f"{name}: caller CPU (botocore) {target.cpu / target.calls * 1000:.2f} ms per call, "
-              f"wall {target.wall / target.calls * 1000:.2f} ms per call")
+        print(f"{name}: server CPU {server_cpu[name] / target.calls * 1000:.2f} ms per call, caller CPU (botocore) "
+              f"{target.cpu / target.calls * 1000:.2f} ms, wall {target.wall / target.calls * 1000:.2f} ms")
     print(f"launcher recording after the run: {recording / 1e6:.1f} MB")
     rate, base_rate = launcher.calls / launcher.wall, plain.calls / plain.wall
     print(f"launcher_calls_per_s {rate:.0f} (plain moto {base_rate:.0f}, ratio {rate / base_rate:.2f})")

@@ -72,7 +72,7 @@ from moto.kms.models import Alias, Key, KmsBackend, kms_backends
 from moto.moto_api._internal.recorder.models import Recorder
 from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 
-from local_stack import moto_dynamodb
+from local_stack import moto_dispatch, moto_dynamodb
 from local_stack.moto_http import KeepAliveMotoServer
 
 RECORDING_FILE = "recording.jsonl"
@@ -317,19 +317,6 @@ def _restore_kms(path: str) -> None:
     _log(f"restored {len(saved)} KMS key(s)")
 
 
-# --- dispatch ----------------------------------------------------------------------
-def _cache_module_list() -> None:
-    """moto's server lists its own package directory (a listdir and ~150 isdir calls) on every
-    request to route it; the list cannot change while the process runs, so it is taken once."""
-    from moto import backends
-
-    if getattr(backends, "_module_list_cached", False):
-        return
-    modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
-    backends._module_list_cached = True  # type: ignore[attr-defined]
-
-
 # --- entry points -------------------------------------------------------------------
 def serve(host: str, port: int, state_dir: str,
           ready: Callable[[str], None] | None = None) -> None:
@@ -352,7 +339,7 @@ def serve(host: str, port: int, state_dir: str,
     _patch_kms()
     _patch_sqs()
     moto_dynamodb.patch()
-    _cache_module_list()
+    moto_dispatch.patch()
 
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
