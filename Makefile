@@ -66,6 +66,7 @@ bench: $(STAMP) console install-chromium
 	$(PY) bench/releases.py
 	$(PY) bench/deploy.py
 	$(PY) bench/console.py
+	$(PY) bench/moto_calls.py
 
 ## Load test (issue 14): 50 locust users for 60 s against a fresh local stack on loopback; p50/p99 per
 ## route and the error rate. `make scale`: the sharded health rounds over 1,000 seeded servers (bench/scale.py).

@@ -70,8 +70,10 @@ import requests
 from moto import moto_api
 from moto.kms.models import Alias, Key, KmsBackend, kms_backends
 from moto.moto_api._internal.recorder.models import Recorder
-from moto.server import ThreadedMotoServer
 from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
+
+from local_stack import moto_dispatch, moto_dynamodb
+from local_stack.moto_http import KeepAliveMotoServer
 
 RECORDING_FILE = "recording.jsonl"
 KMS_FILE = "kms-keys.json"
@@ -316,65 +318,6 @@ def _restore_kms(path: str) -> None:
 
 
 # --- entry points -------------------------------------------------------------------
-def _serialize_dynamodb() -> None:
-    """One DynamoDB request at a time. moto's TransactWriteItems deep-copies the table while other
-    request threads insert into it ("dictionary changed size during iteration", a 500): under
-    concurrent load (make load) some transactions failed all their retries. DynamoDB in moto is
-    CPU-bound under one GIL anyway, so a lock costs little."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def serialized(self):
-        with lock:
-            return call_action(self)
-
-    DynamoHandler.call_action = serialized
-
-
-_query_scope = threading.local()  # the (table, partition key) of the key Query running on this thread
-
-
-def _partition_queries() -> None:
-    """A Query on the table's own key reads only its partition, as in DynamoDB. moto's Table.query
-    takes `all_items()` (every item of the table, sorted) and filters it: at the few thousand items
-    of a fleet simulation that is ~40 ms a Query, growing with the table; a health round of N
-    servers, one subscriber Query each, cost O(N x table). While such a Query runs, all_items()
-    returns the queried partition alone (query filters and sorts it the same way). Index queries,
-    scans and exports are untouched."""
-    from moto.dynamodb.models.table import Table
-
-    if getattr(Table, "_partition_queries", False):
-        return
-    query, all_items = Table.query, Table.all_items
-
-    def scoped_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-                     scan_index_forward, projection_expressions, index_name=None, *args, **kw):
-        scoped = index_name is None and hash_key is not None
-        if scoped:
-            _query_scope.target = (self, hash_key)
-        try:
-            return query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-                         scan_index_forward, projection_expressions, index_name, *args, **kw)
-        finally:
-            if scoped:
-                _query_scope.target = None
-
-    def scoped_all_items(self):
-        target = getattr(_query_scope, "target", None)
-        if target is None or target[0] is not self:
-            return all_items(self)
-        partition = self.items.get(target[1])
-        if partition is None:
-            return []
-        items = list(partition.values()) if self.range_key_attr else [partition]  # list(): one atomic copy
-        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
-
-    Table.query, Table.all_items = scoped_query, scoped_all_items  # type: ignore[method-assign]
-    Table._partition_queries = True  # type: ignore[attr-defined]
-
-
 def serve(host: str, port: int, state_dir: str,
           ready: Callable[[str], None] | None = None) -> None:
     """Run moto on host:port with state in state_dir until SIGTERM/SIGINT.
@@ -395,14 +338,14 @@ def serve(host: str, port: int, state_dir: str,
     _kms_path = os.path.join(state_dir, KMS_FILE)
     _patch_kms()
     _patch_sqs()
-    _serialize_dynamodb()
-    _partition_queries()
+    moto_dynamodb.patch()
+    moto_dispatch.patch()
 
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server = KeepAliveMotoServer(host, port)
     server.start()
     try:
         url = "http://{}:{}".format(host, server.get_host_and_port()[1])

@@ -232,3 +232,138 @@ def test_a_key_query_on_the_launcher_answers_as_moto_does(launch, tmp_path):
         expected = _key_queries(boto3.client("dynamodb", **AWS))
     assert served == expected
     assert len(served[0]) == 7 and [i["sk"]["S"] for i in served[1]][:2] == ["10", "09"] and len(served[6]) == 21
+
+
+def _items_and_transactions(dynamodb) -> list:
+    """Index Queries of every shape, transactions that succeed, fail midway and repeat a key, and
+    the table read back after each: every attribute type, items without the index's keys."""
+    dynamodb.create_table(
+        TableName="txs",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}
+                              for n, t in (("pk", "S"), ("sk", "S"), ("g", "S"), ("gs", "S"), ("num", "N"))],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
+             "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "gs", "KeyType": "RANGE"}]},
+            {"IndexName": "by-num", "Projection": {"ProjectionType": "KEYS_ONLY"},
+             "KeySchema": [{"AttributeName": "num", "KeyType": "HASH"}]}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    rich = {"b": {"B": b"\x00\xffraw"}, "bs": {"BS": [b"x", b"y"]}, "ns": {"NS": ["1", "2.5"]}, "ss": {"SS": ["a"]},
+            "m": {"M": {"n": {"NULL": True}, "in": {"B": b"z"}, "l": {"L": [{"BOOL": False}, {"N": "-3"}]}}}}
+    for p in ("a", "b"):
+        for n in (3, 1, 2):
+            item = {"pk": {"S": p}, "sk": {"S": f"{n}"}, "num": {"N": str(n)}, **rich}
+            if n != 2:  # absent from by-g, as in DynamoDB
+                item |= {"g": {"S": "G" if p == "a" else "H"}, "gs": {"S": f"{p}{n}"}}
+            dynamodb.put_item(TableName="txs", Item=item)
+
+    def scan():
+        return sorted(dynamodb.scan(TableName="txs")["Items"], key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+    def outcome(**kw):
+        try:
+            dynamodb.transact_write_items(**kw)
+            return "ok", scan()
+        except dynamodb.exceptions.ClientError as e:
+            return e.response["Error"]["Code"], e.response.get("CancellationReasons"), scan()
+
+    query = lambda **kw: dynamodb.query(TableName="txs", **kw)  # noqa: E731
+    first = query(IndexName="by-g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": {"S": "G"}},
+                  Limit=1)
+    put = lambda pk, cond=None: {"Put": {"TableName": "txs", "Item": {"pk": {"S": pk}, "sk": {"S": "1"}, **rich},  # noqa: E731
+                                         **({"ConditionExpression": cond} if cond else {})}}
+    bump = {"Update": {"TableName": "txs", "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                       "UpdateExpression": "SET num = num + :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+    fails = {"ConditionCheck": {"TableName": "txs", "Key": {"pk": {"S": "b"}, "sk": {"S": "3"}},
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+    delete = {"Delete": {"TableName": "txs", "Key": {"pk": {"S": "b"}, "sk": {"S": "1"}}}}
+    return [
+        query(IndexName="by-g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": {"S": "G"}})["Items"],
+        query(IndexName="by-g", KeyConditionExpression="g = :g AND gs > :s", ScanIndexForward=False,
+              ExpressionAttributeValues={":g": {"S": "H"}, ":s": {"S": "b1"}})["Items"],
+        first["Items"] + query(IndexName="by-g", KeyConditionExpression="g = :g", ExclusiveStartKey=first["LastEvaluatedKey"],
+                               ExpressionAttributeValues={":g": {"S": "G"}})["Items"],
+        query(IndexName="by-g", KeyConditionExpression="g = :g", FilterExpression="num > :n",
+              ExpressionAttributeValues={":g": {"S": "G"}, ":n": {"N": "1"}})["Items"],
+        query(IndexName="by-num", KeyConditionExpression="num = :n", ExpressionAttributeValues={":n": {"N": "2.0"}})["Items"],
+        query(IndexName="by-g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": {"S": "none"}})["Items"],
+        dynamodb.get_item(TableName="txs", Key={"pk": {"S": "a"}, "sk": {"S": "3"}})["Item"],
+        dynamodb.update_item(TableName="txs", Key={"pk": {"S": "a"}, "sk": {"S": "3"}}, ReturnValues="ALL_NEW",
+                             UpdateExpression="SET note = :n", ExpressionAttributeValues={":n": {"L": []}},
+                             ReturnConsumedCapacity="INDEXES"),
+        dynamodb.update_item(TableName="txs", Key={"pk": {"S": "a"}, "sk": {"S": "3"}}, ReturnValues="UPDATED_OLD",
+                             UpdateExpression="SET note = :n", ExpressionAttributeValues={":n": {"M": {}}}),
+        dynamodb.put_item(TableName="txs", Item={"pk": {"S": "c"}, "sk": {"S": "1"}, **rich}, ReturnValues="ALL_OLD",
+                          ReturnConsumedCapacity="TOTAL"),
+        dynamodb.delete_item(TableName="txs", Key={"pk": {"S": "c"}, "sk": {"S": "1"}}, ReturnValues="ALL_OLD"),
+        dynamodb.batch_write_item(RequestItems={"txs": [{"PutRequest": {"Item": {"pk": {"S": "d"}, "sk": {"S": "1"}}}}]}),
+        dynamodb.batch_get_item(RequestItems={"txs": {"Keys": [{"pk": {"S": p}, "sk": {"S": "1"}} for p in "abd"]}}),
+        outcome(TransactItems=[put("new"), bump]),  # commits
+        outcome(TransactItems=[put("newer"), bump, delete, fails]),  # fails on its last item: nothing stays
+        outcome(TransactItems=[put("new", "attribute_not_exists(pk)"), bump]),  # fails on its first item
+        outcome(TransactItems=[bump, bump]),  # the same key twice
+        outcome(TransactItems=[put("x"), {"Put": {"TableName": "missing", "Item": {"pk": {"S": "x"}}}}]),
+    ]
+
+
+def test_index_queries_and_transactions_on_the_launcher_answer_as_moto_does(launch, tmp_path):
+    """The launcher filters an index Query before sorting, rolls a cancelled transaction back from
+    copies of its items (moto copies whole tables) and writes item results as plain JSON: same
+    items, order, pages, errors, cancellation reasons and table contents as moto's own answer."""
+    from moto import mock_aws
+
+    _, url = launch(tmp_path / "state")
+    served = _items_and_transactions(_clients(url)["dynamodb"])
+    with mock_aws():
+        expected = _items_and_transactions(boto3.client("dynamodb", **AWS))
+    for answer in served + expected:
+        if isinstance(answer, dict):
+            answer.pop("ResponseMetadata", None)  # request ids and server headers differ
+    assert served == expected
+    outcomes = served[-5:]
+    assert len(served[0]) == 2 and outcomes[0][0] == "ok"
+    assert [o[0] for o in outcomes[1:]] == ["TransactionCanceledException"] * 2 + ["ValidationException",
+                                                                                  "ResourceNotFoundException"]
+    assert outcomes[1][2] == outcomes[0][1]  # the failed transaction left the table as the last commit did
+
+
+def _raw(sock, request: bytes) -> tuple[bytes, bytes]:
+    """Send one request, read one response (Content-Length framed): (head, body)."""
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536) or pytest.fail(f"connection closed after {data!r}")
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += sock.recv(65536) or pytest.fail("connection closed mid-body")
+    return head, body
+
+
+def test_one_connection_serves_request_after_request(launch, tmp_path):
+    """HTTP/1.1 keep-alive (werkzeug's server closes after every response): bodies are framed so
+    the next request is read whole, a `100 Continue` is answered before the body, and a chunked
+    request still closes its connection."""
+    import socket
+
+    _, url = launch(tmp_path / "state")
+    _clients(url)["s3"].create_bucket(Bucket="kept")
+    auth = b"Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, " \
+           b"SignedHeaders=host, Signature=0\r\n"
+    host = url.removeprefix("http://").encode()
+    body = os.urandom(300_000)
+    with socket.create_connection(tuple(url.removeprefix("http://").split(":")), timeout=30) as sock:
+        sock.sendall(b"PUT /kept/big HTTP/1.1\r\nHost: " + host + b"\r\n" + auth +
+                     b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100")  # before the body is sent
+        head, _ = _raw(sock, body)
+        assert head.startswith(b"HTTP/1.1 200") and b"connection: close" not in head.lower()
+        for _ in range(2):  # the same socket: the server kept it open and framed the body
+            head, got = _raw(sock, b"GET /kept/big HTTP/1.1\r\nHost: " + host + b"\r\n" + auth + b"\r\n")
+            assert head.startswith(b"HTTP/1.1 200") and got == body
+    with socket.create_connection(tuple(url.removeprefix("http://").split(":")), timeout=30) as sock:
+        head, _ = _raw(sock, b"PUT /kept/chunked HTTP/1.1\r\nHost: " + host + b"\r\n" + auth +
+                       b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        assert b"connection: close" in head.lower()
