@@ -83,3 +83,22 @@ def test_a_build_cancelled_while_it_ran_stays_cancelled_and_keeps_its_whole_log(
     assert build["status"] == "cancelled" and lines[-1].endswith(" build succeeded")  # what the attempt saw
     assert build["logLines"] == len(lines) and _stored_log(api, build_id) == lines
     assert build_id not in set(store.active_ids())
+
+
+def test_a_build_claims_in_one_write_and_records_its_result_in_one_transaction(api, build_id, tmp_path, monkeypatch):
+    """As the steps recorder counts them (what bench/build_queue.py prints): the AWS calls of each step."""
+    from botocore.client import BaseClient
+
+    from chalicelib.services.builds import steps
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", BaseClient._make_api_call)  # the counter, undone after
+    monkeypatch.setattr(steps, "_path", None)
+    monkeypatch.setattr(steps, "_configured", True)
+    steps.enable(tmp_path / "steps.jsonl")
+    api.run_builds()
+    recorded = {s["step"]: s for s in steps.read(tmp_path / "steps.jsonl") if s["build"] == build_id}
+    assert recorded["claim"]["calls"] == {"dynamodb.UpdateItem": 1}
+    assert recorded["record: log"]["calls"] == {"s3.PutObject": 1}  # the whole log, not read back
+    assert recorded["record: status"]["calls"] == {"dynamodb.TransactWriteItems": 1}
+    assert {"setup", "fetch", "after: publish", "log flushes (background)"} <= set(recorded)
+    assert all(s["end"] >= s["start"] for s in recorded.values())

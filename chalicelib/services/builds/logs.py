@@ -84,7 +84,8 @@ class BuildLog:
         return offset, lines
 
     def _written_lines(self, lines: list[str]) -> None:
-        self._written.write("".join(line + "\n" for line in lines).encode())
+        if not self._written.closed:  # a phase's reader may still log after the whole log was stored
+            self._written.write("".join(line + "\n" for line in lines).encode())
 
     def publish(self, offset: int, lines: list[str]) -> None:
         """Lines already stored reach the build's channel."""
