@@ -6,12 +6,14 @@ the warm/cold install ratio of the per-project package cache.
 
 Starts a real local stack (moto, worker, reaper), then for the tiny fixture (tests/fixtures/tiny-node)
 and for examples/mastra-weather, alternating, after one warm-up of each kind:
-- via the stack: POST /deployments/{id}/builds, time until the build is `succeeded`; its phases from
-  the build log's timestamps (api: the POST's answer; queue+claim: from there to the log's first
-  line; copy; prepare: plan,
-  toolchain, sandbox ownership; install; build; inject; pack; upload; record: the artifact's line
-  to `succeeded` seen through the API). The deploy each success triggers is waited for before the
-  next measure, so it never runs beside one;
+- via the stack: POST /deployments/{id}/builds, time until the build's `succeeded` arrives on the
+  project's WebSocket channel (subscribed before the POST; the bench does not poll the API beside
+  the build); its phases from the build log's timestamps (api: the POST's answer; queue+claim: from
+  there to the log's first line; copy; prepare: plan, toolchain, sandbox ownership; install; build;
+  inject; pack; upload; record: the artifact's line to `succeeded` heard). The deploy each success
+  triggers is waited for before the next measure, so it never runs beside one. The stack runs with
+  MA_BUILD_STEPS set, so its API and worker record each step of a build with the AWS calls it made
+  (chalicelib/services/builds/steps.py); their medians are printed under the phases;
 - by hand, in this process: the same phases with none of the machinery, inside the same tenant
   sandbox (bubblewrap as the tenant user, when the stack runs sandboxed) with a warm package cache
   of its own: copy the source, give it to the tenant user, install, build, inject, tar.gz (at the
@@ -39,6 +41,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -52,9 +55,11 @@ from chalicelib.runners import injection, package_managers, sandbox  # noqa: E40
 from chalicelib.runners.build_plan import make_plan  # noqa: E402
 from chalicelib.runners.local_build import PACK_EXCLUDES, PACK_LEVEL  # noqa: E402
 from chalicelib.runners.node_toolchain import ensure_node  # noqa: E402
+from chalicelib.services.builds import steps as build_steps  # noqa: E402
 from chalicelib.sources import SKIPPED  # noqa: E402
 from tests.support.builds import TINY, log_lines, start_build, tiny_deployment, wait_build  # noqa: E402
 from tests.support.deploys import kill_servers  # noqa: E402
+from tests.support.live import ws_client  # noqa: E402
 from tests.support.stack import start_stack, stop_stack  # noqa: E402
 
 NODE_CACHE = ROOT / ".cache" / "node22"
@@ -138,26 +143,41 @@ def by_hand(source: Path, work: Path, s3, node_bin: Path, box, cache: Path) -> d
     return times
 
 
-def via_stack(stack, session, deployment: str) -> tuple[float, dict[str, float]]:
-    """(seconds from the POST to `succeeded`, its phases); returns once the deploy it triggered is done."""
-    posted, started = time.time(), time.perf_counter()
-    build_id = start_build(stack, session, deployment)["id"]
-    accepted = time.time()
-    while True:
-        status = session.get(stack.url(f"/builds/{build_id}")).json()["status"]
-        if status not in ("queued", "building"):
-            total, done = time.perf_counter() - started, time.time()
-            if status != "succeeded":
-                raise SystemExit(f"build {build_id} ended {status}")
-            break
-        time.sleep(0.02)
+def via_stack(stack, session, project: str, deployment: str, steps_file: Path) -> tuple[float, dict, dict]:
+    """(seconds from the POST to `succeeded`, its phases, the worker's steps); returns once the deploy
+    it triggered is done. The end is the build's status message on the project's WebSocket channel,
+    as a client sees it: no polling of the API beside the build."""
+    with ws_client(stack, stack.owner_key) as ws:
+        ws.send(json.dumps({"action": "subscribe", "channel": f"project:{project}"}))
+        while json.loads(ws.recv(timeout=30)).get("type") != "subscribed":
+            pass
+        posted, started = time.time(), time.perf_counter()
+        build_id = start_build(stack, session, deployment)["id"]
+        accepted = time.time()
+        while True:
+            message = json.loads(ws.recv(timeout=300))
+            if message.get("buildId") == build_id and message.get("status") not in ("queued", "building"):
+                total, done = time.perf_counter() - started, time.time()
+                break
+    if message["status"] != "succeeded":
+        raise SystemExit(f"build {build_id} ended {message['status']}: {message.get('reason')}")
     phases = stack_phases(log_lines(stack, session, build_id), posted, accepted, done)
     deadline = time.monotonic() + 300
     while session.get(stack.url(f"/deployments/{deployment}")).json()["status"] in ("building", "deploying"):
         if time.monotonic() > deadline:
             raise SystemExit(f"the deploy after build {build_id} did not finish")
         time.sleep(0.2)
-    return total, phases
+    return total, phases, worker_steps(steps_file, build_id, posted)
+
+
+def worker_steps(steps_file: Path, build_id: str, posted: float) -> dict[str, tuple[float, Counter]]:
+    """step -> (seconds, AWS calls) of one build, as the worker recorded them (MA_BUILD_STEPS)."""
+    out: dict[str, tuple[float, Counter]] = {}
+    for step in build_steps.read(steps_file):
+        if step["build"] == build_id:
+            seconds, calls = out.get(step["step"], (0.0, Counter()))
+            out[step["step"]] = (seconds + step["end"] - step["start"], calls + Counter(step["calls"]))
+    return out
 
 
 def install_template(work: Path, manager: str, node_bin: Path) -> Path:
@@ -217,7 +237,8 @@ def main() -> None:
     timings: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-builds-") as tmp:
         work = Path(tmp)
-        stack = start_stack(work / "home", {"MA_NODE_CACHE": str(NODE_CACHE)})
+        stack = start_stack(work / "home", {"MA_NODE_CACHE": str(NODE_CACHE),
+                                            "MA_BUILD_STEPS": str(work / "build-steps.jsonl")})
         try:
             session = stack.session(stack.owner_key)
             team = session.get(stack.url("/teams")).json()["items"][0]["id"]
@@ -242,12 +263,16 @@ def main() -> None:
 
 class Overhead:
     def __init__(self):
+        self.steps: dict[str, list[tuple[float, Counter]]] = {}
         self.stack_total: list[float] = []
         self.hand_total: list[float] = []
         self.stack: dict[str, list[float]] = {p: [] for p in PHASES}
         self.hand: dict[str, list[float]] = {p: [] for p in PHASES}
 
-    def add(self, stack_total: float, stack: dict[str, float], hand: dict[str, float]) -> None:
+    def add(self, stack_total: float, stack: dict[str, float], hand: dict[str, float],
+            steps: dict[str, tuple[float, Counter]]) -> None:
+        for step, measured in steps.items():
+            self.steps.setdefault(step, []).append(measured)
         self.stack_total.append(stack_total)
         self.hand_total.append(sum(hand.values()))
         for phase in PHASES:
@@ -263,6 +288,11 @@ class Overhead:
             print(f"  {phase:<12} {stack:8.2f} {hand:8.2f} {stack - hand:+8.2f}")
         print(f"  {'total':<12} {med(self.stack_total):8.2f} {med(self.hand_total):8.2f} "
               f"{med(self.stack_total) - med(self.hand_total):+8.2f}")
+        print(f"  worker steps (median seconds; AWS calls per build, summed over the builds / builds):")
+        for step, measured in self.steps.items():
+            calls = sum((c for _, c in measured), Counter())
+            per_build = ", ".join(f"{op} {n / len(measured):g}" for op, n in calls.most_common())
+            print(f"    {step:<26} {med(s for s, _ in measured):6.3f}  {per_build or '-'}")
         print(f"{name} ratio_to_by_hand {med(self.stack_total) / med(self.hand_total):.2f}")
 
 
@@ -270,19 +300,20 @@ def overhead(stack, session, team: str, work: Path, node_bin: Path, box, name: s
              builds: int) -> Overhead:
     src = work / name
     shutil.copytree(source, src, ignore=shutil.ignore_patterns(*SKIPPED))
-    _, deployment = tiny_deployment(stack, session, team, {"type": "local", "path": str(src)}, name=f"bench-{name}")
+    project, deployment = tiny_deployment(stack, session, team, {"type": "local", "path": str(src)},
+                                          name=f"bench-{name}")
     s3 = stack.aws("s3")
     cache = work / f"hand-cache-{name}"
     cache.mkdir(mode=0o700)
     result = Overhead()
     for n in range(-1, builds):  # -1: the warm-up of both (imports, first installs into each cache)
-        total, phases = via_stack(stack, session, deployment)
+        total, phases, steps = via_stack(stack, session, project, deployment, work / "build-steps.jsonl")
         hand_work = work / f"hand-{name}-{n + 1}"
         hand_work.mkdir()
         hand = by_hand(src, hand_work, s3, node_bin, box, cache)
         shutil.rmtree(hand_work, ignore_errors=True)
         if n >= 0:
-            result.add(total, phases, hand)
+            result.add(total, phases, hand, steps)
         print(f"{name} {'warm-up' if n < 0 else n + 1}: stack {total:.1f} s, by hand {sum(hand.values()):.1f} s",
               flush=True)
     return result

@@ -204,6 +204,8 @@ class Settings(EnvModel):
     build_timeout_seconds: int = env("MA_BUILD_TIMEOUT_SECONDS", 1200)
     build_queue_limit_seconds: int = env("MA_BUILD_QUEUE_LIMIT_SECONDS", 900)
     build_max_attempts: int = env("MA_BUILD_MAX_ATTEMPTS", 2)
+    # bench/build_queue.py: a file where each build's steps are recorded, with their AWS calls (builds/steps.py)
+    build_steps_file: str = env("MA_BUILD_STEPS", "")
     # Deploys: "local" starts the artifact as a process here; "ecs" runs a Fargate task.
     deploy_runner: str = env("MA_DEPLOY_RUNNER", derive=_by_stage("local", "ecs"))
     server_root: str = env("MA_SERVER_ROOT", "/tmp/mastra-admin-servers")

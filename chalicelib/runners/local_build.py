@@ -29,6 +29,7 @@ from chalicelib.runners import injection, package_managers, sandbox
 from chalicelib.runners.build_plan import Phase, PlanError, describe, make_plan
 from chalicelib.runners.build_port import BuildJob, Check, LogLine, Outcome
 from chalicelib.runners.node_toolchain import NodeToolchainError
+from chalicelib.services.builds import steps
 from chalicelib.settings import Settings
 
 PR_SET_PDEATHSIG = 1
@@ -115,6 +116,7 @@ class LocalBuildRunner:
 
     def run(self, job: BuildJob, log: LogLine, cancel: threading.Event) -> Outcome:
         deadline = time.monotonic() + self.settings.build_timeout_seconds
+        preparing = steps.mark()
         try:
             plan = make_plan(job.source_dir, job.build)
         except PlanError as e:
@@ -140,11 +142,13 @@ class LocalBuildRunner:
         wrap = self._sandboxed(job, box, stamp_file, cache, log) if box is not None else None
         inject = [*injection.inject_command(node_bin, job.source_dir / plan.app_dir, output, stamp_file,
                                             packages=packages), "--manifest-extra", json.dumps(plan.manifest_extra)]
+        steps.since(job.build_id, "prepare", preparing)
         for phase in [*plan.phases, Phase("inject", tuple(inject))]:
             if phase.note:
                 log(f"{phase.note}: {phase.argv[-1]}")
             log(f"==> {phase.name}{'' if phase.cwd == '.' else f' (in {phase.cwd})'}: {shlex.join(phase.argv)}")
-            result = self._exec(job, phase, env, log, cancel, deadline, wrap)
+            with steps.step(job.build_id, phase.name):
+                result = self._exec(job, phase, env, log, cancel, deadline, wrap)
             if result is not None:
                 return self._explained(result, phase, plan)
         output = (job.source_dir / plan.output_dir).resolve()  # again: the build may have made it a link
@@ -248,15 +252,18 @@ class LocalBuildRunner:
             for raw in proc.stdout:
                 log(raw.decode("utf-8", "replace"))
 
+        def reap() -> None:
+            proc.wait()  # a blocking waitpid: `exited` is set the moment the phase exits
+            exited.set()
+
+        exited = threading.Event()
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
+        threading.Thread(target=reap, daemon=True, name=f"reap-{proc.pid}").start()
         stopped_for = None
-        while True:
-            try:
-                proc.wait(timeout=0.2)  # returns the moment the phase exits
-                break
-            except subprocess.TimeoutExpired:
-                pass
+        # Popen.wait(timeout) polls (sleeps of up to 50 ms); the event wakes at once, and every
+        # 0.2 s lets a cancel or the deadline be seen.
+        while not exited.wait(0.2):
             if cancel.is_set():
                 stopped_for = "cancelled"
             elif time.monotonic() > deadline:
@@ -282,6 +289,7 @@ class LocalBuildRunner:
     def _pack(self, job: BuildJob, output: Path, log: LogLine) -> Outcome:
         log(f"==> pack: {output.relative_to(job.source_dir.resolve()) if output != job.source_dir.resolve() else '.'}")
         tarball = job.workspace / "artifact.tgz"
+        packing = steps.mark()
         with open(tarball, "wb") as f:
             out = _Hashed(f)  # hashed as it is written: no second read of the artifact
             with tarfile.open(fileobj=out, mode="w:gz", compresslevel=PACK_LEVEL) as tar:
@@ -290,8 +298,9 @@ class LocalBuildRunner:
                         tar.add(entry, arcname=entry.name)
         digest = out.digest
         size = tarball.stat().st_size
+        steps.since(job.build_id, "pack", packing)
         log(f"packed {size} bytes; uploading")
-        with open(tarball, "rb") as body:  # one PUT (up to 5 GB): simpler to verify than multipart
+        with steps.step(job.build_id, "upload"), open(tarball, "rb") as body:  # one PUT (up to 5 GB)
             aws.client("s3").put_object(
                 Bucket=job.artifact_bucket, Key=job.artifact_key, Body=body, ContentType="application/gzip",
                 Metadata={"sha256": digest.hexdigest(), "build-id": job.build_id},

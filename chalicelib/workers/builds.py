@@ -9,9 +9,12 @@ from chalicelib.workers.sqs_batch import process_batch
 
 
 def _build_record(record: Any) -> None:
-    from chalicelib.services.builds import worker as build_worker
+    from chalicelib.services.builds import steps, worker as build_worker
 
     message = BuildMessage.model_validate_json(record.body)  # a poison body fails here and ends in the DLQ
+    sent = record.attributes.sent_timestamp
+    if sent:  # from the send (the API's enqueue) to this handler: the queue and the hand-off
+        steps.record(message.build_id, "queue", int(sent) / 1000)
     result = build_worker.process(message.build_id)
     logger.info("build message handled", extra={"buildId": message.build_id, "result": result,
                                                 "messageId": record.message_id})

@@ -200,6 +200,10 @@ def test_killing_the_worker_mid_build_leaves_no_build_stuck(stack, owner, team, 
     assert any("reaper: the worker of attempt 1 stopped renewing its lease; re-queued" in line for line in lines)
     assert any("--- attempt 2 of 2" in line for line in lines)
     assert build_processes(build_id) == []
+    # The whole log in S3 is every attempt's, as the API reads it: attempt 2 wrote it from its own
+    # lines and the stored ones before them.
+    stored = stack.aws("s3").get_object(Bucket="mastra-admin-local-123456789012-artifacts", Key=f"builds/{build_id}/build.log")
+    assert stored["Body"].read().decode().splitlines() == lines and build["logLines"] == len(lines)
 
 
 def test_a_newer_build_supersedes_older_ones_still_in_the_queue(stack, owner, team, tmp_path):

@@ -6,6 +6,7 @@ had not flushed yet.
 """
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ from datetime import datetime, timezone
 from chalicelib import aws, channels
 from chalicelib.db import builds as store
 from chalicelib.db.models import Build
+from chalicelib.services.builds import steps
 from chalicelib.secrets_mask import Masker  # noqa: F401 - imported from here by the build worker and codebuild_completion
 from chalicelib.settings import get_settings
 
@@ -20,6 +22,7 @@ MAX_LINE_CHARS = 8000  # longer lines are split, never dropped
 FLUSH_LINES = 100
 FLUSH_BYTES = 64 * 1024
 FLUSH_SECONDS = 0.5
+SPOOL_BYTES = 8 << 20  # this attempt's lines in memory up to here, then in a temporary file
 
 
 def log_key(build_id: str) -> str:
@@ -41,10 +44,13 @@ class BuildLog:
         self._lock = threading.Lock()
         self._pending: list[str] = []
         self._pending_bytes = 0
-        self._next_offset = store.next_log_offset(build.build_id)
+        self._next_offset = self._first_offset = store.next_log_offset(build.build_id)
+        # Every line this attempt stored, in order: the whole log goes to S3 without reading it back.
+        self._written = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
         self._last_flush = time.monotonic()
         self._stop = threading.Event()
-        self._flusher = threading.Thread(target=self._flush_periodically, daemon=True, name="build-log-flush")
+        self._flusher = threading.Thread(target=self._flush_periodically, daemon=True,
+                                         name=f"build-log-flush-{build.build_id}")
         self._flusher.start()
 
     def line(self, text: str) -> None:
@@ -64,13 +70,26 @@ class BuildLog:
         with self._lock:
             if not self._pending:
                 return
-            lines, offset = self._pending, self._next_offset
-            self._pending, self._pending_bytes = [], 0
-            self._next_offset += len(lines)
-            self._last_flush = time.monotonic()
+            offset, lines = self._take()
             # Stored before published, under the lock so batches reach the channel in order.
             store.append_log(self.build.build_id, offset, lines)
-            channels.publish(self.channel, {"type": "log", "offset": offset, "lines": lines})
+            self._written_lines(lines)
+            self.publish(offset, lines)
+
+    def _take(self) -> tuple[int, list[str]]:
+        lines, offset = self._pending, self._next_offset
+        self._pending, self._pending_bytes = [], 0
+        self._next_offset += len(lines)
+        self._last_flush = time.monotonic()
+        return offset, lines
+
+    def _written_lines(self, lines: list[str]) -> None:
+        if not self._written.closed:  # a phase's reader may still log after the whole log was stored
+            self._written.write("".join(line + "\n" for line in lines).encode())
+
+    def publish(self, offset: int, lines: list[str]) -> None:
+        """Lines already stored reach the build's channel."""
+        channels.publish(self.channel, {"type": "log", "offset": offset, "lines": lines})
 
     @property
     def line_count(self) -> int:
@@ -78,6 +97,13 @@ class BuildLog:
             return self._next_offset + len(self._pending)
 
     def _flush_periodically(self) -> None:
+        started = time.time()
+        try:
+            self._flush_until_closed()
+        finally:
+            steps.thread_done(self.build.build_id, "log flushes (background)", started)
+
+    def _flush_until_closed(self) -> None:
         while not self._stop.wait(FLUSH_SECONDS / 2):
             if time.monotonic() - self._last_flush >= FLUSH_SECONDS:
                 try:
@@ -87,17 +113,43 @@ class BuildLog:
 
     def close(self) -> str:
         """Flush, stop, and write the whole log (every attempt) to S3. Returns its key."""
+        self._stop_flusher()
+        self.flush()
+        return self._store_whole(b"")
+
+    def close_keeping_last(self) -> tuple[str, int, list[str]]:
+        """Stop, and write the whole log to S3, the lines not yet stored included: (its key, their
+        offset, those lines). The caller stores them (with the build's result, in one transaction),
+        then publishes them; until then they are only in S3."""
+        self._stop_flusher()
+        with self._lock:
+            offset, lines = self._take()
+        return self._store_whole("".join(line + "\n" for line in lines).encode()), offset, lines
+
+    def _stop_flusher(self) -> None:
         self._stop.set()
         self._flusher.join(timeout=5)
-        self.flush()
-        return store_full_log(self.build)
+
+    def _store_whole(self, tail: bytes) -> str:
+        """Earlier attempts' lines (read back only if there were any), this attempt's, then `tail`."""
+        earlier = "".join(line + "\n" for offset, line in store.read_log(self.build.build_id)
+                          if offset < self._first_offset) if self._first_offset else ""
+        with self._lock:
+            self._written.seek(0)
+            body = earlier.encode() + self._written.read() + tail
+            self._written.close()
+        return put_full_log(self.build, body)
 
 
 def store_full_log(build: Build) -> str:
-    body = "".join(line + "\n" for _, line in store.read_log(build.build_id))
+    """The whole stored log (every attempt's chunks) into S3; returns its key."""
+    return put_full_log(build, "".join(line + "\n" for _, line in store.read_log(build.build_id)).encode())
+
+
+def put_full_log(build: Build, body: bytes) -> str:
     key = log_key(build.build_id)
     aws.client("s3").put_object(
-        Bucket=get_settings().bucket_name, Key=key, Body=body.encode(), ContentType="text/plain; charset=utf-8",
+        Bucket=get_settings().bucket_name, Key=key, Body=body, ContentType="text/plain; charset=utf-8",
         Metadata={"team-id": build.team_id, "project-id": build.project_id,
                   "deployment-id": build.deployment_id, "build-id": build.build_id},
     )

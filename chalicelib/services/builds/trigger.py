@@ -13,6 +13,7 @@ from chalicelib.errors import Conflict, Unavailable
 from chalicelib.ids import new_id
 from chalicelib.models import api
 from chalicelib.control_plane_log import logger
+from chalicelib.services.builds import steps
 from chalicelib.services.deploys.deployments import require_deployment
 from chalicelib.settings import get_settings
 
@@ -25,11 +26,13 @@ def enqueue(build_id: str) -> bool:
     return queues.send(get_settings().build_queue_name, {"buildId": build_id})
 
 
-def publish_status(build: Build) -> None:
+def publish_status(build: Build, *, created: bool = False) -> None:
     """Every transition of a build ends here (worker, reaper, CodeBuild completion, cancel): its channels
-    hear it, and its deployment's `building` status follows it."""
-    message = {"type": "status", "status": build.status, "buildId": build.build_id, "reason": build.reason}
-    channels.publish(channels.build_channel(build.build_id), message)
+    hear it, and its deployment's `building` status follows it. A build just `created` is told on its
+    project's channel only: its own channel cannot have a subscriber before its id is known."""
+    if not created:
+        message = {"type": "status", "status": build.status, "buildId": build.build_id, "reason": build.reason}
+        channels.publish(channels.build_channel(build.build_id), message)
     channels.publish(channels.project_channel(build.project_id), {
         "type": "build", "buildId": build.build_id, "deploymentId": build.deployment_id,
         "status": build.status, "reason": build.reason,
@@ -101,10 +104,14 @@ def queue_build(deployment: Deployment, *, ref: str, commit: str | None, trigger
         team_id=deployment.team_id, environment=deployment.type, trigger=trigger,
         ref=ref, commit=commit, github=github, status=BuildStatus.QUEUED, queued_at=now, attempt=0, log_lines=0, created_at=now, updated_at=now,
     )
-    store.create(build)
-    publish_status(build)
-    enqueue(build_id)  # before tidying up older builds: the worker can start meanwhile
-    _supersede_older(deployment.deployment_id, build_id)
+    with steps.step(build_id, "api: create"):
+        store.create(build)
+    with steps.step(build_id, "api: publish"):
+        publish_status(build, created=True)
+    with steps.step(build_id, "api: enqueue"):
+        enqueue(build_id)  # before tidying up older builds: the worker can start meanwhile
+    with steps.step(build_id, "api: supersede"):
+        _supersede_older(deployment.deployment_id, build_id)
     return build
 
 

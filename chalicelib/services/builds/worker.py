@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
-from chalicelib import sources
+from chalicelib import channels, sources
 from chalicelib.db import builds as store
 from chalicelib.db import deployments as deployment_store
 from chalicelib.db import projects as project_store
@@ -21,6 +22,7 @@ from chalicelib.db.statuses import BuildStatus
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.build_port import BuildJob, BuildRunner, Outcome, artifact_key, remote_spec
 from chalicelib.runners.factory import build_runner
+from chalicelib.services.builds import steps
 from chalicelib.services.builds.logs import BuildLog, Masker
 from chalicelib.services.builds.trigger import deploy_after, publish_status
 from chalicelib.services.deploys.deployments import decrypted_overrides
@@ -43,6 +45,13 @@ class Heartbeat:
         return self
 
     def _run(self) -> None:
+        started = time.time()
+        try:
+            self._renew()
+        finally:
+            steps.thread_done(self.build_id, "heartbeat (background)", started)
+
+    def _renew(self) -> None:
         while not self._stop.wait(self.interval):
             try:
                 if not store.renew_lease(self.build_id, self.attempt, utcnow() + timedelta(seconds=self.lease)):
@@ -60,16 +69,17 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
     """Run the build if it is still queued. Returns what happened (for logs and tests)."""
     settings = get_settings()
     runner = runner or build_runner()
-    claimed, refused = store.claim(build_id, BuildStatus.QUEUED, BuildStatus.BUILDING, settings.build_lease_seconds,
-                                   runner=runner.name, reason=None)
+    with steps.step(build_id, "claim"):
+        claimed, refused = store.claim(build_id, settings.build_lease_seconds, runner=runner.name, reason=None)
     if claimed is None:
         return refused
     attempt = int(claimed.attempt)
-    publish_status(claimed)
+    announcing = _announce(claimed)
     cancel = threading.Event()
     heartbeat = Heartbeat(build_id, attempt, settings, cancel).start()
     workspace = Path(settings.build_root) / build_id / f"attempt-{attempt}"
     log: BuildLog | None = None
+    setup = steps.mark()
     try:
         project = project_store.find(claimed.project_id)
         deployment = deployment_store.find(claimed.deployment_id)
@@ -85,6 +95,7 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
                 outcome = Outcome(BuildStatus.FAILED, reason=f"source: {e}")
             else:
                 log = BuildLog(claimed, Masker([*env.values(), token or ""]))
+                steps.since(build_id, "setup", setup)
                 outcome = _run(claimed, attempt, project.source, env, token, workspace, runner, log, cancel,
                                settings, build_settings(project))
     except Exception as e:
@@ -93,6 +104,7 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
         log = log or BuildLog(claimed, Masker(()))
     finally:
         heartbeat.stop()
+        announcing.join()
     if outcome.status == "started":
         # The runner goes on alone (CodeBuild): its lease now covers the build's timeout, and its
         # completion event (or the reaper's check) records the result.
@@ -104,6 +116,22 @@ def process(build_id: str, runner: BuildRunner | None = None) -> str:
     finish(claimed, attempt, outcome, log)
     shutil.rmtree(workspace, ignore_errors=True)
     return outcome.status
+
+
+def _announce(build: Build) -> threading.Thread:
+    """The claim's news (the channels, the deployment's `building`) told beside the build's start
+    rather than before it. The thread is joined before the result is recorded: never heard after it."""
+
+    def tell() -> None:
+        with steps.step(build.build_id, "claim: publish (beside)"), channels.held():
+            try:
+                publish_status(build)
+            except Exception:  # live news is best effort; the build goes on
+                logger.exception("publishing the claimed build failed", extra={"buildId": build.build_id})
+
+    thread = threading.Thread(target=tell, daemon=True, name=f"announce-{build.build_id}")
+    thread.start()
+    return thread
 
 
 def _run(build: Build, attempt: int, source, env: dict[str, str], token: str | None, workspace: Path,
@@ -119,12 +147,14 @@ def _run(build: Build, attempt: int, source, env: dict[str, str], token: str | N
     remote = remote_spec(source, ref, token, settings.github_api_url) if runner.fetches_remote_sources else None
     commit = build.commit
     if remote is None:
+        fetching = steps.mark()
         try:
             fetched = sources.fetch(source, ref, workspace / "src", log.line, github_token=token,
                                     github_api_url=settings.github_api_url)
         except sources.SourceError as e:
             return Outcome(BuildStatus.FAILED, reason=f"source: {e}")
         commit = fetched.commit
+        steps.since(build.build_id, "fetch", fetching)
         if fetched.commit and fetched.commit != build.commit:
             store.set_fields(build.build_id, attempt, commit=fetched.commit)
     if cancel.is_set():
@@ -139,18 +169,29 @@ def _run(build: Build, attempt: int, source, env: dict[str, str], token: str | N
 
 
 def finish(build: Build, attempt: int, outcome: Outcome, log: BuildLog) -> Build | None:
-    """Close the log (stored whole in S3), then record the result if this attempt still owns the build."""
+    """Store the whole log in S3, then record the result with the log's last lines if this attempt
+    still owns the build (one transaction), then publish them."""
     log.line(f"build {outcome.status}" + (f": {outcome.reason}" if outcome.reason else ""))
-    key = log.close()
+    with steps.step(build.build_id, "record: log"):
+        key, offset, last = log.close_keeping_last()
     fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None,
-              "log_key": key, "log_lines": log.line_count}
+              "log_key": key, "log_lines": offset + len(last)}
     if outcome.status == BuildStatus.SUCCEEDED:
         fields.update(artifact_key=outcome.artifact_key, artifact_sha256=outcome.artifact_sha256,
                       artifact_bytes=outcome.artifact_bytes)
-    moved = store.transition(build.build_id, (BuildStatus.BUILDING,), outcome.status, expect_attempt=attempt, **fields)
-    if moved is None:  # cancelled meanwhile: the log this attempt wrote is still the build's
-        store.set_fields(build.build_id, attempt, log_key=key, log_lines=log.line_count)
-    else:
-        publish_status(moved)
-        deploy_after(moved)
+    with steps.step(build.build_id, "record: status"):
+        moved = store.record_result(build, attempt, outcome.status, (offset, last), **fields)
+        if moved is None:  # cancelled meanwhile: the log this attempt wrote is still the build's
+            if last:
+                store.append_log(build.build_id, offset, last)
+            store.set_fields(build.build_id, attempt, log_key=key, log_lines=offset + len(last))
+    # One batch for the live sink (the heads of its channels read at once), in this order.
+    with steps.step(build.build_id, "after: publish"), channels.held():
+        if last:
+            log.publish(offset, last)  # stored above, with the result or alone
+        if moved is not None:
+            publish_status(moved)
+    if moved is not None:
+        with steps.step(build.build_id, "after: deploy"):
+            deploy_after(moved)
     return moved
