@@ -239,7 +239,8 @@ class Settings(EnvModel):
     ecs_subnets: tuple[str, ...] = env("MA_ECS_SUBNETS", (), parser=COMMA_LIST)
     ecs_security_groups: tuple[str, ...] = env("MA_ECS_SECURITY_GROUPS", (), parser=COMMA_LIST)
     ecs_assign_public_ip: bool = env("MA_ECS_ASSIGN_PUBLIC_IP", False)
-    ecs_image: str = env("MA_ECS_IMAGE", "public.ecr.aws/docker/library/node:22-slim")
+    # `{major}` becomes the build's Node major (22 when it named none): a server runs on the Node it was built with.
+    ecs_image: str = env("MA_ECS_IMAGE", "public.ecr.aws/docker/library/node:{major}-slim")
     ecs_execution_role_arn: str = env("MA_ECS_EXECUTION_ROLE_ARN", "")
     ecs_task_role_arn: str = env("MA_ECS_TASK_ROLE_ARN", "")
     ecs_cpu: str = env("MA_ECS_CPU", "512")

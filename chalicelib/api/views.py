@@ -76,6 +76,7 @@ def build(item: Build) -> api.BuildOut:
         attempt=int(item.attempt or 0), runner=item.runner, reason=item.reason, log_lines=int(item.log_lines or 0),
         log_key=item.log_key, artifact_key=item.artifact_key, artifact_sha256=item.artifact_sha256,
         artifact_bytes=int(item.artifact_bytes) if item.artifact_bytes is not None else None,
+        node_major=int(item.node_major) if item.node_major is not None else None,
         github=map_or_empty(item.github) or None,
         created_at=item.created_at, queued_at=item.queued_at, started_at=item.started_at,
         finished_at=item.finished_at,

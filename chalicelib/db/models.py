@@ -236,6 +236,7 @@ class Build(VersionedItem, discriminator="Build"):
     log_lines = NumberAttribute(default=0, attr_name="logLines")
     artifact_key = UnicodeAttribute(null=True, attr_name="artifactKey")
     artifact_sha256 = UnicodeAttribute(null=True, attr_name="artifactSha256")
+    node_major = NumberAttribute(null=True, attr_name="nodeMajor")  # from the artifact's manifest
     artifact_bytes = NumberAttribute(null=True, attr_name="artifactBytes")
     enqueued_at = UTCDateTimeAttribute(null=True, attr_name="enqueuedAt")
     reason = UnicodeAttribute(null=True)

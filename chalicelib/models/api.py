@@ -242,6 +242,7 @@ class BuildOut(Response):
     artifact_key: str | None
     artifact_sha256: str | None
     artifact_bytes: int | None
+    node_major: int | None = Field(default=None, description="The Node.js major the build ran on; its servers run on it")
     github: dict | None = Field(default=None, description="What the GitHub delivery that triggered it said: "
                                 "deliveryId, event, sha, pusher, message, pull")
     created_at: datetime

@@ -52,6 +52,14 @@ class Outcome:
     artifact_sha256: str | None = None
     artifact_bytes: int | None = None
     external_id: str | None = None
+    node_major: int | None = None  # the Node the build ran on: its servers run on the same major
+
+    def artifact_fields(self) -> dict:
+        """What a succeeded build records about its artifact (nothing for any other outcome)."""
+        if self.status != BuildStatus.SUCCEEDED:
+            return {}
+        return {"artifact_key": self.artifact_key, "artifact_sha256": self.artifact_sha256,
+                "artifact_bytes": self.artifact_bytes, "node_major": self.node_major}
 
 
 @dataclass(frozen=True)

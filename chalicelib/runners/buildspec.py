@@ -132,13 +132,21 @@ def pack_command(plan: Plan) -> str:
     )
 
 
+MANIFEST_NAME = "mastra-admin.json"  # injection.MANIFEST_NAME: this module goes to CodeBuild without it
+# The manifest's Node major (empty when it names none), for the servers' image: node reads it, as
+# the build that wrote it ran on node.
+_NODE_OF_MANIFEST = ("node -e 'let s=\"\";process.stdin.on(\"data\",d=>s+=d).on(\"end\",()=>{try{const n=JSON.parse(s).node;"
+                     "if(Number.isInteger(n))process.stdout.write(String(n))}catch{}})'")
+
+
 def upload_command() -> str:
     """sha256 and upload in one command: a shell variable need not survive between commands."""
     target = '"s3://$MASTRA_ADMIN_ARTIFACT_BUCKET/$MASTRA_ADMIN_ARTIFACT_KEY"'
     return (
         f"sha=$(sha256sum {ARTIFACT_FILE}) && sha=${{sha%% *}}"
+        f" && nm=$({{ tar -xzOf {ARTIFACT_FILE} {MANIFEST_NAME} 2>/dev/null || true; }} | {_NODE_OF_MANIFEST})"
         f" && aws s3 cp {ARTIFACT_FILE} {target} --only-show-errors --content-type application/gzip"
-        ' --metadata "sha256=$sha,build-id=$MASTRA_ADMIN_BUILD_ID"'
+        ' --metadata "sha256=$sha,build-id=$MASTRA_ADMIN_BUILD_ID,node-major=$nm"'
         f' && echo "artifact {target[1:-1]} $(stat -c %s {ARTIFACT_FILE}) bytes sha256 $sha"'
     )
 

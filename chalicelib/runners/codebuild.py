@@ -46,6 +46,7 @@ from chalicelib.runners.buildspec import (
     BUNDLE_DIR, PYTHON_DIR, SOURCE_VAR, STAMP_FILE, buildspec_text, cache_override, render_buildspec,
     render_fetching_buildspec,
 )
+from chalicelib.runners.node_toolchain import NODE_VERSIONS
 from chalicelib.settings import Settings
 
 BUILD_ID_VAR = "MASTRA_ADMIN_BUILD_ID"
@@ -299,12 +300,15 @@ class CodeBuildRunner:
                 return Outcome(BuildStatus.FAILED, reason=f"CodeBuild succeeded but uploaded no artifact at {key}",
                                external_id=external_id)
             raise Unavailable(f"S3 is unavailable ({_describe(e)})") from e
-        sha = (head.get("Metadata") or {}).get("sha256")
+        metadata = head.get("Metadata") or {}
+        sha = metadata.get("sha256")
         if not sha:
             return Outcome(BuildStatus.FAILED, reason=f"the artifact {key} has no sha256 metadata",
                            external_id=external_id)
+        node = metadata.get("node-major", "")
         return Outcome(BuildStatus.SUCCEEDED, artifact_key=key, artifact_sha256=sha,
-                       artifact_bytes=head.get("ContentLength"), external_id=external_id)
+                       artifact_bytes=head.get("ContentLength"), external_id=external_id,
+                       node_major=int(node) if node.isdigit() and int(node) in NODE_VERSIONS else None)
 
     def cancel(self, build: Build) -> None:
         self.stop(build)

@@ -114,9 +114,7 @@ def _record(build: Build, completion: Completion, runner: CodeBuildRunner) -> st
     key = store_full_log(build)
     fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None, "log_key": key,
               "log_lines": store.next_log_offset(build.build_id)}
-    if outcome.status == BuildStatus.SUCCEEDED:
-        fields.update(artifact_key=outcome.artifact_key, artifact_sha256=outcome.artifact_sha256,
-                      artifact_bytes=outcome.artifact_bytes)
+    fields.update(outcome.artifact_fields())
     if marks.commit and not build.commit:  # a source CodeBuild fetched: the commit is known only there
         fields["commit"] = marks.commit
     moved = store.transition(build.build_id, (BuildStatus.BUILDING,), outcome.status,

@@ -30,6 +30,7 @@ class ServerSpec:
     artifact_key: str
     artifact_sha256: str | None = None
     env: dict[str, str] = field(default_factory=dict)  # the project's decrypted vars + deployment overrides
+    node_major: int | None = None  # the build's Node major; None: the default
 
     def runtime_env(self) -> dict[str, str]:
         """What the server sees besides its own variables: ids for the injected exporter."""

@@ -1,6 +1,6 @@
 """EcsDeployRunner: a build's artifact run as a Fargate task behind the ALB.
 
-No image of ours: every server runs a public Node 22 image (`MA_ECS_IMAGE`) whose command (`loader`)
+No image of ours: every server runs a public Node image (`MA_ECS_IMAGE`, of the build's Node major) whose command (`loader`)
 downloads the boot script from S3 (a presigned URL; the runner uploads this package's
 `ecs_boot.mjs` under `runtime/`, keyed by its sha256, and the loader checks that digest) and imports
 it. The task definition (one revision per deploy, family per deployment) runs it as the image's
@@ -30,6 +30,7 @@ from chalicelib.db.models import Deployment, Server
 from chalicelib.errors import Unavailable
 from chalicelib.control_plane_log import logger
 from chalicelib.runners.deploy_port import LogSlice, Probe, ServerSpec, Started
+from chalicelib.runners.node_toolchain import DEFAULT_MAJOR
 from chalicelib.settings import Settings
 
 CONTAINER = "server"
@@ -98,7 +99,8 @@ class EcsDeployRunner:
             "MASTRA_ADMIN_OBSERVABILITY_PREFIX": "observability",
         }
         container = {
-            "name": CONTAINER, "image": s.ecs_image, "essential": True,
+            "name": CONTAINER, "image": s.ecs_image.replace("{major}", str(spec.node_major or DEFAULT_MAJOR)),
+            "essential": True,
             "memory": int(s.ecs_memory), "cpu": int(s.ecs_cpu),
             "user": "node", "workingDirectory": "/home/node",
             "command": ["node", "-e", LOADER],

@@ -298,16 +298,18 @@ class LocalBuildRunner:
                         tar.add(entry, arcname=entry.name)
         digest = out.digest
         size = tarball.stat().st_size
+        node = injection.manifest_node_major(output)
         steps.since(job.build_id, "pack", packing)
         log(f"packed {size} bytes; uploading")
         with steps.step(job.build_id, "upload"), open(tarball, "rb") as body:  # one PUT (up to 5 GB)
             aws.client("s3").put_object(
                 Bucket=job.artifact_bucket, Key=job.artifact_key, Body=body, ContentType="application/gzip",
-                Metadata={"sha256": digest.hexdigest(), "build-id": job.build_id},
+                Metadata={"sha256": digest.hexdigest(), "build-id": job.build_id,
+                          **({"node-major": str(node)} if node else {})},
             )
         log(f"artifact s3://{job.artifact_bucket}/{job.artifact_key} {size} bytes sha256 {digest.hexdigest()}")
         return Outcome(BuildStatus.SUCCEEDED, artifact_key=job.artifact_key, artifact_sha256=digest.hexdigest(),
-                       artifact_bytes=size)
+                       artifact_bytes=size, node_major=node)
 
     def check(self, build: Build) -> Check:
         # A local build lives only as long as its worker, which renews the lease: expired means lost.

@@ -134,3 +134,12 @@ def test_a_source_outside_its_roots_is_refused_when_the_project_is_created(api, 
     ok = owner.post(api.url(f"/teams/{team}/projects"), json={"name": "ok", "source": {"type": "local",
                                                                                        "path": str(root / "app")}})
     assert ok.status_code == 201, ok.text
+
+
+def test_a_build_records_its_node_major_and_its_server_is_started_on_it(api, owner, team, tmp_path):
+    api.builds.node_major = 24
+    build_id = _start_build(api, owner, _deployment(api, owner, team, tmp_path))["id"]
+    api.run_queues()
+    build = owner.get(api.url(f"/builds/{build_id}")).json()
+    assert build["status"] == "succeeded" and build["nodeMajor"] == 24
+    assert [spec.node_major for spec in api.deploys.specs] == [24]

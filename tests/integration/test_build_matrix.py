@@ -146,6 +146,7 @@ def test_each_package_manager_builds_with_a_frozen_install_and_the_artifact_serv
     assert any(line.startswith(nested) for line in lines), [line for line in lines if "nested" in line]
     body = serving(stack, owner, matrix, name, build)
     assert body["node"].startswith("v22.") and body["dep"] == 7200000  # ms("2h") from its node_modules
+    assert build["nodeMajor"] == 22
     assert body["built"]["by"] == "build script"
 
 
@@ -175,6 +176,7 @@ def test_nvmrc_24_builds_and_serves_on_node_24(stack, owner, matrix):
     assert any("Node 24 (from .nvmrc)" in line for line in lines)
     body = serving(stack, owner, matrix, "nvmrc-24", build)
     assert body["built"]["node"].startswith("v24.") and body["node"].startswith("v24.")
+    assert build["nodeMajor"] == 24  # what an ECS server's image is chosen by
 
 
 def test_a_private_registry_gets_the_token_from_the_env_var_which_never_shows(stack, owner, matrix, registry):

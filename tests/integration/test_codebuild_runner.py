@@ -152,11 +152,11 @@ def test_check_after_codebuild_reports_success_reads_the_artifact_digest_and_del
                      if "/bld_itest_check/" in s["Name"])
     # What the buildspec's upload command does in a real build:
     clients.s3.put_object(Bucket=BUCKET, Key=artifact_key("bld_itest_check"), Body=b"x" * 321,
-                          Metadata={"sha256": "cd" * 32, "build-id": "bld_itest_check"})
+                          Metadata={"sha256": "cd" * 32, "build-id": "bld_itest_check", "node-major": "24"})
     check = runner.check(record("bld_itest_check", outcome.external_id))  # moto: SUCCEEDED at once
     assert check.state == "finished"
-    assert (check.outcome.status, check.outcome.artifact_sha256, check.outcome.artifact_bytes) == (
-        "succeeded", "cd" * 32, 321)
+    assert (check.outcome.status, check.outcome.artifact_sha256, check.outcome.artifact_bytes,
+            check.outcome.node_major) == ("succeeded", "cd" * 32, 321, 24)
     # moto drops the override, so the runner cannot learn the secret's id from the build here; the
     # deletion itself is covered by the Stubber tests. Delete by id to prove the call shape works.
     runner.forget(secret_id)

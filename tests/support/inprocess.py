@@ -109,6 +109,7 @@ class FakeBuildRunner:
     name: str = "fake"
     outcome: str = "succeeded"
     fetches_remote_sources: bool = False
+    node_major: int | None = None  # what the build's manifest would name
     runs: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
 
@@ -130,7 +131,8 @@ class FakeBuildRunner:
         digest = hashlib.sha256(body).hexdigest()
         client("s3").put_object(Bucket=job.artifact_bucket, Key=job.artifact_key, Body=body,
                                 Metadata={"sha256": digest})
-        return Outcome("succeeded", artifact_key=job.artifact_key, artifact_sha256=digest, artifact_bytes=len(body))
+        return Outcome("succeeded", artifact_key=job.artifact_key, artifact_sha256=digest, artifact_bytes=len(body),
+                       node_major=self.node_major)
 
     def check(self, build):
         from chalicelib.runners.build_port import Check
@@ -150,11 +152,13 @@ class FakeDeployRunner:
     started: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
     lines: dict[str, list[str]] = field(default_factory=dict)
+    specs: list = field(default_factory=list)
 
     def start(self, spec):
         from chalicelib.runners.deploy_port import Started
 
         self.started.append(spec.server_id)
+        self.specs.append(spec)
         self.lines.setdefault(spec.server_id, [f"listening on {4200 + len(self.started)}"])
         return Started(host="127.0.0.1", port=4200 + len(self.started))
 

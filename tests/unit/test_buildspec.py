@@ -105,7 +105,7 @@ def test_post_build_refuses_a_failed_build_then_packs_and_uploads_with_sha256_me
     assert "CODEBUILD_BUILD_SUCCEEDING" in guard
     assert f"tar -czf {ARTIFACT_FILE}" in pack and "! -name .git" in pack and "! -name observability" in pack
     assert "aws s3 cp" in upload and '"s3://$MASTRA_ADMIN_ARTIFACT_BUCKET/$MASTRA_ADMIN_ARTIFACT_KEY"' in upload
-    assert '--metadata "sha256=$sha,build-id=$MASTRA_ADMIN_BUILD_ID"' in upload
+    assert '--metadata "sha256=$sha,build-id=$MASTRA_ADMIN_BUILD_ID,node-major=$nm"' in upload
     assert spec["env"]["variables"]["MASTRA_ADMIN_ARTIFACT_BUCKET"] == "mastra-admin-dev-artifacts"
     assert spec["env"]["variables"]["MASTRA_ADMIN_ARTIFACT_KEY"] == "artifacts/bld_01kabcdefghjkmnpqrstvwxyz0.tgz"
 
@@ -139,7 +139,7 @@ def test_a_project_without_dependencies_has_only_node_check_in_install(tmp_path)
     assert '--output "$CODEBUILD_SRC_DIR" ' in spec["phases"]["build"]["commands"][-1]
 
 
-@pytest.mark.skipif(not all(shutil.which(t) for t in ("bash", "find", "tar", "sha256sum", "stat")),
+@pytest.mark.skipif(not all(shutil.which(t) for t in ("bash", "find", "tar", "sha256sum", "stat", "node")),
                     reason="needs GNU userland")
 @pytest.mark.parametrize("succeeding", ["1", "0"])
 def test_post_build_commands_pack_like_the_local_runner_and_upload_the_digest(tmp_path, succeeding):
@@ -147,6 +147,7 @@ def test_post_build_commands_pack_like_the_local_runner_and_upload_the_digest(tm
     out = src / ".mastra" / "output"
     (out / "nested" / ".git").mkdir(parents=True)
     (out / "index.mjs").write_text("export {}\n")
+    (out / "mastra-admin.json").write_text(json.dumps({"contract": 1, "node": 24, "start": ["node", "index.mjs"]}))
     (out / "nested" / ".git" / "kept").write_text("only the top-level .git is left out\n")
     for excluded in (".git", "observability", ".mastra-admin"):
         (out / excluded).mkdir()
@@ -172,10 +173,10 @@ def test_post_build_commands_pack_like_the_local_runner_and_upload_the_digest(tm
     assert args[:4] == ["s3", "cp", artifact,
                         "s3://mastra-admin-dev-artifacts/artifacts/bld_01kabcdefghjkmnpqrstvwxyz0.tgz"]
     digest = hashlib.sha256((tmp_path / "uploaded.tgz").read_bytes()).hexdigest()
-    assert args[args.index("--metadata") + 1] == f"sha256={digest},build-id=bld_x"
+    assert args[args.index("--metadata") + 1] == f"sha256={digest},build-id=bld_x,node-major=24"
     with tarfile.open(tmp_path / "uploaded.tgz") as tar:
         names = sorted(tar.getnames())
-    assert names == ["index.mjs", "nested", "nested/.git", "nested/.git/kept"]
+    assert names == ["index.mjs", "mastra-admin.json", "nested", "nested/.git", "nested/.git/kept"]
     assert f"sha256 {digest}" in done.stdout
 
 

@@ -103,5 +103,17 @@ def read_manifest(output_dir: Path) -> dict:
     return manifest
 
 
+def manifest_node_major(output_dir: Path) -> int | None:
+    """The Node major the manifest names, if it is one we run (the output is the tenant's to write,
+    so anything else is None: its servers get the default)."""
+    from chalicelib.runners.node_toolchain import NODE_VERSIONS
+
+    try:
+        node = json.loads((Path(output_dir) / MANIFEST_NAME).read_text()).get("node")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return node if type(node) is int and node in NODE_VERSIONS else None
+
+
 __all__ = ["INJECT_SCRIPT", "ENTRY_NAME", "MANIFEST_NAME", "ManifestError", "ensure_packages", "inject_command",
-           "read_manifest"]
+           "manifest_node_major", "read_manifest"]

@@ -65,7 +65,7 @@ def _reap_one(build_id: str, now: datetime, settings: Settings) -> str | None:
         store.renew_lease(build_id, attempt, now + timedelta(seconds=settings.build_lease_seconds))
         return "still running"
     if check.state == "finished" and check.outcome is not None:
-        return _record(build, check.outcome.status, check.outcome.reason, now, **_artifact(check.outcome))
+        return _record(build, check.outcome.status, check.outcome.reason, now, **check.outcome.artifact_fields())
     runner.stop(build)  # kill whatever the lost worker left running
     if attempt < settings.build_max_attempts:
         moved = store.transition(build_id, (BuildStatus.BUILDING,), BuildStatus.QUEUED, expect_attempt=attempt,
@@ -79,13 +79,6 @@ def _reap_one(build_id: str, now: datetime, settings: Settings) -> str | None:
         return "re-queued"
     return _record(build, BuildStatus.FAILED, f"worker lost: lease expired on attempt {attempt} of "
                                     f"{settings.build_max_attempts}", now)
-
-
-def _artifact(outcome) -> dict:
-    if outcome.status != BuildStatus.SUCCEEDED:
-        return {}
-    return {"artifact_key": outcome.artifact_key, "artifact_sha256": outcome.artifact_sha256,
-            "artifact_bytes": outcome.artifact_bytes}
 
 
 def _record(build: Build, status: str, reason: str | None, now: datetime, **fields) -> str | None:

@@ -176,9 +176,7 @@ def finish(build: Build, attempt: int, outcome: Outcome, log: BuildLog) -> Build
         key, offset, last = log.close_keeping_last()
     fields = {"finished_at": utcnow(), "reason": outcome.reason, "lease_expires_at": None,
               "log_key": key, "log_lines": offset + len(last)}
-    if outcome.status == BuildStatus.SUCCEEDED:
-        fields.update(artifact_key=outcome.artifact_key, artifact_sha256=outcome.artifact_sha256,
-                      artifact_bytes=outcome.artifact_bytes)
+    fields.update(outcome.artifact_fields())
     with steps.step(build.build_id, "record: status"):
         moved = store.record_result(build, attempt, outcome.status, (offset, last), **fields)
         if moved is None:  # cancelled meanwhile: the log this attempt wrote is still the build's

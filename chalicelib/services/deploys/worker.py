@@ -105,6 +105,7 @@ def _deploy(deploy: Deploy, attempt: int, runner: DeployRunner, settings: Settin
         slug=deployment.slug, environment=deployment.type, commit=build.commit,
         artifact_bucket=settings.bucket_name, artifact_key=build.artifact_key,
         artifact_sha256=build.artifact_sha256, env=env,
+        node_major=int(build.node_major) if build.node_major is not None else None,
     )
     try:
         started = runner.start(spec)
