@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -27,11 +27,17 @@ def _api(stack, owner, path, **params):
     return r.json()
 
 
-def _ship(stack, world, build_id: str, errors: int, model: str) -> None:
-    """RUNS agent calls of `build_id` (the first `errors` failing) as one spans object, as a server's shipper writes."""
+def _ship(stack, owner, world, build_id: str, errors: int, model: str) -> None:
+    """RUNS agent calls of `build_id` (the first `errors` failing) as one spans object, as a server's shipper writes,
+    timed inside the middle of the build's newest serving window (the guard counts what each build served)."""
     scope = Scope(world["team"], world["project"], world["deployment"], build_id=build_id)
-    rng, start = random.Random(build_id), datetime.now(timezone.utc) - timedelta(minutes=1)
-    spans = [s for i in range(RUNS) for s in trace(scope, start + timedelta(milliseconds=10 * i), rng, model=model,
+    releases = _api(stack, owner, f"/deployments/{world['deployment']}/releases")["items"]
+    window = next(r for r in releases if r["buildId"] == build_id)["windows"][0]
+    opened = datetime.fromisoformat(window["start"])
+    closed = datetime.fromisoformat(window["end"]) if window["end"] else datetime.now(timezone.utc)
+    first, span = opened + (closed - opened) / 4, (closed - opened) / 2
+    rng = random.Random(build_id)
+    spans = [s for i in range(RUNS) for s in trace(scope, first + span * (i / RUNS), rng, model=model,
                                                     error=i < errors)]
     put_records(stack, scope, "spans", spans)
 
@@ -83,8 +89,8 @@ def test_the_guard_set_in_the_page_waits_then_rolls_back_a_worse_build_live(sign
     expect(verdict.locator(".status")).to_have_class(re.compile(r"\bwaiting\b"))
     assert _api(stack, owner, f"/deployments/{dep}/guard")["lastEvaluation"]["verdict"] == "waiting"
 
-    _ship(stack, world, good, 0, "gpt-4o-mini")
-    _ship(stack, world, bad, RUNS // 2, UNPRICED)
+    _ship(stack, owner, world, good, 0, "gpt-4o-mini")
+    _ship(stack, owner, world, bad, RUNS // 2, UNPRICED)
     timeline = page.get_by_role("region", name="Events")
     # The timeline keeps the breach (the guard's last verdict may move on once its rollback is under way).
     acted_row = timeline.locator("li[data-type='guard']")
