@@ -87,7 +87,7 @@ def main() -> int:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--floor-lines", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--chunk-mb", type=int, default=0, help="override the ingest chunk size")
+    ap.add_argument("--chunk-mb", type=int, default=0, help="override the ingest chunk size (default: the local stack's)")
     ap.add_argument("--keep", help="keep the chDB directory here (bench/query.py can reuse it)")
     args = ap.parse_args()
 
@@ -149,7 +149,10 @@ def main() -> int:
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
-        ingestor = Ingestor(s3, writer, **({"chunk_bytes": args.chunk_mb << 20} if args.chunk_mb else {}))
+        from chalicelib.settings import Settings
+
+        chunk_mb = args.chunk_mb or Settings(stage="local").ingest_chunk_mb  # the local stack's (chDB) chunk
+        ingestor = Ingestor(s3, writer, chunk_bytes=chunk_mb << 20)
         keys = []
         for run in range(args.repeat):
             key = SCOPE.s3_key("spans", f"bench-{run}.jsonl")
@@ -206,7 +209,7 @@ def main() -> int:
     client.close()
     if not args.keep:
         shutil.rmtree(db, ignore_errors=True)
-    print(f"lines {args.lines}  bytes {size}  cores {os.cpu_count()}")
+    print(f"lines {args.lines}  bytes {size}  cores {os.cpu_count()}  chunk {chunk_mb} MB")
     print(f"ingest_rows_per_s {results['ingest']:.0f}")
     print(f"ceiling_rows_per_s {results['ceiling']:.0f}  (same target shape: spans + views)")
     print(f"bare_ceiling_rows_per_s {results['bare']:.0f}  (inferred schema, ORDER BY tuple(), no views)")
