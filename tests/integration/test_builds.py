@@ -210,11 +210,17 @@ def test_a_newer_build_supersedes_older_ones_still_in_the_queue(stack, owner, te
     src = copy_tiny(tmp_path / "tiny")
     _, deployment = tiny_deployment(stack, owner, team, {"type": "local", "path": str(src)},
                                     env={"BUILD_SLEEP_SECONDS": "10"})  # slots stay busy while 4 are queued
-    # Two builds take both worker slots; the third waits in the queue until the fourth arrives.
-    ids = [start_build(stack, owner, deployment)["id"] for _ in range(4)]
+    # Two builds take both worker slots; the third waits in the queue until the fourth arrives. The
+    # second is posted once the first is building (else it supersedes the first, as it should, and a
+    # slot stays free for the third: what a loaded machine once did here), the third once both are.
+    ids = []
+    for _ in range(2):
+        ids.append(start_build(stack, owner, deployment)["id"])
+        wait_for(lambda: owner.get(stack.url(f"/builds/{ids[-1]}")).json(), timeout=120,
+                 until=lambda b: b["status"] != "queued", what="the build claimed")
+    ids += [start_build(stack, owner, deployment)["id"] for _ in range(2)]
     builds = [wait_build(stack, owner, build_id) for build_id in ids]
-    assert builds[-1]["status"] == "succeeded"
-    assert builds[2]["status"] == "superseded", builds[2]
+    assert [b["status"] for b in builds] == ["succeeded", "succeeded", "superseded", "succeeded"], builds
     superseded = [b for b in builds if b["status"] == "superseded"]
     assert all(b["attempt"] == 0 and b["reason"].startswith("superseded by bld_") for b in superseded)
     assert all(b["status"] in ("succeeded", "superseded") for b in builds)
