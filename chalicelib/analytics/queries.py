@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.analytics.writer import Writer
+from chalicelib.ttl_cache import TTLCache
 
 SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "is_root", "name", "span_type", "start_time", "end_time",
                 "duration_ms", "status", "error_message", "model", "provider", "input_tokens", "output_tokens",
@@ -49,25 +50,18 @@ class Prices:
 
 PRICES_TTL_S = 60.0  # prices change by migrate or an operator's SQL: a minute's staleness is fine
 _PRICES_MAX = 1024  # teams per writer
-_prices: "weakref.WeakKeyDictionary[Writer, dict[str, tuple[float, Prices]]]" = weakref.WeakKeyDictionary()
+_prices: "weakref.WeakKeyDictionary[Writer, TTLCache]" = weakref.WeakKeyDictionary()  # team -> Prices
 _prices_lock = threading.Lock()
 
 
 def prices_for(writer: Writer, team_id: str) -> Prices:
     """The team's price table, kept per process for PRICES_TTL_S: it is read on every trace and
     usage request and was a fifth of a trace lookup's time at 1M spans (bench/query.py)."""
-    now = time.monotonic()
     with _prices_lock:
-        hit = _prices.get(writer, {}).get(team_id)
-    if hit and hit[0] > now:
-        return hit[1]
-    prices = read_prices(writer, team_id)
-    with _prices_lock:
-        teams = _prices.setdefault(writer, {})
-        if len(teams) >= _PRICES_MAX:
-            teams.clear()
-        teams[team_id] = (now + PRICES_TTL_S, prices)
-    return prices
+        cache = _prices.get(writer)
+        if cache is None:
+            cache = _prices[writer] = TTLCache(PRICES_TTL_S, clock=lambda: time.monotonic(), max_entries=_PRICES_MAX)
+    return cache.get(team_id, lambda: read_prices(writer, team_id))
 
 
 def read_prices(writer: Writer, team_id: str) -> Prices:
