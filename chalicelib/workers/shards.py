@@ -152,7 +152,7 @@ def run_shard(message: ShardMessage, seconds_left: Callable[[], float]) -> list[
     settings = get_settings()
     sweep = SWEEPS[message.kind]()
     work = sweep.prepare(message.ids)
-    failures: list[str] = []
+    failures: list[tuple[str, Exception]] = []
     left: list[str] = []
 
     def one(item_id: str) -> None:
@@ -161,9 +161,9 @@ def run_shard(message: ShardMessage, seconds_left: Callable[[], float]) -> list[
             return
         try:
             work(item_id)
-        except Exception:
+        except Exception as error:
             logger.exception("shard item failed", extra={"kind": message.kind, "id": item_id})
-            failures.append(item_id)
+            failures.append((item_id, error))
 
     with channels.held() if sweep.publish_together else contextlib.nullcontext(), \
             ThreadPoolExecutor(max_workers=max(1, min(settings.shard_parallel, len(message.ids)))) as pool:
@@ -171,7 +171,9 @@ def run_shard(message: ShardMessage, seconds_left: Callable[[], float]) -> list[
         for future in [pool.submit(contextvars.copy_context().run, one, item_id) for item_id in message.ids]:
             future.result()
     if failures:
-        raise ShardFailed(f"{len(failures)} of {len(message.ids)} {message.kind} items failed")
+        first_id, first = failures[0]  # named, so a retried shard's cause is in its own error
+        raise ShardFailed(f"{len(failures)} of {len(message.ids)} {message.kind} items failed; "
+                          f"first {first_id}: {type(first).__name__}: {str(first)[:200]}")
     return left
 
 

@@ -30,6 +30,23 @@ UNSET = ("MA_AWS_ENDPOINT_URL", "MA_TABLE_NAME", "MA_BUCKET_NAME", "MA_BUILD_QUE
          "MA_INGEST_QUEUE", "MA_KMS_KEY_ALIAS", "MA_JWKS_URL", "MA_CLICKHOUSE_URL", "AWS_PROFILE")
 
 
+def _one_request_at_a_time(mp: pytest.MonkeyPatch) -> None:
+    """moto's in-process backends are not thread safe (getmoto/moto#5881: a dict changes size while
+    another thread iterates it), and the app's sweeps call AWS from a thread pool: requests into the
+    mock are served one at a time, as a server would answer them. Re-entrant for moto's own calls."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock, serve = threading.RLock(), BotocoreStubber.process_request
+
+    def process_request(self, request):
+        with lock:
+            return serve(self, request)
+
+    mp.setattr(BotocoreStubber, "process_request", process_request)
+
+
 @pytest.fixture(scope="package")
 def _world(tmp_path_factory):
     """Once for the tier: the environment, moto's mock, and clients and connections made under it.
@@ -53,6 +70,7 @@ def _world(tmp_path_factory):
             mp.setenv(name, value)
         clear_caches()
         reset_pynamodb_connections(mp)
+        _one_request_at_a_time(mp)
         with mock_aws():
             from app import app
             from chalicelib.settings import get_settings

@@ -168,11 +168,13 @@ def test_health_checks_of_ecs_servers_store_container_insights_usage(world, monk
 
 def test_the_app_routes_stopped_tasks_of_our_cluster_to_the_handler_and_reconciles_every_minute():
     import app as chalice_app
-    from chalicelib.settings import get_settings
 
     sources = {s.name: s for s in chalice_app.app.event_sources}
     pattern = sources["ecs_task_state_change"].event_pattern
     assert pattern["source"] == ["aws.ecs"] and pattern["detail-type"] == ["ECS Task State Change"]
     assert pattern["detail"]["lastStatus"] == ["STOPPED"]
-    assert pattern["detail"]["clusterArn"] == [{"suffix": f":cluster/{get_settings().ecs_cluster}"}]
+    # the cluster of the settings app.py was imported with (an earlier test of this worker may have
+    # imported it under another stage's environment)
+    assert pattern["detail"]["clusterArn"] == [{"suffix": f":cluster/{chalice_app._settings.ecs_cluster}"}]
+    assert chalice_app._settings.ecs_cluster.startswith("mastra-admin-")
     assert sources["ecs_reconciler"].schedule_expression.value == 1
