@@ -51,7 +51,7 @@ up: $(STAMP) install-sandbox console
 
 ## Run the whole test suite (every tier: unit, fast, integration, e2e), after the template checks.
 test: $(STAMP) install-sandbox check-templates console install-chromium
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --no-loadscope-reorder tests
 
 ## Run the in-process tiers only (unit, fast): no local stack, no sockets; under a minute.
 test-fast: $(STAMP)

@@ -210,12 +210,18 @@ class Gateway:
 
     @staticmethod
     async def _send(connection, data: bytes) -> bool:
+        """A text frame when the data is UTF-8 (as API Gateway sends it), else binary; the bytes as
+        posted, not decoded and encoded again. `asyncio.timeout`, not `wait_for`: no task per message."""
+        text = data.isascii()
+        if not text:
+            try:
+                data.decode("utf-8")
+                text = True
+            except UnicodeDecodeError:
+                pass
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        try:
-            await asyncio.wait_for(connection.send(text if text is not None else data), SEND_TIMEOUT)
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await connection.send(data, text=text)
             return True
         except Exception:
             return False

@@ -12,11 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
 
 
+@pytest.mark.timeout(960)  # schemathesis has 900 s; on a loaded 2-core machine it took just over 300
 def test_fuzzing_the_api_finds_no_server_error_and_no_schema_violation(stack, tmp_path):
     schemathesis = Path(sys.executable).with_name("schemathesis")
     cmd = [

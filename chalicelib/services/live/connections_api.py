@@ -104,7 +104,8 @@ class ConnectionsApi:
         delay = 0.05
         for attempt in range(RETRIES + 1):
             try:
-                status = await asyncio.wait_for(self._exchange(method, path, body), self.timeout)
+                async with asyncio.timeout(self.timeout):  # not wait_for: no task per message
+                    status = await self._exchange(method, path, body)
             except (_Retry, OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as e:
                 status = None
                 error = e
