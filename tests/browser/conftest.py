@@ -1,5 +1,7 @@
 """The browser tier: headless Chromium (Debian's `chromium`, installed by `make install-chromium`) driven by
 Playwright for Python, against one local stack for the whole tier (the tests share one built deployment).
+Package-scoped: the stack and Chromium stop when the tier's last test ends, not when the worker
+that ran it ends (an idle stack's pollers cost the other tests a share of a core).
 Screenshots go to the directory printed at the end of the session (pytest's base temp, `browser/`)."""
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.path.name == LAST)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium_path() -> str:
     path = shutil.which("chromium")
     if not path:
@@ -24,7 +26,7 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory, chromium_path):
     from tests.support.deploys import DEPLOY_ENV, stack_serving
 
@@ -34,17 +36,17 @@ def stack(tmp_path_factory, chromium_path):
         yield s
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def owner(stack):
     return stack.session(stack.owner_key)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def team(stack, owner) -> str:
     return owner.get(stack.url("/teams")).json()["items"][0]["id"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def viewer_key(stack, owner, team) -> str:
     """An API key of a viewer of the tier's team (what that role may not do is disabled in the console)."""
     r = owner.post(stack.url(f"/teams/{team}/api-keys"),
@@ -53,7 +55,7 @@ def viewer_key(stack, owner, team) -> str:
     return r.json()["secret"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -64,18 +66,18 @@ def browser(chromium_path):
         b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world() -> dict:
     """Ids the tests create through the console and later tests reuse (one built deployment for the tier)."""
     return {}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def register() -> Register:
     return Register()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shots(tmp_path_factory):
     path = tmp_path_factory.getbasetemp() / "browser"
     path.mkdir(exist_ok=True)

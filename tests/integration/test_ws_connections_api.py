@@ -146,3 +146,14 @@ def test_requests_are_signed_and_a_closed_keepalive_connection_or_a_throttle_is_
     for head in peer.heads:
         assert "Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/" in head
         assert "/eu-west-1/execute-api/aws4_request" in head
+
+
+def test_a_message_over_api_gateways_limit_is_refused_and_the_gateway_keeps_serving(gateway):
+    clients, ids = _clients(gateway, 1)
+    boto = boto3.session.Session().client("apigatewaymanagementapi", region_name="us-east-1",
+                                          endpoint_url=f"http://127.0.0.1:{gateway.mgmt_port}")
+    with pytest.raises(boto.exceptions.PayloadTooLargeException):
+        boto.post_to_connection(ConnectionId=ids[0], Data=b"x" * (128 * 1024 + 1))
+    boto.post_to_connection(ConnectionId=ids[0], Data=b'{"after":"refusal"}')
+    assert json.loads(clients[0].recv(timeout=10)) == {"after": "refusal"}
+    clients[0].close()
