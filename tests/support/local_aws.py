@@ -16,12 +16,15 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
-    """moto server (the real AWS wire protocol) in a thread of this process; yields its URL."""
+    """moto server (the real AWS wire protocol) in a thread of this process; yields its URL. It starts
+    empty: moto's state is one per process, so what an earlier module's server (or mock) left in this
+    worker would otherwise be in this one's answers (a target group of the ECS scale test was)."""
     from moto.server import ThreadedMotoServer
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")).read()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
