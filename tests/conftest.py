@@ -34,9 +34,7 @@ LONGEST_MODULES = ("test_openapi_fuzz.py", "test_ecs_routing_scale.py", "test_de
                    "test_local_stack_shutdown.py", "test_local_stack_restart.py", "test_build_recovery.py")
 
 
-def _longest_first(item) -> tuple[int, int]:
-    tier = Path(item.path).resolve().relative_to(TESTS).parts[0]
-    name = item.path.name
+def _longest_first(tier: str, name: str) -> tuple[int, int]:
     return (LONGEST_TIERS.index(tier) if tier in LONGEST_TIERS else len(LONGEST_TIERS),
             LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES))
 
@@ -46,8 +44,10 @@ def pytest_collection_modifyitems(config, items):
     """Mark every test with the tier of its directory; a test outside the tiers fails collection. Each
     module is one xdist group (its module fixtures, a local stack often, are started once); the browser tier
     is one group: its modules share one local stack and one built deployment."""
+    order: dict[str, tuple[int, int]] = {}
     for item in items:
         tier = Path(item.path).resolve().relative_to(TESTS).parts[0]
+        order[item.nodeid] = _longest_first(tier, item.path.name)
         if tier not in TIERS:
             raise pytest.UsageError(f"{item.nodeid}: tests live in one of tests/{{{','.join(TIERS)}}}/")
         item.add_marker(getattr(pytest.mark, tier))
@@ -55,7 +55,7 @@ def pytest_collection_modifyitems(config, items):
         if tier == "browser":
             group = "browser"
         item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=_longest_first)  # stable: a module's tests keep their order
+    items.sort(key=lambda item: order[item.nodeid])  # stable: a module's tests keep their order
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -148,10 +148,6 @@ def _user(iam, name: str, document: dict) -> dict[str, str]:
     return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
 
 
-def _reset_moto(url: str) -> None:
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).read()
-
-
 def _set_auth(url: str, count: str) -> str:
     """moto's INITIAL_NO_AUTH_ACTION_COUNT, set on the running server; returns the previous value."""
     request = urllib.request.Request(f"{url}/moto-api/reset-auth", data=count.encode(), method="POST",
@@ -187,7 +183,6 @@ def stage(tmp_path_factory):
         stack.callback(github.stop)
         github.install(INSTALLATION, REPO)
         url = stack.enter_context(moto_server())
-        stack.callback(_reset_moto, url)  # moto's state is this process's: the next module's server has it too
         hold_ecs_tasks(url)
         deployed = _make_deploy(url, work, work / "github-app.pem")
         [owner_key] = OWNER_KEY.findall(deployed)

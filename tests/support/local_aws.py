@@ -17,18 +17,27 @@ def free_port() -> int:
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """moto server (the real AWS wire protocol) in a thread of this process; yields its URL. It starts
-    empty: moto's state is one per process, so what an earlier module's server (or mock) left in this
-    worker would otherwise be in this one's answers (a target group of the ECS scale test was)."""
+    empty and is emptied when it stops: moto's state is one per process, so what another module's
+    server (or mock) left in this worker would otherwise be in this one's answers (the stage-deploy
+    test's router target group was in the ECS runner test's)."""
     from moto.server import ThreadedMotoServer
 
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")).read()
+    _reset(url)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
-        server.stop()
+        try:
+            _reset(url)
+        finally:
+            server.stop()
+
+
+def _reset(url: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).read()
 
 
 def hold_ecs_tasks(url: str) -> None:
