@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import threading
 import time
@@ -43,16 +44,29 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _parse_request(head: bytes) -> tuple[str, str, dict[str, str]]:
-    """(method, target, lower-cased headers) of an HTTP/1.1 request head."""
-    request_line, *lines = head.decode("latin-1").split("\r\n")
-    method, target, _ = (request_line.split(" ", 2) + ["", ""])[:3]
-    headers = {}
-    for line in lines:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    return method, target, headers
+_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([^\r]*)", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding:", re.IGNORECASE)
+
+
+def _parse_request(head: bytes) -> tuple[str, str, int | None]:
+    """(method, target, body length) of an HTTP/1.1 request head; the length is None when the body
+    cannot be framed by Content-Length (chunked, or a value that is not a number)."""
+    line_end = head.find(b"\r\n")
+    method, target, _ = (head[:line_end if line_end >= 0 else None].decode("latin-1").split(" ", 2) + ["", ""])[:3]
+    if _CHUNKED.search(head):
+        return method, target, None
+    match = _LENGTH.search(head)
+    value = match.group(1).strip() if match else b"0"
+    return method, target, int(value) if value.isdigit() else None
+
+
+def _connection_id(target: str) -> str | None:
+    """The connection id in a management path (`/@connections/{id}`), None for any other path."""
+    path = target.partition("?")[0]
+    if "%" in path:
+        path = unquote(path)
+    prefix = "/@connections/"
+    return path[len(prefix):] if path.startswith(prefix) and len(path) > len(prefix) else None
 
 
 def _response(status: int, body: dict | None, error: str | None, close: bool = False) -> bytes:
@@ -65,6 +79,114 @@ def _response(status: int, body: dict | None, error: str | None, close: bool = F
     if close:
         head.append("Connection: close")
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
+
+
+_OK = _response(200, None, None)
+_GONE = _response(410, {"message": "Gone"}, "GoneException")
+MAX_HEAD_BYTES = 16 * 1024
+
+
+def _is_text(data: bytes) -> bool:
+    """A text frame when the data is UTF-8 (as API Gateway sends it), else binary."""
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _send_now(connection, data: bytes) -> bool | None:
+    """Write `data` as one frame at once when the connection can take it: True sent, False gone,
+    None busy (a full send buffer, a fragmented send in progress, the opening handshake not done).
+    What `connection.send` does in that case, without its task switch and context manager: the
+    bytes as posted, not decoded and encoded again."""
+    from websockets.protocol import State
+
+    state = connection.protocol.state
+    if state is State.CLOSING or state is State.CLOSED:
+        return False
+    if state is not State.OPEN or connection.paused or connection.send_in_progress is not None:
+        return None
+    try:
+        if _is_text(data):
+            connection.protocol.send_text(data)
+        else:
+            connection.protocol.send_binary(data)
+        connection.send_data()
+    except Exception:
+        return False
+    return True
+
+
+class _Management(asyncio.Protocol):
+    """One connection to the management API: its requests answered in order, those of one read
+    in one write. A POST that must wait for its WebSocket connection stops this connection's
+    reading until it is answered, so answers never overtake one another."""
+
+    def __init__(self, gateway: "Gateway"):
+        self.gateway = gateway
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.waiting = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.waiting:
+            self._serve()
+
+    def _serve(self) -> None:
+        answers: list[bytes] = []
+        while not self.transport.is_closing():
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buffer) > MAX_HEAD_BYTES:
+                    answers.append(_response(431, {"message": "Request header too large"}, "BadRequestException",
+                                             close=True))
+                    self._finish(answers, close=True)
+                    return
+                break
+            method, target, length = _parse_request(bytes(self.buffer[:end]))
+            if length is None or length > MAX_POST_BYTES:
+                # The body is not read: answer, then close rather than misframe what follows.
+                answers.append(_response(413, {"message": "Payload too large"}, "PayloadTooLargeException",
+                                         close=True))
+                self._finish(answers, close=True)
+                return
+            size = end + 4 + length
+            if len(self.buffer) < size:
+                break
+            body = bytes(self.buffer[end + 4:size])
+            del self.buffer[:size]
+            answer = self.gateway._manage_now(method, target, body)
+            if answer is None:
+                self._finish(answers)
+                answers = []
+                self.waiting = True
+                self.transport.pause_reading()
+                asyncio.ensure_future(self._later(target, body))
+                return
+            answers.append(answer)
+        self._finish(answers)
+
+    async def _later(self, target: str, body: bytes) -> None:
+        answer = await self.gateway._manage_later(target, body)
+        if self.transport.is_closing():
+            return
+        self.transport.write(answer)
+        self.waiting = False
+        self.transport.resume_reading()
+        self._serve()
+
+    def _finish(self, answers: list[bytes], close: bool = False) -> None:
+        if answers:
+            self.transport.write(b"".join(answers))
+        if close:
+            self.transport.close()
 
 
 class Gateway:
@@ -153,7 +275,7 @@ class Gateway:
 
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        management = await asyncio.start_server(self._serve_management, self.host, self.mgmt_port)
+        management = await self.loop.create_server(lambda: _Management(self), self.host, self.mgmt_port)
         async with management, serve(self._serve_connection, self.host, self.ws_port,
                                      process_request=self._process_request, max_size=128 * 1024,
                                      ping_interval=20, ping_timeout=20, open_timeout=OPEN_TIMEOUT,
@@ -164,67 +286,44 @@ class Gateway:
             await self._stop.wait()
 
     # --- the management API ----------------------------------------------------------------
-    # Served on the WebSocket server's own event loop: a posted message goes straight to the
-    # connection's `send`, with no thread hop per message.
+    # Served on the WebSocket server's own event loop by `_Management`, one protocol object per
+    # management connection: a posted message goes straight to its connection, with no thread hop
+    # and, in the common case, no task per message.
 
-    async def _serve_management(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-                    return
-                method, target, headers = _parse_request(head)
-                length = int(headers.get("content-length") or 0)
-                if length > MAX_POST_BYTES or "transfer-encoding" in headers:
-                    # The body is not read: answer, then close rather than misframe what follows.
-                    writer.write(_response(413, {"message": "Payload too large"}, "PayloadTooLargeException",
-                                           close=True))
-                    return
-                body = await reader.readexactly(length) if length else b""
-                status, reply, error = await self._manage(method, target, body)
-                writer.write(_response(status, reply, error))
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-
-    async def _manage(self, method: str, target: str, body: bytes) -> tuple[int, dict | None, str | None]:
-        path = unquote(urlsplit(target).path)
-        prefix = "/@connections/"
-        connection_id = path[len(prefix):] if path.startswith(prefix) and len(path) > len(prefix) else None
+    def _manage_now(self, method: str, target: str, body: bytes) -> bytes | None:
+        """The answer to a management request, or None when a POST must wait for its connection
+        (`_manage_later`)."""
+        connection_id = _connection_id(target)
         if connection_id is None:
-            return 404, {"message": "Not Found"}, "NotFoundException"
+            return _response(404, {"message": "Not Found"}, "NotFoundException")
         connection = self.connections.get(connection_id)
-        if method == "POST" and connection is not None and await self._send(connection, body):
-            return 200, None, None
+        if method == "POST" and connection is not None:
+            sent = _send_now(connection, body)
+            if sent is None:
+                return None
+            if sent:
+                return _OK
         if method == "DELETE" and connection is not None:
             asyncio.ensure_future(connection.close())
-            return 204, None, None
+            return _response(204, None, None)
         if method == "GET" and connection is not None:
             connected = self.connected_at.get(connection_id, _now_ms())
-            return 200, {"ConnectedAt": _iso(connected), "Identity": {"SourceIp": "127.0.0.1"},
-                         "LastActiveAt": _iso(self.last_active.get(connection_id, connected))}, None
-        return 410, {"message": "Gone"}, "GoneException"
+            return _response(200, {"ConnectedAt": _iso(connected), "Identity": {"SourceIp": "127.0.0.1"},
+                                   "LastActiveAt": _iso(self.last_active.get(connection_id, connected))}, None)
+        return _GONE
 
-    @staticmethod
-    async def _send(connection, data: bytes) -> bool:
-        """A text frame when the data is UTF-8 (as API Gateway sends it), else binary; the bytes as
-        posted, not decoded and encoded again. `asyncio.timeout`, not `wait_for`: no task per message."""
-        text = data.isascii()
-        if not text:
-            try:
-                data.decode("utf-8")
-                text = True
-            except UnicodeDecodeError:
-                pass
+    async def _manage_later(self, target: str, body: bytes) -> bytes:
+        """A POST whose connection is busy (its send buffer full, a fragmented send in progress, or
+        its opening handshake not done): sent through `connection.send`, which waits its turn."""
+        connection = self.connections.get(_connection_id(target) or "")
+        if connection is None:
+            return _GONE
         try:
             async with asyncio.timeout(SEND_TIMEOUT):
-                await connection.send(data, text=text)
-            return True
+                await connection.send(body, text=_is_text(body))
+            return _OK
         except Exception:
-            return False
+            return _GONE
 
     def close(self, connection_id: str) -> bool:
         connection = self.connections.get(connection_id)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
@@ -44,6 +45,36 @@ CLAIM_ATTEMPTS = 40
 SEND_LEASE_MS = 10_000
 POST_CONCURRENCY = 32
 SUBSCRIBERS_MAX_AGE_S = 30.0  # a subscriber list kept longer is read again, changed or not
+
+
+@dataclass(frozen=True, slots=True)
+class _Subscriber:
+    """What a publish reads of a subscription, read from its item once per Query: PynamoDB's
+    attribute access costs microseconds each, paid several times per subscriber per batch."""
+
+    item: Subscription
+    connection_id: str
+    cursor: int | None
+    principal: Principal | None  # None: written before subscriptions carried it, and its connection is gone
+    token_expires_at: float | None
+
+
+def _snapshot(subs: list[Subscription]) -> list[_Subscriber]:
+    """Plain records of `subs`, equal principals as one object (one re-check each per batch)."""
+    principals: dict[tuple, Principal] = {}
+    out = []
+    for sub in subs:
+        owner = _owner(sub)
+        principal = None
+        expires = None
+        if owner is not None:
+            key = (owner[0].user_id, owner[0].key_id, owner[0].scope_team_id)
+            principal = principals.setdefault(key, owner[0])
+            expires = owner[1]
+        cursor = sub.cursor
+        out.append(_Subscriber(sub, sub.connection_id, int(cursor) if cursor is not None else None,
+                               principal, expires))
+    return out
 
 
 def _dumps(message: dict) -> bytes:
@@ -93,7 +124,7 @@ class Broadcaster:
         )
         self.api = ConnectionsApi(endpoint_url, region, concurrency=POST_CONCURRENCY)
         self.pool = ThreadPoolExecutor(max_workers=POST_CONCURRENCY, thread_name_prefix="ws-publish")
-        self._known: dict[str, tuple[int, float, list[Subscription]]] = {}  # channel -> (changes, read at, subs)
+        self._known: dict[str, tuple[int, float, list[_Subscriber]]] = {}  # channel -> (changes, read at, subs)
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -162,7 +193,7 @@ class Broadcaster:
                                             if source is not None else [message])]
             for sub in live:
                 frames.setdefault(sub.connection_id, []).extend(rendered)
-        futures = [self.pool.submit(self._send_claimed, sub, source, message) for sub in claimed]
+        futures = [self.pool.submit(self._send_claimed, channel, sub, source, message) for sub in claimed]
         try:
             self._deliver(frames)
         except Exception:
@@ -172,7 +203,7 @@ class Broadcaster:
         for future in futures:
             self._guarded(channel, future.result)
 
-    def _subscribers(self, channel: str, changes: int | None = None) -> list[Subscription]:
+    def _subscribers(self, channel: str, changes: int | None = None) -> list[_Subscriber]:
         """The channel's subscriptions: those read before while its head has not moved since (and
         they are younger than SUBSCRIBERS_MAX_AGE_S), else one Query. The head is read first (here,
         or by the caller: `changes`) and bumped after each change, so a change is seen here or by
@@ -183,7 +214,7 @@ class Broadcaster:
         now = time.monotonic()
         if known is not None and known[0] == changes and now - known[1] < SUBSCRIBERS_MAX_AGE_S:
             return list(known[2])
-        subs = store.subscribers(channel)
+        subs = _snapshot(store.subscribers(channel))
         if len(self._known) >= 10_000:
             self._known.clear()
         self._known[channel] = (changes, now, subs)
@@ -196,8 +227,8 @@ class Broadcaster:
         except Exception:
             logger.exception("websocket delivery failed", extra={"channel": channel})
 
-    def _admit(self, channel: str, subs: list[Subscription]
-               ) -> tuple[list[Subscription], dict[str, list[bytes]], dict[str, str]]:
+    def _admit(self, channel: str, subs: list[_Subscriber]
+               ) -> tuple[list[_Subscriber], dict[str, list[bytes]], dict[str, str]]:
         """(the subscriptions still allowed, the notices owed to the others, the connections to
         close with their reason).
 
@@ -205,23 +236,23 @@ class Broadcaster:
         expired, the principals' re-checks run concurrently); token expiry is per connection, a
         comparison with the clock."""
         now = time.time()
-        allowed: list[Subscription] = []
-        revoked: list[Subscription] = []
-        orphans: list[Subscription] = []  # their connection is gone: nobody to tell
+        allowed: list[_Subscriber] = []
+        revoked: list[_Subscriber] = []
+        orphans: list[_Subscriber] = []  # their connection is gone: nobody to tell
         closing: dict[str, str] = {}
-        owned: list[tuple[Subscription, Principal]] = []
+        owned: list[_Subscriber] = []
         for sub in subs:
-            owner = _owner(sub)
-            if owner is None:
+            if sub.principal is None:
                 orphans.append(sub)
-            elif channel_access.expired(owner[1], now):
+            elif sub.token_expires_at is not None and channel_access.expired(sub.token_expires_at, now):
                 closing[sub.connection_id] = Verdict.TOKEN_EXPIRED.value
             else:
-                owned.append((sub, owner[0]))
-        principals = list({principal: None for _, principal in owned})
-        verdicts = dict(zip(principals, self.pool.map(lambda p: channel_access.recheck(p, channel), principals)))
-        for sub, principal in owned:
-            verdict = verdicts[principal]
+                owned.append(sub)
+        principals = list({id(sub.principal): sub.principal for sub in owned}.values())
+        verdicts = dict(zip(map(id, principals),
+                            self.pool.map(lambda p: channel_access.recheck(p, channel), principals)))
+        for sub in owned:
+            verdict = verdicts[id(sub.principal)]
             if verdict is Verdict.DELIVER:
                 allowed.append(sub)
             elif verdict is Verdict.ACCESS_REVOKED:
@@ -229,7 +260,7 @@ class Broadcaster:
             else:
                 closing[sub.connection_id] = verdict.value
         if revoked or orphans:
-            store.drop_subscriptions(revoked + orphans)
+            store.drop_subscriptions([sub.item for sub in revoked + orphans])
         notice = _dumps({"type": "unsubscribed", "channel": channel, "reason": Verdict.ACCESS_REVOKED.value})
         frames = {sub.connection_id: [notice] for sub in revoked}
         if revoked:
@@ -238,11 +269,11 @@ class Broadcaster:
             frames[connection_id] = [_dumps({"type": "closing", "reason": reason})]
         return allowed, frames, closing
 
-    def _send_claimed(self, sub: Subscription, source: LogSource, message: dict) -> None:
+    def _send_claimed(self, channel: str, sub: _Subscriber, source: LogSource, message: dict) -> None:
         offset, lines = int(message["offset"]), list(message["lines"])
         end = offset + len(lines)
-        self._claim_and_send(sub.channel, sub.connection_id, sub.cursor, offset, end,
-                             lambda start: owed(sub.channel, source, start, offset, lines))
+        self._claim_and_send(channel, sub.connection_id, sub.cursor, offset, end,
+                             lambda start: owed(channel, source, start, offset, lines))
 
     def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int,
                  then: list[dict] | None = None, end: int | None = None) -> int | None:

@@ -2,9 +2,12 @@
 
 boto3's `apigatewaymanagementapi` client costs a pool thread and about a millisecond of CPU per
 message, so a batch to 500 connections spent most of its time in the client. Here each request is
-SigV4-signed (`SigV4`, its key derived once a day) and written over at most `concurrency` persistent HTTP/1.1
-connections driven by one event loop (a daemon thread of this object's own): a batch is one hand-off
-to that loop, not one per message. The endpoint is API Gateway in AWS and the local gateway locally.
+SigV4-signed (`SigV4`, its key derived once a day) and written over at most `concurrency` persistent
+HTTP/1.1 connections driven by one event loop (a daemon thread of this object's own): a batch is one
+hand-off to that loop, not one per message. Each connection is an asyncio protocol (`_Link`) that
+reads its answer's status straight from the bytes received, and one watchdog per loop, not a timer
+per request, aborts a request left unanswered for `timeout` seconds. The endpoint is API Gateway in
+AWS and the local gateway locally.
 
 It posts a batch (PostToConnection); single calls (a reply, DeleteConnection) stay with boto3's
 client, whose calls botocore's events see. A connection's messages go out one after another, in
@@ -17,10 +20,13 @@ from __future__ import annotations
 import asyncio
 import datetime
 import enum
+import functools
 import hashlib
 import hmac
+import re
 import ssl
 import threading
+import time
 from typing import Iterable
 from urllib.parse import quote, urlsplit
 
@@ -29,6 +35,10 @@ from chalicelib.control_plane_log import logger
 RETRIES = 2
 TIMEOUT_S = 10.0
 RETRYABLE = {429, 500, 502, 503, 504}
+MAX_HEAD_BYTES = 64 * 1024  # an answer's head longer than this is not API Gateway's: drop the connection
+_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+_CLOSE = re.compile(rb"\r\nconnection:[ \t]*close\b", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding:", re.IGNORECASE)  # never sent by API Gateway here
 
 
 class Outcome(str, enum.Enum):
@@ -41,6 +51,77 @@ class _Retry(Exception):
     """A transient failure: try again, on a fresh connection."""
 
 
+class _Link(asyncio.Protocol):
+    """One kept-alive HTTP/1.1 connection: one request at a time, its answer parsed as it arrives."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future | None = None
+        self.sent_at = 0.0
+        self.lost = False
+        self.timed_out = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            self.transport.abort()  # bytes nobody asked for: the framing is lost
+            return
+        try:
+            answer = _answer(self.buffer)
+        except ValueError as e:
+            waiter.set_exception(ConnectionError(f"unreadable answer: {e}"))
+            self.transport.abort()
+            return
+        if answer is not None:
+            status, close, used = answer
+            del self.buffer[:used]
+            self.waiter = None
+            waiter.set_result((status, close))
+
+    def connection_lost(self, exc) -> None:
+        self.lost = True
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(asyncio.TimeoutError() if self.timed_out else ConnectionError("closed by the peer"))
+
+    def request(self, data: bytes) -> asyncio.Future:
+        """The future of (status, whether the peer closes) of the answer to `data`."""
+        self.waiter = self.loop.create_future()
+        self.sent_at = self.loop.time()
+        self.transport.write(data)
+        return self.waiter
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _answer(buffer: bytearray) -> tuple[int, bool, int] | None:
+    """(status, close after it, bytes used) of the answer at the start of `buffer`; None while incomplete."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        if len(buffer) > MAX_HEAD_BYTES:
+            raise ValueError("head too long")
+        return None
+    head = bytes(buffer[:end])
+    if not head.startswith(b"HTTP/1.") or len(head) < 12 or not head[9:12].isdigit():
+        raise ValueError("not an HTTP/1.x answer")
+    length = _LENGTH.search(head)
+    size = int(length.group(1)) if length else 0
+    chunked = _CHUNKED.search(head) is not None
+    if chunked:  # cannot frame it: take what came and close the connection after this answer
+        return int(head[9:12]), True, len(buffer)
+    if len(buffer) < end + 4 + size:
+        return None
+    return int(head[9:12]), _CLOSE.search(head) is not None, end + 4 + size
+
+
 class ConnectionsApi:
     def __init__(self, endpoint_url: str, region: str, concurrency: int = 32, timeout: float = TIMEOUT_S):
         parts = urlsplit(endpoint_url)
@@ -51,7 +132,9 @@ class ConnectionsApi:
         self.base_path = parts.path.rstrip("/")
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.region, self.concurrency, self.timeout = region, concurrency, timeout
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._idle: list[_Link] = []
+        self._busy: set[_Link] = set()
+        self._watchdog: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self._session = None  # botocore's, built at first use: credentials resolved by its own chain
@@ -100,13 +183,12 @@ class ConnectionsApi:
         return outcomes
 
     async def _one(self, connection_id: str, method: str, body: bytes) -> Outcome:
-        path = f"{self.base_path}/@connections/{quote(connection_id, safe='')}"
+        path, canonical_path = _paths(self.base_path, connection_id)
         delay = 0.05
         for attempt in range(RETRIES + 1):
             try:
-                async with asyncio.timeout(self.timeout):  # not wait_for: no task per message
-                    status = await self._exchange(method, path, body)
-            except (_Retry, OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as e:
+                status = await self._exchange(self._request(method, path, canonical_path, body))
+            except (_Retry, OSError, asyncio.TimeoutError) as e:
                 status = None
                 error = e
             if status is not None and status < 300:
@@ -123,49 +205,68 @@ class ConnectionsApi:
                        extra={"status": status, "method": method, "error": None if status else repr(error)})
         return Outcome.FAILED
 
-    async def _exchange(self, method: str, path: str, body: bytes) -> int:
+    async def _exchange(self, request: bytes) -> int:
         """One request and its answer's status on a kept-alive connection (opened if none is idle)."""
-        reused = bool(self._idle)
-        reader, writer = self._idle.pop() if reused else await self._open()
+        link = None
+        while self._idle and link is None:
+            candidate = self._idle.pop()
+            link = None if candidate.lost else candidate
+        reused = link is not None
+        if link is None:
+            async with asyncio.timeout(self.timeout):  # rare: a new connection
+                link = await self._open()
+        self._busy.add(link)
+        self._watch()
         try:
-            writer.write(self._request(method, path, body))
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, ConnectionError) as e:
-                if reused:  # the peer closed it while idle (Lambda froze, keep-alive ran out)
-                    raise _Retry() from e
-                raise
-            status, length, close = _parse_head(head)
-            if length:
-                await reader.readexactly(length)
-        except BaseException:
-            writer.close()
+            status, close = await link.request(request)
+        except ConnectionError as e:
+            link.close()
+            if reused:  # the peer closed it while idle (Lambda froze, keep-alive ran out)
+                raise _Retry() from e
             raise
+        except BaseException:
+            link.close()
+            raise
+        finally:
+            self._busy.discard(link)
         if close or len(self._idle) >= self.concurrency:
-            writer.close()
+            link.close()
         else:
-            self._idle.append((reader, writer))
+            self._idle.append(link)
         return status
 
-    async def _open(self):
+    async def _open(self) -> _Link:
+        loop = asyncio.get_running_loop()
         context = ssl.create_default_context() if self.tls else None
-        return await asyncio.open_connection(self.host, self.port, ssl=context, limit=256 * 1024)
+        _, link = await loop.create_connection(lambda: _Link(loop), self.host, self.port, ssl=context)
+        return link
 
-    def _request(self, method: str, path: str, body: bytes) -> bytes:
-        headers = self._signed_headers(method, path, body)
-        lines = [f"{method} {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
-        return ("\r\n".join(lines) + f"\r\nContent-Length: {len(body)}\r\n\r\n").encode("latin-1") + body
+    def _watch(self) -> None:
+        """Keep one timer while requests are in flight; it aborts those unanswered after `timeout`."""
+        if self._watchdog is None and self._busy:
+            self._watchdog = asyncio.get_running_loop().call_later(min(1.0, self.timeout / 4), self._patrol)
 
-    def _signed_headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
+    def _patrol(self) -> None:
+        self._watchdog = None
+        now = self._loop.time() if self._loop is not None else time.monotonic()
+        for link in list(self._busy):
+            if link.waiter is not None and now - link.sent_at > self.timeout:
+                link.timed_out = True
+                link.transport.abort()  # connection_lost fails its waiter with a timeout
+        if self._busy:
+            self._watchdog = self._loop.call_later(min(1.0, self.timeout / 4), self._patrol)
+
+    def _request(self, method: str, path: str, canonical_path: str, body: bytes) -> bytes:
         digest = self._digests.get(body)
         if digest is None:
             if len(self._digests) > 64:
                 self._digests.clear()
             digest = self._digests[body] = hashlib.sha256(body).hexdigest()
-        headers = {"Host": self.netloc, "X-Amz-Content-SHA256": digest}
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.netloc}\r\nX-Amz-Content-SHA256: {digest}\r\n"
         if self._signer is not False:
-            headers.update(self._signer.headers(method, path, self.netloc, digest))
-        return headers
+            signed = self._signer.headers(method, path, self.netloc, digest, canonical_path=canonical_path)
+            head += "".join(f"{name}: {value}\r\n" for name, value in signed.items())
+        return (head + f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1") + body
 
     def _new_signer(self) -> "SigV4 | bool":
         """A SigV4 signer over the current credentials (False: none, send unsigned)."""
@@ -180,6 +281,19 @@ class ConnectionsApi:
         return SigV4(credentials.get_frozen_credentials(), "execute-api", self.region)
 
 
+@functools.lru_cache(maxsize=16384)
+def _paths(base_path: str, connection_id: str) -> tuple[str, str]:
+    """(the request path, its SigV4 canonical form) for a connection: a batch's subscribers recur."""
+    path = f"{base_path}/@connections/{quote(connection_id, safe='')}"
+    return path, _canonical_path(path)
+
+
+def _canonical_path(path: str) -> str:
+    from botocore.utils import normalize_url_path
+
+    return quote(normalize_url_path(path), safe="/~")
+
+
 class SigV4:
     """SigV4 for one kind of request (no query string; Host, X-Amz-Content-SHA256, X-Amz-Date and a
     session token signed), with the signing key derived once per day. botocore's `SigV4Auth` does
@@ -187,29 +301,28 @@ class SigV4:
     500 connections. The unit test checks its signatures against botocore's."""
 
     def __init__(self, credentials, service: str, region: str):
-        from botocore.utils import normalize_url_path
-
         self.credentials, self.service, self.region = credentials, service, region
-        self._canonical_path = lambda path: quote(normalize_url_path(path), safe="/~")
         self._key: tuple[str, bytes] | None = None  # (date, signing key)
+        self._clock: tuple[int, str] | None = None  # (epoch second, its X-Amz-Date)
 
     def headers(self, method: str, path: str, host: str, payload_sha256: str,
-                now: datetime.datetime | None = None) -> dict[str, str]:
+                now: datetime.datetime | None = None, canonical_path: str | None = None) -> dict[str, str]:
         """X-Amz-Date, the session token if any, and Authorization for this request."""
-        now = now or datetime.datetime.now(datetime.timezone.utc)
-        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+        amz_date = now.strftime("%Y%m%dT%H%M%SZ") if now is not None else self._amz_date()
         day = amz_date[:8]
         token = self.credentials.token
-        signed = {"host": host, "x-amz-content-sha256": payload_sha256, "x-amz-date": amz_date}
         if token:
-            signed["x-amz-security-token"] = token
-        names = ";".join(sorted(signed))
-        canonical = "\n".join([
-            method, self._canonical_path(path), "",
-            "".join(f"{name}:{signed[name]}\n" for name in sorted(signed)), names, payload_sha256])
+            names = "host;x-amz-content-sha256;x-amz-date;x-amz-security-token"
+            values = (f"host:{host}\nx-amz-content-sha256:{payload_sha256}\nx-amz-date:{amz_date}\n"
+                      f"x-amz-security-token:{token}\n")
+        else:
+            names = "host;x-amz-content-sha256;x-amz-date"
+            values = f"host:{host}\nx-amz-content-sha256:{payload_sha256}\nx-amz-date:{amz_date}\n"
+        canonical = (f"{method}\n{canonical_path or _canonical_path(path)}\n\n{values}\n{names}\n"
+                     f"{payload_sha256}")
         scope = f"{day}/{self.region}/{self.service}/aws4_request"
         to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(self._signing_key(day), to_sign.encode(), hashlib.sha256).hexdigest()
+        signature = hmac.digest(self._signing_key(day), to_sign.encode(), "sha256").hex()
         out = {"X-Amz-Date": amz_date,
                "Authorization": f"AWS4-HMAC-SHA256 Credential={self.credentials.access_key}/{scope}, "
                                 f"SignedHeaders={names}, Signature={signature}"}
@@ -217,27 +330,17 @@ class SigV4:
             out["X-Amz-Security-Token"] = token
         return out
 
+    def _amz_date(self) -> str:
+        second = int(time.time())
+        if self._clock is None or self._clock[0] != second:
+            stamp = datetime.datetime.fromtimestamp(second, datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            self._clock = (second, stamp)
+        return self._clock[1]
+
     def _signing_key(self, day: str) -> bytes:
         if self._key is None or self._key[0] != day:
             key = f"AWS4{self.credentials.secret_key}".encode()
             for part in (day, self.region, self.service, "aws4_request"):
-                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+                key = hmac.digest(key, part.encode(), "sha256")
             self._key = (day, key)
         return self._key[1]
-
-
-def _parse_head(head: bytes) -> tuple[int, int, bool]:
-    """(status, Content-Length, whether the server closes the connection) of a response head."""
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1])
-    length, close = 0, False
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        name = name.strip().lower()
-        if name == "content-length":
-            length = int(value)
-        elif name == "connection":
-            close = value.strip().lower() == "close"
-        elif name == "transfer-encoding":
-            close = True  # not sent by API Gateway here; do not reuse a connection we cannot frame
-    return status, length, close
