@@ -157,3 +157,88 @@ def test_a_message_over_api_gateways_limit_is_refused_and_the_gateway_keeps_serv
     boto.post_to_connection(ConnectionId=ids[0], Data=b'{"after":"refusal"}')
     assert json.loads(clients[0].recv(timeout=10)) == {"after": "refusal"}
     clients[0].close()
+
+
+class StalledViewer:
+    """A WebSocket client on a raw socket that stops reading after its handshake (a small receive
+    buffer), so the gateway's send buffer for it fills; `frames()` then reads what was queued."""
+
+    def __init__(self, port: int):
+        import base64
+        import os
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buffer = b""
+        while b"\r\n\r\n" not in self.buffer:
+            self.buffer += self.sock.recv(4096)
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+
+    def frames(self, n: int) -> list[bytes]:
+        """The payloads of the next `n` (unmasked, unfragmented) frames."""
+        out = []
+        while len(out) < n:
+            if len(self.buffer) >= 2:
+                size, start = self.buffer[1] & 0x7F, 2
+                if size == 126:
+                    size, start = int.from_bytes(self.buffer[2:4], "big"), 4
+                elif size == 127:
+                    size, start = int.from_bytes(self.buffer[2:10], "big"), 10
+                if len(self.buffer) >= start + size:
+                    out.append(self.buffer[start:start + size])
+                    self.buffer = self.buffer[start + size:]
+                    continue
+            self.buffer += self.sock.recv(1 << 20)
+        return out
+
+
+def test_a_viewer_that_stops_reading_delays_only_its_own_messages_which_arrive_whole_and_in_order(gateway):
+    others, ids = _clients(gateway, 1)
+    stalled = StalledViewer(gateway.ws_port)  # answered 101: registered with the gateway already
+    stalled_id = next(cid for cid in gateway.connections if cid not in ids)
+    big = [json.dumps({"n": n, "pad": "x" * 100_000}).encode() for n in range(40)]  # ~4 MB: more than loopback buffers
+    api = ConnectionsApi(f"http://127.0.0.1:{gateway.mgmt_port}", "us-east-1")
+    outcome: dict = {}
+    poster = threading.Thread(target=lambda: outcome.update(api.post_many({stalled_id: big})))
+    poster.start()
+    poster.join(1.0)
+    assert poster.is_alive(), "the posts were all answered although the viewer reads nothing"
+
+    # Meanwhile another viewer's message, through another management connection, goes straight through.
+    other = ConnectionsApi(f"http://127.0.0.1:{gateway.mgmt_port}", "us-east-1")
+    assert other.post(ids[0], [b'{"to":"the other viewer"}']) is Outcome.SENT
+    assert json.loads(others[0].recv(timeout=10)) == {"to": "the other viewer"}
+
+    got = stalled.frames(len(big))  # reading again lets the gateway send the rest
+    poster.join(30)
+    assert outcome == {stalled_id: Outcome.SENT}
+    assert [json.loads(frame)["n"] for frame in got] == list(range(40))
+    stalled.sock.close()
+    others[0].close()
+
+
+def test_a_request_left_unanswered_fails_after_the_timeout_and_the_next_one_uses_a_fresh_connection(monkeypatch):
+    import socket
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts (in the kernel) and never answers
+    api = ConnectionsApi(f"http://127.0.0.1:{silent.getsockname()[1]}", "us-east-1", timeout=0.3)
+    try:
+        assert api.post("abc=", [b"lost"]) is Outcome.FAILED  # three attempts, each timed out
+    finally:
+        silent.close()
+    peer = Peer([])
+    try:
+        api = ConnectionsApi(f"http://127.0.0.1:{peer.port}", "us-east-1", timeout=0.3)
+        assert api.post("abc=", [b"one"]) is Outcome.SENT
+    finally:
+        peer.stop()

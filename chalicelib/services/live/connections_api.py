@@ -5,12 +5,13 @@ message, so a batch to 500 connections spent most of its time in the client. Her
 SigV4-signed (`SigV4`, its key derived once a day) and written over at most `concurrency` persistent
 HTTP/1.1 connections driven by one event loop (a daemon thread of this object's own): a batch is one
 hand-off to that loop, not one per message. Each connection is an asyncio protocol (`_Link`) that
-reads its answer's status straight from the bytes received, and one watchdog per loop, not a timer
-per request, aborts a request left unanswered for `timeout` seconds. The endpoint is API Gateway in
-AWS and the local gateway locally.
+reads its answer's status straight from the bytes received and hands it to its request's callback:
+an answer posts the next frame from there (`_Lane`), with no future or task per request. One
+watchdog per loop, not a timer per request, aborts a request left unanswered for `timeout` seconds.
+The endpoint is API Gateway in AWS and the local gateway locally.
 
-It posts a batch (PostToConnection); single calls (a reply, DeleteConnection) stay with boto3's
-client, whose calls botocore's events see. A connection's messages go out one after another, in
+It posts (PostToConnection) batches and single replies alike; DeleteConnection, rare, stays with
+boto3's client, whose calls botocore's events see. A connection's messages go out one after another, in
 order; different connections concurrently.
 The answers are translated here: 410 is `GONE`; throttling, 5xx and a reused connection that the
 peer had closed are retried (a fresh connection, a short backoff); anything else is an error.
@@ -52,13 +53,13 @@ class _Retry(Exception):
 
 
 class _Link(asyncio.Protocol):
-    """One kept-alive HTTP/1.1 connection: one request at a time, its answer parsed as it arrives."""
+    """One kept-alive HTTP/1.1 connection: one request at a time; its answer, parsed as it arrives,
+    goes straight to the request's callback (no future, no task wake-up per request)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.loop = loop
+    def __init__(self):
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.waiter: asyncio.Future | None = None
+        self.on_answer = None  # callback(status, close, error) of the request in flight
         self.sent_at = 0.0
         self.lost = False
         self.timed_out = False
@@ -68,34 +69,32 @@ class _Link(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        waiter = self.waiter
-        if waiter is None or waiter.done():
+        if self.on_answer is None:
             self.transport.abort()  # bytes nobody asked for: the framing is lost
             return
         try:
             answer = _answer(self.buffer)
         except ValueError as e:
-            waiter.set_exception(ConnectionError(f"unreadable answer: {e}"))
             self.transport.abort()
+            self._answered(None, True, ConnectionError(f"unreadable answer: {e}"))
             return
         if answer is not None:
             status, close, used = answer
             del self.buffer[:used]
-            self.waiter = None
-            waiter.set_result((status, close))
+            self._answered(status, close, None)
 
     def connection_lost(self, exc) -> None:
         self.lost = True
-        waiter, self.waiter = self.waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(asyncio.TimeoutError() if self.timed_out else ConnectionError("closed by the peer"))
+        if self.on_answer is not None:
+            self._answered(None, True, asyncio.TimeoutError() if self.timed_out else ConnectionError("closed by the peer"))
 
-    def request(self, data: bytes) -> asyncio.Future:
-        """The future of (status, whether the peer closes) of the answer to `data`."""
-        self.waiter = self.loop.create_future()
-        self.sent_at = self.loop.time()
+    def request(self, data: bytes, on_answer, now: float) -> None:
+        self.on_answer, self.sent_at = on_answer, now
         self.transport.write(data)
-        return self.waiter
+
+    def _answered(self, status: int | None, close: bool, error: Exception | None) -> None:
+        callback, self.on_answer = self.on_answer, None
+        callback(self, status, close, error)
 
     def close(self) -> None:
         if self.transport is not None:
@@ -167,78 +166,29 @@ class ConnectionsApi:
     # --- the loop's side -------------------------------------------------------------------
 
     async def _post_many(self, frames: dict[str, list[bytes]]) -> dict[str, Outcome]:
-        outcomes: dict[str, Outcome] = {}
-        pending = iter(frames.items())
+        batch = _Batch(self, frames, asyncio.get_running_loop())
+        return await batch.run(min(self.concurrency, len(frames)))
 
-        async def worker() -> None:
-            for connection_id, messages in pending:
-                outcome = Outcome.SENT
-                for data in messages:
-                    outcome = await self._one(connection_id, "POST", data)
-                    if outcome is not Outcome.SENT:
-                        break
-                outcomes[connection_id] = outcome
+    def _link(self) -> _Link | None:
+        """An idle kept-alive connection (None: open one)."""
+        while self._idle:
+            link = self._idle.pop()
+            if not link.lost:
+                return link
+        return None
 
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(frames)))))
-        return outcomes
-
-    async def _one(self, connection_id: str, method: str, body: bytes) -> Outcome:
-        path, canonical_path = _paths(self.base_path, connection_id)
-        delay = 0.05
-        for attempt in range(RETRIES + 1):
-            try:
-                status = await self._exchange(self._request(method, path, canonical_path, body))
-            except (_Retry, OSError, asyncio.TimeoutError) as e:
-                status = None
-                error = e
-            if status is not None and status < 300:
-                return Outcome.SENT
-            if status == 410:
-                return Outcome.GONE
-            if status is not None and status not in RETRYABLE:
-                logger.warning("websocket management call refused", extra={"status": status, "method": method})
-                return Outcome.FAILED
-            if attempt < RETRIES:
-                await asyncio.sleep(delay)
-                delay *= 4
-        logger.warning("websocket management call failed",
-                       extra={"status": status, "method": method, "error": None if status else repr(error)})
-        return Outcome.FAILED
-
-    async def _exchange(self, request: bytes) -> int:
-        """One request and its answer's status on a kept-alive connection (opened if none is idle)."""
-        link = None
-        while self._idle and link is None:
-            candidate = self._idle.pop()
-            link = None if candidate.lost else candidate
-        reused = link is not None
-        if link is None:
-            async with asyncio.timeout(self.timeout):  # rare: a new connection
-                link = await self._open()
-        self._busy.add(link)
-        self._watch()
-        try:
-            status, close = await link.request(request)
-        except ConnectionError as e:
-            link.close()
-            if reused:  # the peer closed it while idle (Lambda froze, keep-alive ran out)
-                raise _Retry() from e
-            raise
-        except BaseException:
-            link.close()
-            raise
-        finally:
-            self._busy.discard(link)
-        if close or len(self._idle) >= self.concurrency:
+    def _done_with(self, link: _Link, close: bool) -> None:
+        self._busy.discard(link)
+        if close or link.lost or len(self._idle) >= self.concurrency:
             link.close()
         else:
             self._idle.append(link)
-        return status
 
     async def _open(self) -> _Link:
         loop = asyncio.get_running_loop()
         context = ssl.create_default_context() if self.tls else None
-        _, link = await loop.create_connection(lambda: _Link(loop), self.host, self.port, ssl=context)
+        async with asyncio.timeout(self.timeout):
+            _, link = await loop.create_connection(_Link, self.host, self.port, ssl=context)
         return link
 
     def _watch(self) -> None:
@@ -250,13 +200,15 @@ class ConnectionsApi:
         self._watchdog = None
         now = self._loop.time() if self._loop is not None else time.monotonic()
         for link in list(self._busy):
-            if link.waiter is not None and now - link.sent_at > self.timeout:
+            if link.on_answer is not None and now - link.sent_at > self.timeout:
                 link.timed_out = True
-                link.transport.abort()  # connection_lost fails its waiter with a timeout
+                link.transport.abort()  # connection_lost answers its request with a timeout
         if self._busy:
             self._watchdog = self._loop.call_later(min(1.0, self.timeout / 4), self._patrol)
 
-    def _request(self, method: str, path: str, canonical_path: str, body: bytes) -> bytes:
+    def request(self, method: str, connection_id: str, body: bytes) -> bytes:
+        """The signed HTTP/1.1 request for one management call on `connection_id`."""
+        path, canonical_path = _paths(self.base_path, connection_id)
         digest = self._digests.get(body)
         if digest is None:
             if len(self._digests) > 64:
@@ -279,6 +231,111 @@ class ConnectionsApi:
         if credentials is None:
             return False
         return SigV4(credentials.get_frozen_credentials(), "execute-api", self.region)
+
+
+class _Batch:
+    """One `post_many`: up to `lanes` connections at a time, each connection's frames in order.
+
+    A lane is driven by its link's answers: an answer posts the lane's next frame (or the next
+    connection's first) from the link's own callback. Only opening a connection, and the backoff
+    before a retry, leave that path."""
+
+    def __init__(self, api: "ConnectionsApi", frames: dict[str, list[bytes]], loop: asyncio.AbstractEventLoop):
+        self.api, self.loop = api, loop
+        self.jobs = iter(frames.items())
+        self.outcomes: dict[str, Outcome] = {}
+        self.done = loop.create_future()
+        self.lanes = 0
+
+    async def run(self, lanes: int) -> dict[str, Outcome]:
+        self.lanes = lanes
+        for _ in range(lanes):
+            _Lane(self).next_job()
+        return await self.done
+
+    def lane_finished(self) -> None:
+        self.lanes -= 1
+        if self.lanes == 0 and not self.done.done():
+            self.done.set_result(self.outcomes)
+
+
+class _Lane:
+    """Posts one connection's frames after one another, then takes the batch's next connection."""
+
+    def __init__(self, batch: _Batch):
+        self.batch, self.api = batch, batch.api
+
+    def next_job(self) -> None:
+        job = next(self.batch.jobs, None)
+        if job is None:
+            self.batch.lane_finished()
+            return
+        self.connection_id, self.frames = job
+        self.index = 0
+        self.start_frame()
+
+    def start_frame(self) -> None:
+        if self.index >= len(self.frames):
+            self.finish(Outcome.SENT)
+            return
+        self.attempt, self.delay = 0, 0.05
+        self.send()
+
+    def finish(self, outcome: Outcome) -> None:
+        self.batch.outcomes[self.connection_id] = outcome
+        self.next_job()
+
+    def send(self) -> None:
+        try:
+            data = self.api.request("POST", self.connection_id, self.frames[self.index])
+        except Exception as e:  # signing failed: nothing went out
+            self.failed(None, e)
+            return
+        link = self.api._link()
+        if link is None:
+            self.batch.loop.create_task(self.open_and_send(data))
+            return
+        self.put(link, data, reused=True)
+
+    async def open_and_send(self, data: bytes) -> None:
+        try:
+            link = await self.api._open()
+        except (OSError, asyncio.TimeoutError) as e:
+            self.failed(None, e)
+            return
+        self.put(link, data, reused=False)
+
+    def put(self, link: _Link, data: bytes, reused: bool) -> None:
+        self.reused = reused
+        self.api._busy.add(link)
+        self.api._watch()
+        link.request(data, self.answered, self.batch.loop.time())
+
+    def answered(self, link: _Link, status: int | None, close: bool, error: Exception | None) -> None:
+        self.api._done_with(link, close or error is not None)
+        if error is not None and self.reused and not isinstance(error, asyncio.TimeoutError):
+            error = _Retry()  # the peer closed it while idle (Lambda froze, keep-alive ran out)
+        if status is not None and status < 300:
+            self.index += 1
+            self.start_frame()
+        elif status == 410:
+            self.finish(Outcome.GONE)
+        elif status is not None and status not in RETRYABLE:
+            logger.warning("websocket management call refused", extra={"status": status, "method": "POST"})
+            self.finish(Outcome.FAILED)
+        else:
+            self.failed(status, error)
+
+    def failed(self, status: int | None, error: Exception | None) -> None:
+        """A transient failure: retried after a backoff, up to RETRIES times."""
+        if self.attempt < RETRIES and not (error is not None and not isinstance(error, (_Retry, OSError, asyncio.TimeoutError))):
+            self.attempt += 1
+            self.batch.loop.call_later(self.delay, self.send)
+            self.delay *= 4
+            return
+        logger.warning("websocket management call failed",
+                       extra={"status": status, "method": "POST", "error": None if status else repr(error)})
+        self.finish(Outcome.FAILED)
 
 
 @functools.lru_cache(maxsize=16384)
