@@ -109,6 +109,16 @@ def _is_mutation(headers: Any, method: str, query: str, body: bytes) -> bool:
     return not (action.startswith(_READ_PREFIXES) or action in _UNREPLAYABLE)
 
 
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """A request's headers as werkzeug's `request.headers` lists them, read from the WSGI environ
+    directly: iterating werkzeug's view costs more than the rest of the recording."""
+    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
+        if environ.get(key):
+            headers[name] = environ[key]
+    return headers
+
+
 class _MutationRecorder(Recorder):
     """moto's recorder, but only for mutating requests, one flushed line each."""
 
@@ -129,9 +139,11 @@ class _MutationRecorder(Recorder):
                 body = b""
         if isinstance(body, str):
             body = body.encode("utf-8")
-        if not _is_mutation(request.headers, request.method, urlsplit(request.raw_url).query, body):
+        headers = _headers(request.environ)
+        url = request.raw_url
+        if not _is_mutation(headers, request.method, urlsplit(url).query, body):
             return
-        entry = {"headers": dict(request.headers), "method": request.method, "url": request.raw_url, "seed": seed}
+        entry = {"headers": headers, "method": request.method, "url": url, "seed": seed}
         if len(body) > _BLOB_THRESHOLD:
             entry["body_blob"] = _save_blob(os.path.dirname(self._location), body)
         else:

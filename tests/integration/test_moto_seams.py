@@ -58,6 +58,15 @@ from moto import backends
 from moto.core import responses
 print("module list taken once:", backends.list_of_moto_modules() is backends.list_of_moto_modules())
 print("handler names cached:", responses.method_names_from_class(Table) is responses.method_names_from_class(Table))
+from moto.moto_api._internal import mock_random
+from moto.utilities.aws_headers import gen_amzn_requestid_long
+mock_random.seed(7)
+first = [gen_amzn_requestid_long(), mock_random.get_random_string(8, include_digits=False, lower_case=True)]
+mock_random.seed(7)
+again = [gen_amzn_requestid_long(), mock_random.get_random_string(8, include_digits=False, lower_case=True)]
+print("random strings drawn at once, still seeded:",
+      type(mock_random).get_random_string.__module__ == "local_stack.moto_dispatch", first == again,
+      len(first[0]), first[0].isalnum(), first[1].isalpha() and first[1].islower())
 '''
 
 
@@ -71,4 +80,5 @@ def test_the_speed_patches_take_hold_of_moto():
         "item results through moto's shape walk: []",
         "module list taken once: True",
         "handler names cached: True",
+        "random strings drawn at once, still seeded: True True 52 True True",
     ]
