@@ -28,6 +28,8 @@ from http import HTTPStatus
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from websockets.protocol import State
+
 from local_stack.dispatcher import LambdaContext
 
 Handler = Callable[[dict, Any], Any]
@@ -97,26 +99,33 @@ def _is_text(data: bytes) -> bool:
         return False
 
 
+def _frame_head(data: bytes) -> bytes:
+    """The head of one unfragmented, unmasked frame (server to client) carrying `data`: text when
+    it is UTF-8 (as API Gateway sends it), else binary."""
+    opcode = 0x81 if _is_text(data) else 0x82  # FIN set
+    size = len(data)
+    if size < 126:
+        return bytes((opcode, size))
+    if size < 1 << 16:
+        return bytes((opcode, 126)) + size.to_bytes(2, "big")
+    return bytes((opcode, 127)) + size.to_bytes(8, "big")
+
+
 def _send_now(connection, data: bytes) -> bool | None:
     """Write `data` as one frame at once when the connection can take it: True sent, False gone,
     None busy (a full send buffer, a fragmented send in progress, the opening handshake not done).
-    What `connection.send` does in that case, without its task switch and context manager: the
-    bytes as posted, not decoded and encoded again."""
-    from websockets.protocol import State
-
+    In that common case the frame goes straight to the transport: a complete data frame changes
+    nothing in the protocol's state, so `connection.send`'s task switch, context manager and
+    framing objects are skipped; the bytes are sent as posted, not decoded and encoded again."""
     state = connection.protocol.state
     if state is State.CLOSING or state is State.CLOSED:
         return False
     if state is not State.OPEN or connection.paused or connection.send_in_progress is not None:
         return None
-    try:
-        if _is_text(data):
-            connection.protocol.send_text(data)
-        else:
-            connection.protocol.send_binary(data)
-        connection.send_data()
-    except Exception:
+    transport = connection.transport
+    if transport.is_closing():
         return False
+    transport.write(_frame_head(data) + data)
     return True
 
 
