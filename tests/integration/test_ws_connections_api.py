@@ -242,3 +242,14 @@ def test_a_request_left_unanswered_fails_after_the_timeout_and_the_next_one_uses
         assert api.post("abc=", [b"one"]) is Outcome.SENT
     finally:
         peer.stop()
+
+
+def test_a_request_that_cannot_be_signed_fails_for_its_connection_only_however_many_there_are():
+    class Broken:
+        def headers(self, *args, **kwargs):
+            raise RuntimeError("credentials expired")
+
+    api = ConnectionsApi("http://127.0.0.1:9", "us-east-1")  # nothing listens: nothing may be sent
+    api._new_signer = lambda: Broken()
+    outcomes = api.post_many({f"c{n}=": [b"{}"] for n in range(3000)})  # more than the recursion limit
+    assert set(outcomes.values()) == {Outcome.FAILED} and len(outcomes) == 3000

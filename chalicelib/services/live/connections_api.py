@@ -288,8 +288,8 @@ class _Lane:
     def send(self) -> None:
         try:
             data = self.api.request("POST", self.connection_id, self.frames[self.index])
-        except Exception as e:  # signing failed: nothing went out
-            self.failed(None, e)
+        except Exception as e:  # signing failed: nothing went out (from the loop: no recursion job to job)
+            self.batch.loop.call_soon(self.failed, None, e)
             return
         link = self.api._link()
         if link is None:
