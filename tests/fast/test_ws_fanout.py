@@ -75,3 +75,38 @@ def test_a_connection_found_gone_is_forgotten_and_not_posted_to_again(out):
     out.api.gone.clear()
     out.publish(CHANNEL, _event(2))
     assert out.api.sent == {"c1": [_event(1), _event(2)]}
+
+
+def test_a_subscription_that_went_live_after_its_batch_list_was_read_gets_each_line_once_then_live(out, monkeypatch):
+    """Going live does not move the channel's head: the broadcaster's list still shows a cursor. The
+    batch that finds it live sends from its hand-over point, and the next batch reads the list again
+    (no claim per subscriber per batch until the list ages out)."""
+    from chalicelib.channels import LogSource
+
+    channel = "build:bld_" + "b" * 26
+    stored: list[str] = []
+    monkeypatch.setattr(live, "log_source", lambda ch: LogSource(
+        end=lambda: len(stored), read=lambda start: ((n, stored[n]) for n in range(start, len(stored)))))
+    claims = []
+    claim = store.claim
+    monkeypatch.setattr(store, "claim", lambda *a, **k: claims.append(a) or claim(*a, **k))
+    connection = Connection(keys.connection("c1"), keys.META, connection_id="c1", user_id="u1",
+                            expires_at=utcnow() + timedelta(hours=2))
+    store.put_connection(connection)
+    store.subscribe(connection, channel, utcnow() + timedelta(hours=2), 0)  # resuming from offset 0
+
+    def batch(*lines):
+        offset = len(stored)
+        stored.extend(lines)
+        out.publish(channel, {"channel": channel, "type": "log", "offset": offset, "lines": list(lines)})
+
+    batch("a", "b")  # claimed: the subscription has a cursor
+    assert store.go_live(channel, "c1", 2, None)  # its resume hands over to live at 2
+    batch("c")  # the list read before still shows a cursor: this batch finds it live
+    claims_before = len(claims)
+    batch("d")
+    batch("e")
+
+    got = [line for message in out.api.sent["c1"] for line in message["lines"]]
+    assert got == ["a", "b", "c", "d", "e"]
+    assert len(claims) == claims_before  # live now: no claim for d or e

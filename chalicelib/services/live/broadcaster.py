@@ -200,8 +200,17 @@ class Broadcaster:
             logger.exception("websocket delivery failed", extra={"channel": channel})
         for connection_id in closing:  # told why in `frames` above
             self._guarded(channel, self._delete, connection_id)
+        went_live = False
         for future in futures:
-            self._guarded(channel, future.result)
+            try:
+                went_live |= future.result() is True
+            except Exception:
+                logger.exception("websocket delivery failed", extra={"channel": channel})
+        if went_live:
+            # Going live does not move the channel's head (a write per subscribe saved), so the list
+            # read before still has these with a cursor: read it again rather than pay a claim and a
+            # read for each of them at every batch until it ages out.
+            self._known.pop(channel, None)
 
     def _subscribers(self, channel: str, changes: int | None = None) -> list[_Subscriber]:
         """The channel's subscriptions: those read before while its head has not moved since (and
@@ -269,11 +278,12 @@ class Broadcaster:
             frames[connection_id] = [_dumps({"type": "closing", "reason": reason})]
         return allowed, frames, closing
 
-    def _send_claimed(self, channel: str, sub: _Subscriber, source: LogSource, message: dict) -> None:
+    def _send_claimed(self, channel: str, sub: _Subscriber, source: LogSource, message: dict) -> bool:
+        """Send a batch to a subscription read with a cursor; True if it had gone live since."""
         offset, lines = int(message["offset"]), list(message["lines"])
         end = offset + len(lines)
-        self._claim_and_send(channel, sub.connection_id, sub.cursor, offset, end,
-                             lambda start: owed(channel, source, start, offset, lines))
+        return self._claim_and_send(channel, sub.connection_id, sub.cursor, offset, end,
+                                    lambda start: owed(channel, source, start, offset, lines))
 
     def catch_up(self, channel: str, connection_id: str, source: LogSource, cursor: int,
                  then: list[dict] | None = None, end: int | None = None) -> int | None:
@@ -322,14 +332,15 @@ class Broadcaster:
         return None
 
     def _claim_and_send(self, channel: str, connection_id: str, cursor, default_start: int, end: int,
-                        messages) -> None:
+                        messages) -> bool:
         """Claim [cursor, end) on the subscription, then send it. A sender that finds another one
-        mid-send waits for it, so ranges reach the client in offset order, each once."""
+        mid-send waits for it, so ranges reach the client in offset order, each once. True if the
+        subscription turned out to be live (no cursor any more)."""
         delay = 0.01
         for _ in range(CLAIM_ATTEMPTS):
             start = int(cursor) if cursor is not None else default_start
             if start >= end:
-                return
+                return False
             expected = int(cursor) if cursor is not None else None
             token = store.claim(channel, connection_id, expected, end, SEND_LEASE_MS)
             if token is not None:
@@ -337,22 +348,23 @@ class Broadcaster:
                     self.post_all(connection_id, messages(start))
                 finally:
                     store.release(channel, connection_id, token)
-                return
+                return False
             fresh = store.find_subscription(channel, connection_id)
             if fresh is None:
-                return
+                return False
             if fresh.cursor is None:
                 # It went live after we read it: lines before `live_from` were sent by the resume.
                 start = max(default_start, int(fresh.live_from if fresh.live_from is not None else default_start))
                 if start < end:
                     self.post_all(connection_id, messages(start))
-                return
+                return True
             cursor = fresh.cursor
             if fresh.sending_until is not None and fresh.sending_until > time.time() * 1000:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
         logger.warning("gave up sending log lines; the next publish catches up",
                        extra={"channel": channel, "connectionId": connection_id})
+        return False
 
 
 def _owner(sub: Subscription) -> tuple[Principal, float | None] | None:
