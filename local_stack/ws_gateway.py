@@ -172,18 +172,18 @@ class _Management(asyncio.Protocol):
             body = bytes(self.buffer[end + 4:size])
             del self.buffer[:size]
             answer = self.gateway._manage_now(method, target, body)
-            if answer is None:
+            if not isinstance(answer, bytes):  # the POST's send, to await before anything else here
                 self._finish(answers)
                 answers = []
                 self.waiting = True
                 self.transport.pause_reading()
-                asyncio.ensure_future(self._later(target, body))
+                asyncio.ensure_future(self._later(answer))
                 return
             answers.append(answer)
         self._finish(answers)
 
-    async def _later(self, target: str, body: bytes) -> None:
-        answer = await self.gateway._manage_later(target, body)
+    async def _later(self, sending) -> None:
+        answer = await sending
         if self.transport.is_closing():
             return
         self.transport.write(answer)
@@ -299,9 +299,9 @@ class Gateway:
     # management connection: a posted message goes straight to its connection, with no thread hop
     # and, in the common case, no task per message.
 
-    def _manage_now(self, method: str, target: str, body: bytes) -> bytes | None:
-        """The answer to a management request, or None when a POST must wait for its connection
-        (`_manage_later`)."""
+    def _manage_now(self, method: str, target: str, body: bytes):
+        """The answer to a management request, or, when a POST must wait for its connection, the
+        coroutine that sends it and answers (`_manage_later`)."""
         connection_id = _connection_id(target)
         if connection_id is None:
             return _response(404, {"message": "Not Found"}, "NotFoundException")
@@ -309,7 +309,7 @@ class Gateway:
         if method == "POST" and connection is not None:
             sent = _send_now(connection, body)
             if sent is None:
-                return None
+                return self._manage_later(connection, body)
             if sent:
                 return _OK
         if method == "DELETE" and connection is not None:
@@ -321,12 +321,10 @@ class Gateway:
                                    "LastActiveAt": _iso(self.last_active.get(connection_id, connected))}, None)
         return _GONE
 
-    async def _manage_later(self, target: str, body: bytes) -> bytes:
+    @staticmethod
+    async def _manage_later(connection, body: bytes) -> bytes:
         """A POST whose connection is busy (its send buffer full, a fragmented send in progress, or
         its opening handshake not done): sent through `connection.send`, which waits its turn."""
-        connection = self.connections.get(_connection_id(target) or "")
-        if connection is None:
-            return _GONE
         try:
             async with asyncio.timeout(SEND_TIMEOUT):
                 await connection.send(body, text=_is_text(body))

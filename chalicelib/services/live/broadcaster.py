@@ -200,13 +200,8 @@ class Broadcaster:
             logger.exception("websocket delivery failed", extra={"channel": channel})
         for connection_id in closing:  # told why in `frames` above
             self._guarded(channel, self._delete, connection_id)
-        went_live = False
-        for future in futures:
-            try:
-                went_live |= future.result() is True
-            except Exception:
-                logger.exception("websocket delivery failed", extra={"channel": channel})
-        if went_live:
+        went_live = [self._guarded(channel, future.result) for future in futures]
+        if True in went_live:
             # Going live does not move the channel's head (a write per subscribe saved), so the list
             # read before still has these with a cursor: read it again rather than pay a claim and a
             # read for each of them at every batch until it ages out.
@@ -230,11 +225,13 @@ class Broadcaster:
         return list(subs)
 
     @staticmethod
-    def _guarded(channel: str, fn, *args) -> None:
+    def _guarded(channel: str, fn, *args):
+        """fn(*args), or None if it raised (logged)."""
         try:
-            fn(*args)
+            return fn(*args)
         except Exception:
             logger.exception("websocket delivery failed", extra={"channel": channel})
+            return None
 
     def _admit(self, channel: str, subs: list[_Subscriber]
                ) -> tuple[list[_Subscriber], dict[str, list[bytes]], dict[str, str]]:
@@ -253,7 +250,7 @@ class Broadcaster:
         for sub in subs:
             if sub.principal is None:
                 orphans.append(sub)
-            elif sub.token_expires_at is not None and channel_access.expired(sub.token_expires_at, now):
+            elif channel_access.expired(sub.token_expires_at, now):
                 closing[sub.connection_id] = Verdict.TOKEN_EXPIRED.value
             else:
                 owned.append(sub)

@@ -48,10 +48,6 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"  # logged; the message is lost for this connection (delivery is best effort)
 
 
-class _Retry(Exception):
-    """A transient failure: try again, on a fresh connection."""
-
-
 class _Link(asyncio.Protocol):
     """One kept-alive HTTP/1.1 connection: one request at a time; its answer, parsed as it arrives,
     goes straight to the request's callback (no future, no task wake-up per request)."""
@@ -198,13 +194,14 @@ class ConnectionsApi:
 
     def _patrol(self) -> None:
         self._watchdog = None
-        now = self._loop.time() if self._loop is not None else time.monotonic()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         for link in list(self._busy):
             if link.on_answer is not None and now - link.sent_at > self.timeout:
                 link.timed_out = True
                 link.transport.abort()  # connection_lost answers its request with a timeout
         if self._busy:
-            self._watchdog = self._loop.call_later(min(1.0, self.timeout / 4), self._patrol)
+            self._watchdog = loop.call_later(min(1.0, self.timeout / 4), self._patrol)
 
     def request(self, method: str, connection_id: str, body: bytes) -> bytes:
         """The signed HTTP/1.1 request for one management call on `connection_id`."""
@@ -295,7 +292,7 @@ class _Lane:
         if link is None:
             self.batch.loop.create_task(self.open_and_send(data))
             return
-        self.put(link, data, reused=True)
+        self.put(link, data)
 
     async def open_and_send(self, data: bytes) -> None:
         try:
@@ -303,18 +300,17 @@ class _Lane:
         except (OSError, asyncio.TimeoutError) as e:
             self.failed(None, e)
             return
-        self.put(link, data, reused=False)
+        self.put(link, data)
 
-    def put(self, link: _Link, data: bytes, reused: bool) -> None:
-        self.reused = reused
+    def put(self, link: _Link, data: bytes) -> None:
         self.api._busy.add(link)
         self.api._watch()
         link.request(data, self.answered, self.batch.loop.time())
 
     def answered(self, link: _Link, status: int | None, close: bool, error: Exception | None) -> None:
+        # A failed link is closed: a retry goes out on another (a reused one the peer had closed
+        # while idle, as when a Lambda froze or keep-alive ran out, fails as a ConnectionError).
         self.api._done_with(link, close or error is not None)
-        if error is not None and self.reused and not isinstance(error, asyncio.TimeoutError):
-            error = _Retry()  # the peer closed it while idle (Lambda froze, keep-alive ran out)
         if status is not None and status < 300:
             self.index += 1
             self.start_frame()
@@ -327,8 +323,10 @@ class _Lane:
             self.failed(status, error)
 
     def failed(self, status: int | None, error: Exception | None) -> None:
-        """A transient failure: retried after a backoff, up to RETRIES times."""
-        if self.attempt < RETRIES and not (error is not None and not isinstance(error, (_Retry, OSError, asyncio.TimeoutError))):
+        """A transient failure (a retryable status, a connection error or timeout) is retried after a
+        backoff, up to RETRIES times; any other error is not."""
+        transient = error is None or isinstance(error, (OSError, asyncio.TimeoutError))
+        if transient and self.attempt < RETRIES:
             self.attempt += 1
             self.batch.loop.call_later(self.delay, self.send)
             self.delay *= 4
